@@ -1,0 +1,431 @@
+"""Configuration: the TOML file of the CLI contract, validated, plus `FLOORWATCH_*` overrides.
+
+Every error names the key and the problem, so an operator can fix the file without
+reading the source. Layering, lowest first: built-in defaults, the TOML file, environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from streams.contract import CHANNELS, PRIORITIES
+
+DEFAULT_CONFIG_FILE = "floorwatch.toml"
+ENV_PREFIX = "FLOORWATCH_"
+FORMULAS = ("standard", "abandons_met", "answered_only")
+
+# Built-in per-channel targets (industry practice, metrics.md): used only when the
+# configuration file has no [[targets]] of its own.
+BUILTIN_TARGETS: tuple[dict[str, Any], ...] = (
+    {"channel": "chat", "answer_within_seconds": 30, "first_response_within_seconds": 120},
+    {"channel": "email", "first_response_within_seconds": 14400},
+)
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the key and what is wrong."""
+
+
+_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, key: str) -> int:
+    """'15m' -> 900. Durations are whole seconds, minutes, hours or days."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(
+            f"{key}: expected a positive duration like '30s', '15m', '1h' or '7d', got {text!r}"
+        )
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """Service-level and SLA targets that apply to one queue x channel x priority."""
+
+    answer_within_seconds: float = 20.0
+    service_level_target: float = 0.80
+    service_level_formula: str = "standard"
+    short_abandon_seconds: float = 5.0
+    first_response_within_seconds: float = 3600.0
+    resolution_within_seconds: float = 86400.0
+    at_risk_fraction: float = 0.25
+    team: str | None = None
+
+
+TARGET_KEYS = tuple(TargetSettings.__dataclass_fields__)
+SELECTOR_KEYS = ("queue", "channel", "priority")
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """One [[targets]] entry: selectors and the settings it overrides."""
+
+    queue: str | None
+    channel: str | None
+    priority: str | None
+    settings: Mapping[str, Any]
+
+    def matches(self, queue: str, channel: str, priority: str) -> bool:
+        return (
+            (self.queue is None or self.queue == queue)
+            and (self.channel is None or self.channel == channel)
+            and (self.priority is None or self.priority == priority)
+        )
+
+    @property
+    def specificity(self) -> int:
+        return sum(s is not None for s in (self.queue, self.channel, self.priority))
+
+
+@dataclass(frozen=True)
+class StaffingSettings:
+    arrival_window_seconds: int = 900
+    handle_window_seconds: int = 3600
+    shrinkage: float = 0.0
+    max_occupancy: float = 0.85
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Bounds that keep memory finite; all have safe defaults."""
+
+    bucket_seconds: int = 10
+    max_queue_channels: int = 1000
+    dedup_capacity: int = 1_000_000
+    closed_contact_retention_seconds: int = 3 * 86400
+    max_closed_contacts: int = 200_000
+    orphan_hold_seconds: int = 60
+    max_parked_events: int = 10_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str = "UTC"
+    windows: tuple[str, ...] = ("5m", "15m", "1h", "today")
+    defaults: TargetSettings = field(default_factory=TargetSettings)
+    targets: tuple[TargetRule, ...] = ()
+    staffing: StaffingSettings = field(default_factory=StaffingSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def window_seconds(self) -> dict[str, int | None]:
+        """Window name -> trailing length in seconds (None for `today`)."""
+        return {w: None if w == "today" else parse_duration(w, "windows") for w in self.windows}
+
+    def targets_for(self, queue: str, channel: str, priority: str) -> TargetSettings:
+        """Resolve targets: defaults, then matching rules from least to most specific.
+
+        Among rules of equal specificity the later one in the file wins.
+        """
+        values: dict[str, Any] = {}
+        matching = [r for r in self.targets if r.matches(queue, channel, priority)]
+        for rule in sorted(matching, key=lambda r: r.specificity):
+            values.update(rule.settings)
+        return _replace(self.defaults, values) if values else self.defaults
+
+
+def _replace(base: TargetSettings, values: Mapping[str, Any]) -> TargetSettings:
+    merged = {k: getattr(base, k) for k in TARGET_KEYS}
+    merged.update(values)
+    return TargetSettings(**merged)
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _number(
+    value: Any,
+    key: str,
+    *,
+    low: float,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{key}: expected a number, got {type(value).__name__} {value!r}")
+    too_low = value < low if low_inclusive else value <= low
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        lo = "[" if low_inclusive else "("
+        hi = ("]" if high_inclusive else ")") if high is not None else ")"
+        raise ConfigError(
+            f"{key}: {value!r} is out of range {lo}{low}, {high if high is not None else '∞'}{hi}"
+        )
+    return float(value)
+
+
+def _integer(value: Any, key: str, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{key}: expected an integer, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ConfigError(f"{key}: {value!r} must be at least {low}")
+    return value
+
+
+def _string(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _table(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a table, got {type(value).__name__}")
+    return value
+
+
+def _reject_unknown(table: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{where}{key}: unknown key (known keys: {', '.join(known)})")
+
+
+def _target_value(key: str, value: Any, where: str) -> Any:
+    name = f"{where}{key}"
+    match key:
+        case (
+            "answer_within_seconds" | "first_response_within_seconds" | "resolution_within_seconds"
+        ):
+            return _number(value, name, low=0, low_inclusive=False)
+        case "service_level_target":
+            return _number(value, name, low=0, high=1, low_inclusive=False)
+        case "service_level_formula":
+            return _choice(value, name, FORMULAS)
+        case "short_abandon_seconds":
+            return _number(value, name, low=0)
+        case "at_risk_fraction":
+            return _number(value, name, low=0, high=1, high_inclusive=False)
+        case "team":
+            return _string(value, name)
+    raise ConfigError(f"{name}: unknown key (known keys: {', '.join(TARGET_KEYS)})")
+
+
+def _targets_settings(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    return {k: _target_value(k, v, where) for k, v in table.items()}
+
+
+def _target_rule(entry: Any, index: int) -> TargetRule:
+    where = f"targets[{index}]."
+    entry = _table(entry, f"targets[{index}]")
+    _reject_unknown(entry, SELECTOR_KEYS + TARGET_KEYS, where)
+    queue = _string(entry["queue"], where + "queue") if "queue" in entry else None
+    channel = _choice(entry["channel"], where + "channel", CHANNELS) if "channel" in entry else None
+    priority = (
+        _choice(entry["priority"], where + "priority", PRIORITIES) if "priority" in entry else None
+    )
+    settings = {k: v for k, v in entry.items() if k not in SELECTOR_KEYS}
+    if not settings:
+        raise ConfigError(
+            f"targets[{index}]: sets nothing; give at least one of {', '.join(TARGET_KEYS)}"
+        )
+    return TargetRule(queue, channel, priority, _targets_settings(settings, where))
+
+
+def _windows(value: Any, bucket_seconds: int) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(
+            f"windows: expected a non-empty list like ['5m', '1h', 'today'], got {value!r}"
+        )
+    seen: list[str] = []
+    for item in value:
+        if item in seen:
+            raise ConfigError(f"windows: {item!r} is listed twice")
+        if item != "today":
+            seconds = parse_duration(item, "windows")
+            if seconds % bucket_seconds:
+                raise ConfigError(
+                    f"windows: {item!r} is not a multiple of "
+                    f"engine.bucket_seconds ({bucket_seconds})"
+                )
+            if seconds > 86400:
+                raise ConfigError(
+                    f"windows: {item!r} is longer than 1d; use 'today' for a daily view"
+                )
+        seen.append(item)
+    return tuple(seen)
+
+
+def _staffing(table: Mapping[str, Any]) -> StaffingSettings:
+    known = ("arrival_window", "handle_window", "shrinkage", "max_occupancy")
+    _reject_unknown(table, known, "staffing.")
+    base = StaffingSettings()
+    return StaffingSettings(
+        arrival_window_seconds=parse_duration(table["arrival_window"], "staffing.arrival_window")
+        if "arrival_window" in table
+        else base.arrival_window_seconds,
+        handle_window_seconds=parse_duration(table["handle_window"], "staffing.handle_window")
+        if "handle_window" in table
+        else base.handle_window_seconds,
+        shrinkage=_number(
+            table["shrinkage"], "staffing.shrinkage", low=0, high=1, high_inclusive=False
+        )
+        if "shrinkage" in table
+        else base.shrinkage,
+        max_occupancy=_number(
+            table["max_occupancy"], "staffing.max_occupancy", low=0, high=1, low_inclusive=False
+        )
+        if "max_occupancy" in table
+        else base.max_occupancy,
+    )
+
+
+_ENGINE_DURATIONS = {
+    "closed_contact_retention": "closed_contact_retention_seconds",
+    "orphan_hold": "orphan_hold_seconds",
+}
+_ENGINE_INTEGERS = (
+    "max_queue_channels",
+    "dedup_capacity",
+    "max_closed_contacts",
+    "max_parked_events",
+)
+
+
+def _engine(table: Mapping[str, Any]) -> EngineSettings:
+    known = ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS)
+    _reject_unknown(table, known, "engine.")
+    values: dict[str, Any] = {}
+    if "bucket_seconds" in table:
+        seconds = _integer(table["bucket_seconds"], "engine.bucket_seconds", low=1)
+        if seconds > 10 or 60 % seconds:
+            raise ConfigError(
+                "engine.bucket_seconds: must divide 60 and be at most 10 (metrics.md)"
+            )
+        values["bucket_seconds"] = seconds
+    for key in _ENGINE_INTEGERS:
+        if key in table:
+            values[key] = _integer(table[key], f"engine.{key}", low=1)
+    for key, attr in _ENGINE_DURATIONS.items():
+        if key in table:
+            values[attr] = parse_duration(table[key], f"engine.{key}")
+    return EngineSettings(**values)
+
+
+TOP_LEVEL_KEYS = ("timezone", "windows", "defaults", "targets", "staffing", "engine")
+
+
+def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
+    """Validate a parsed configuration (file plus overrides) into Settings."""
+    _reject_unknown(data, TOP_LEVEL_KEYS, "")
+    timezone = _string(data.get("timezone", "UTC"), "timezone")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"timezone: unknown time zone {timezone!r} (use an IANA name like 'Europe/Berlin')"
+        ) from None
+    engine = _engine(_table(data.get("engine", {}), "engine"))
+    windows = _windows(data.get("windows", list(Settings.windows)), engine.bucket_seconds)
+    defaults_table = _table(data.get("defaults", {}), "defaults")
+    _reject_unknown(defaults_table, TARGET_KEYS, "defaults.")
+    defaults = _replace(TargetSettings(), _targets_settings(defaults_table, "defaults."))
+    if "targets" in data:
+        if not isinstance(data["targets"], list):
+            raise ConfigError("targets: expected an array of tables ([[targets]])")
+        rules = tuple(_target_rule(entry, i) for i, entry in enumerate(data["targets"]))
+    else:
+        rules = tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS))
+    staffing = _staffing(_table(data.get("staffing", {}), "staffing"))
+    return Settings(timezone, windows, defaults, rules, staffing, engine)
+
+
+def _env_key_paths() -> dict[str, tuple[str, ...]]:
+    """FLOORWATCH_* variable -> key path. Nested keys use a double underscore."""
+    paths: dict[str, tuple[str, ...]] = {
+        "TIMEZONE": ("timezone",),
+        "WINDOWS": ("windows",),
+    }
+    sections = {
+        "defaults": TARGET_KEYS,
+        "staffing": ("arrival_window", "handle_window", "shrinkage", "max_occupancy"),
+        "engine": ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS),
+    }
+    for section, keys in sections.items():
+        for key in keys:
+            paths[f"{section.upper()}__{key.upper()}"] = (section, key)
+    return paths
+
+
+ENV_KEY_PATHS = _env_key_paths()
+# Variables read elsewhere (not configuration keys of the TOML file).
+ENV_OTHER = ("CONFIG",)
+
+
+def _env_value(raw: str, path: tuple[str, ...]) -> Any:
+    if path == ("windows",):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Overlay FLOORWATCH_* variables on a parsed file; unknown variables are errors."""
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        suffix = name[len(ENV_PREFIX) :]
+        if suffix in ENV_OTHER:
+            continue
+        path = ENV_KEY_PATHS.get(suffix)
+        if path is None:
+            raise ConfigError(
+                f"environment variable {name}: unknown setting "
+                f"(known: {', '.join(ENV_PREFIX + k for k in sorted(ENV_KEY_PATHS))})"
+            )
+        value = _env_value(raw, path)
+        if len(path) == 1:
+            merged[path[0]] = value
+        else:
+            section = merged.setdefault(path[0], {})
+            if not isinstance(section, dict):
+                raise ConfigError(f"{path[0]}: expected a table, got {type(section).__name__}")
+            section[path[1]] = value
+    return merged
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Load the configuration the CLI contract describes.
+
+    `path` None means `$FLOORWATCH_CONFIG`, else `floorwatch.toml` if present, else defaults.
+    """
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get(ENV_PREFIX + "CONFIG")
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = DEFAULT_CONFIG_FILE
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path}: not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {path}: cannot be read: {exc.strerror}") from None
+    return settings_from_mapping(apply_env(data, environ))

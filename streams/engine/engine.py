@@ -1,0 +1,100 @@
+"""One process's engine: intake, de-duplication, stage 1, stage 2, agents, pipeline stats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from streams.config import Settings
+from streams.contract import AGENT_TYPE
+from streams.engine.agents import AgentBoard
+from streams.engine.contacts import ContactTracker
+from streams.engine.dedup import RecentIds
+from streams.engine.pipeline import PipelineStats
+from streams.engine.queues import QueueBoard
+from streams.engine.targets import TargetBook
+from streams.intake import Event, Rejection, decode
+
+
+class Clock(Protocol):
+    def observe(self, ts: float) -> None: ...
+
+    def now(self) -> float: ...
+
+
+class RejectRecord:
+    """A rejected message: reason, detail, and the original bytes when still at hand."""
+
+    __slots__ = ("detail", "raw", "reason")
+
+    def __init__(self, reason: str, detail: str, raw: bytes | None) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.raw = raw
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        on_reject: Callable[[RejectRecord], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.on_reject = on_reject
+        self.pipeline = PipelineStats()
+        self.targets = TargetBook(settings)
+        self.queues = QueueBoard(settings, self.targets)
+        self.agents = AgentBoard(settings, self.pipeline)
+        self.contacts = ContactTracker(
+            settings, self.targets, self.queues, self.pipeline, self._orphan
+        )
+        self.recent_ids = RecentIds(settings.engine.dedup_capacity)
+
+    def advance(self, now: float) -> None:
+        """Move every clock-driven part to `now` (SLA clocks, day rollover, timers)."""
+        self.queues.advance(now)
+        self.agents.advance(now)
+        self.contacts.advance(now)
+
+    def ingest(self, raw: bytes, wall_now: float) -> bool:
+        """Decode, validate and apply one message; False if it was rejected."""
+        try:
+            event = decode(raw, wall_now)
+        except Rejection as rejection:
+            self._reject(rejection.reason, rejection.detail, raw)
+            return False
+        self.apply(event, wall_now)
+        return True
+
+    def apply(self, event: Event, wall_now: float) -> None:
+        """Apply one validated event (duplicates are counted and dropped)."""
+        pipeline = self.pipeline
+        if self.recent_ids.seen(event.event_id):
+            pipeline.duplicates += 1
+            return
+        clock = self.clock
+        clock.observe(event.ts)
+        self.advance(clock.now())
+        if pipeline.last_event_ts is None or event.ts > pipeline.last_event_ts:
+            pipeline.last_event_ts = event.ts
+        pipeline.lag.observe(max(0.0, wall_now - event.ts))
+        if event.type == AGENT_TYPE:
+            pipeline.processed[AGENT_TYPE] += 1
+            self.agents.apply(event)
+        else:
+            self.contacts.apply(event)
+
+    def _reject(self, reason: str, detail: str, raw: bytes | None) -> None:
+        self.pipeline.rejected[reason] += 1
+        if self.on_reject is not None:
+            self.on_reject(RejectRecord(reason, detail, raw))
+
+    def _orphan(self, event: Event) -> None:
+        """A parked event whose contact never appeared."""
+        self._reject(
+            "unknown_contact",
+            f"{event.type} {event.event_id}: contact {event.contact_id} never queued",
+            None,
+        )

@@ -1,0 +1,74 @@
+"""Window arithmetic: fixed time buckets in a ring, trailing windows and the local day.
+
+A trailing window of length W at time `now` covers the bucket holding `now` and the
+W / bucket_seconds - 1 buckets before it, so its span is between W - bucket and W.
+`today` runs from local midnight (configured time zone, DST aware) to now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+S = TypeVar("S")
+
+
+def day_bounds(now: float, zone: ZoneInfo) -> tuple[float, float]:
+    """Epoch seconds of the local midnight that starts the day of `now`, and the next one."""
+    local = datetime.fromtimestamp(now, zone)
+    start = datetime(local.year, local.month, local.day, tzinfo=zone)
+    nxt = start.date() + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone)
+    return start.timestamp(), end.timestamp()
+
+
+class BucketRing(Generic[S]):
+    """The last `slots` buckets of `bucket_seconds` each, created on first use."""
+
+    __slots__ = ("bucket_seconds", "factory", "indexes", "slots", "summaries")
+
+    def __init__(self, bucket_seconds: int, slots: int, factory: Callable[[], S]) -> None:
+        self.bucket_seconds = bucket_seconds
+        self.slots = slots
+        self.factory = factory
+        self.indexes = [-1] * slots
+        self.summaries: list[S | None] = [None] * slots
+
+    def at(self, ts: float, now: float) -> S | None:
+        """The bucket for time `ts`, or None when `ts` is older than the ring reaches."""
+        index = int(ts // self.bucket_seconds)
+        slot = index % self.slots
+        held = self.indexes[slot]
+        if held == index:
+            return self.summaries[slot]
+        if index <= int(now // self.bucket_seconds) - self.slots or index < held:
+            return None
+        summary = self.factory()
+        self.indexes[slot] = index
+        self.summaries[slot] = summary
+        return summary
+
+    def trailing(
+        self, now: float, lengths: dict[str, int], merge: Callable[[S, S], None]
+    ) -> dict[str, S]:
+        """Merged summaries for each trailing window name -> length in seconds."""
+        current = int(now // self.bucket_seconds)
+        out: dict[str, S] = {}
+        total = self.factory()
+        order = sorted(lengths.items(), key=lambda item: item[1])
+        back = 0
+        for name, seconds in order:
+            count = seconds // self.bucket_seconds
+            while back < count:
+                index = current - back
+                slot = index % self.slots
+                summary = self.summaries[slot]
+                if summary is not None and self.indexes[slot] == index:
+                    merge(total, summary)
+                back += 1
+            snapshot = self.factory()
+            merge(snapshot, total)
+            out[name] = snapshot
+        return out

@@ -1,0 +1,227 @@
+"""Event intake: bytes -> validated `Event`, or a `Rejection` with a specific reason.
+
+Implements the input contract (../shared/spec/events.md) exactly. Pure: the wall
+clock is passed in, nothing is logged here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import orjson
+
+from streams.contract import (
+    AGENT_STATES,
+    AGENT_TYPE,
+    CHANNELS,
+    EVENT_TYPES,
+    MAX_FUTURE_SECONDS,
+    MAX_MESSAGE_BYTES,
+    PRIORITIES,
+    SURVEY_TYPE,
+)
+
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_CHANNELS = frozenset(CHANNELS)
+_PRIORITIES = frozenset(PRIORITIES)
+_STATES = frozenset(AGENT_STATES)
+_TYPES = frozenset(EVENT_TYPES)
+# Epoch milliseconds accepted: 1970-01-01 up to the year 9999.
+_MAX_EPOCH_MS = 253402300799999
+
+
+class Rejection(Exception):
+    """Why a message was rejected: a `reason` label and a human detail (no payload data)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class Event:
+    """One validated input event. Times are epoch seconds (float)."""
+
+    __slots__ = (
+        "agent_id",
+        "agent_queues",
+        "ces",
+        "channel",
+        "contact_id",
+        "csat",
+        "event_id",
+        "first_contact",
+        "hold_seconds",
+        "nps",
+        "priority",
+        "queue",
+        "state",
+        "team",
+        "ts",
+        "type",
+    )
+
+    def __init__(self, event_id: str, type_: str, ts: float) -> None:
+        self.event_id = event_id
+        self.type = type_
+        self.ts = ts
+        self.contact_id: str | None = None
+        self.queue: str | None = None
+        self.channel: str | None = None
+        self.priority: str | None = None
+        self.team: str | None = None
+        self.agent_id: str | None = None
+        self.hold_seconds: float | None = None
+        self.first_contact: bool | None = None
+        self.csat: int | None = None
+        self.ces: int | None = None
+        self.nps: int | None = None
+        self.state: str | None = None
+        self.agent_queues: tuple[str, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"Event({self.type} {self.event_id} at {self.ts})"
+
+
+def parse_timestamp(value: object) -> float:
+    """RFC 3339 with offset, or integer epoch milliseconds -> epoch seconds."""
+    if isinstance(value, str):
+        if len(value) < 20 or value[10] not in "Tt":
+            raise Rejection(
+                "invalid_timestamp", "occurred_at: not an RFC 3339 timestamp with offset"
+            )
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise Rejection(
+                "invalid_timestamp", "occurred_at: not an RFC 3339 timestamp with offset"
+            ) from None
+        if parsed.tzinfo is None:
+            raise Rejection("invalid_timestamp", "occurred_at: RFC 3339 timestamp lacks an offset")
+        return parsed.timestamp()
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= _MAX_EPOCH_MS:
+            raise Rejection("out_of_range", "occurred_at: epoch milliseconds out of range")
+        return value / 1000.0
+    raise Rejection(
+        "wrong_type", "occurred_at: expected an RFC 3339 string or integer epoch milliseconds"
+    )
+
+
+def _text(data: dict, key: str, *, required: bool, max_len: int = 128) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise Rejection("missing_field", f"{key}: required")
+        return None
+    if type(value) is not str:
+        raise Rejection("wrong_type", f"{key}: expected a string")
+    if not 1 <= len(value) <= max_len:
+        raise Rejection("out_of_range", f"{key}: length must be 1-{max_len}")
+    return value
+
+
+def _queue_name(value: object, key: str) -> str:
+    if type(value) is not str:
+        raise Rejection("wrong_type", f"{key}: expected a string")
+    if not _QUEUE_NAME.fullmatch(value):
+        raise Rejection("invalid_value", f"{key}: must be 1-64 characters of [A-Za-z0-9_.:-]")
+    return value
+
+
+def _enum(data: dict, key: str, allowed: frozenset[str], *, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise Rejection("missing_field", f"{key}: required")
+        return None
+    if type(value) is not str:
+        raise Rejection("wrong_type", f"{key}: expected a string")
+    if value not in allowed:
+        raise Rejection("invalid_value", f"{key}: must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _score(data: dict, key: str, low: int, high: int) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise Rejection("wrong_type", f"{key}: expected an integer")
+    if not low <= value <= high:
+        raise Rejection("out_of_range", f"{key}: must be {low}-{high}")
+    return value
+
+
+def _validate(data: dict, wall_now: float) -> Event:
+    event_id = _text(data, "event_id", required=True)
+    type_ = data.get("type")
+    if type_ is None:
+        raise Rejection("missing_field", "type: required")
+    if type(type_) is not str:
+        raise Rejection("wrong_type", "type: expected a string")
+    if type_ not in _TYPES:
+        raise Rejection("unknown_type", "type: not a known event type")
+    if "occurred_at" not in data or data["occurred_at"] is None:
+        raise Rejection("missing_field", "occurred_at: required")
+    ts = parse_timestamp(data["occurred_at"])
+    if ts > wall_now + MAX_FUTURE_SECONDS:
+        raise Rejection(
+            "future_timestamp", "occurred_at: more than 5 minutes ahead of the wall clock"
+        )
+    event = Event(event_id, type_, ts)  # type: ignore[arg-type]
+
+    is_agent = type_ == AGENT_TYPE
+    event.contact_id = _text(data, "contact_id", required=not is_agent)
+    queue = data.get("queue")
+    if queue is not None:
+        event.queue = _queue_name(queue, "queue")
+    event.channel = _enum(data, "channel", _CHANNELS, required=False)
+    if type_ == "contact.queued" and (event.queue is None or event.channel is None):
+        raise Rejection("missing_field", "queue and channel: required on contact.queued")
+    event.priority = _enum(data, "priority", _PRIORITIES, required=False)
+    event.team = _text(data, "team", required=False, max_len=64)
+    event.agent_id = _text(data, "agent_id", required=is_agent)
+
+    if is_agent:
+        event.state = _enum(data, "state", _STATES, required=True)
+        queues = data.get("queues")
+        if queues is not None:
+            if type(queues) is not list:
+                raise Rejection("wrong_type", "queues: expected a list of queue names")
+            event.agent_queues = tuple(dict.fromkeys(_queue_name(q, "queues[]") for q in queues))
+    elif type_ == SURVEY_TYPE:
+        event.csat = _score(data, "csat", 1, 5)
+        event.ces = _score(data, "ces", 1, 7)
+        event.nps = _score(data, "nps", 0, 10)
+        if event.csat is None and event.ces is None and event.nps is None:
+            raise Rejection("missing_field", "csat, ces or nps: a survey needs at least one answer")
+    elif type_ == "contact.ended":
+        hold = data.get("hold_seconds")
+        if hold is not None:
+            if type(hold) not in (int, float):
+                raise Rejection("wrong_type", "hold_seconds: expected a number")
+            if hold < 0:
+                raise Rejection("out_of_range", "hold_seconds: must be >= 0")
+            event.hold_seconds = float(hold)
+    elif type_ == "contact.resolved":
+        first = data.get("first_contact")
+        if first is not None:
+            if type(first) is not bool:
+                raise Rejection("wrong_type", "first_contact: expected true or false")
+            event.first_contact = first
+    return event
+
+
+def decode(raw: bytes, wall_now: float) -> Event:
+    """Decode and validate one message; raises `Rejection` for bad input."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise Rejection("too_large", f"message of {len(raw)} bytes exceeds 65536")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Rejection("invalid_json", "not valid UTF-8 JSON") from None
+    if type(data) is not dict:
+        raise Rejection("not_an_object", "a message must be one JSON object")
+    return _validate(data, wall_now)
