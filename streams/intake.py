@@ -29,6 +29,9 @@ _STATES = frozenset(AGENT_STATES)
 _TYPES = frozenset(EVENT_TYPES)
 # Epoch milliseconds accepted: 1970-01-01 up to the year 9999.
 _MAX_EPOCH_MS = 253402300799999
+# Queue names already found valid (a cache in front of the pattern check; bounded).
+_KNOWN_QUEUES: set[str] = set()
+_MAX_KNOWN_QUEUES = 10_000
 
 
 class Rejection(Exception):
@@ -41,44 +44,30 @@ class Rejection(Exception):
 
 
 class Event:
-    """One validated input event. Times are epoch seconds (float)."""
+    """One validated input event. Times are epoch seconds (float).
 
-    __slots__ = (
-        "agent_id",
-        "agent_queues",
-        "ces",
-        "channel",
-        "contact_id",
-        "csat",
-        "event_id",
-        "first_contact",
-        "hold_seconds",
-        "nps",
-        "priority",
-        "queue",
-        "state",
-        "team",
-        "ts",
-        "type",
-    )
+    Optional fields default to None at class level; an instance stores only what it has
+    (cheaper to build on the hot path than a full set of slots).
+    """
+
+    contact_id: str | None = None
+    queue: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    team: str | None = None
+    agent_id: str | None = None
+    hold_seconds: float | None = None
+    first_contact: bool | None = None
+    csat: int | None = None
+    ces: int | None = None
+    nps: int | None = None
+    state: str | None = None
+    agent_queues: tuple[str, ...] | None = None
 
     def __init__(self, event_id: str, type_: str, ts: float) -> None:
         self.event_id = event_id
         self.type = type_
         self.ts = ts
-        self.contact_id: str | None = None
-        self.queue: str | None = None
-        self.channel: str | None = None
-        self.priority: str | None = None
-        self.team: str | None = None
-        self.agent_id: str | None = None
-        self.hold_seconds: float | None = None
-        self.first_contact: bool | None = None
-        self.csat: int | None = None
-        self.ces: int | None = None
-        self.nps: int | None = None
-        self.state: str | None = None
-        self.agent_queues: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         return f"Event({self.type} {self.event_id} at {self.ts})"
@@ -127,6 +116,8 @@ def _queue_name(value: object, key: str) -> str:
         raise Rejection("wrong_type", f"{key}: expected a string")
     if not _QUEUE_NAME.fullmatch(value):
         raise Rejection("invalid_value", f"{key}: must be 1-64 characters of [A-Za-z0-9_.:-]")
+    if len(_KNOWN_QUEUES) < _MAX_KNOWN_QUEUES:
+        _KNOWN_QUEUES.add(value)
     return value
 
 
@@ -154,35 +145,57 @@ def _score(data: dict, key: str, low: int, high: int) -> int | None:
     return value
 
 
+def _valid_text(value: object, max_len: int = 128) -> bool:
+    return type(value) is str and 0 < len(value) <= max_len
+
+
 def _validate(data: dict, wall_now: float) -> Event:
-    event_id = _text(data, "event_id", required=True)
+    event_id = data.get("event_id")
+    if not _valid_text(event_id):
+        _text(data, "event_id", required=True)  # raises the specific rejection
     type_ = data.get("type")
-    if type_ is None:
-        raise Rejection("missing_field", "type: required")
-    if type(type_) is not str:
-        raise Rejection("wrong_type", "type: expected a string")
-    if type_ not in _TYPES:
+    if type(type_) is not str or type_ not in _TYPES:
+        if type_ is None:
+            raise Rejection("missing_field", "type: required")
+        if type(type_) is not str:
+            raise Rejection("wrong_type", "type: expected a string")
         raise Rejection("unknown_type", "type: not a known event type")
-    if "occurred_at" not in data or data["occurred_at"] is None:
+    occurred_at = data.get("occurred_at")
+    if occurred_at is None:
         raise Rejection("missing_field", "occurred_at: required")
-    ts = parse_timestamp(data["occurred_at"])
+    ts = parse_timestamp(occurred_at)
     if ts > wall_now + MAX_FUTURE_SECONDS:
         raise Rejection(
             "future_timestamp", "occurred_at: more than 5 minutes ahead of the wall clock"
         )
-    event = Event(event_id, type_, ts)  # type: ignore[arg-type]
+    return _fields(Event(event_id, type_, ts), data)  # type: ignore[arg-type]
 
+
+def _fields(event: Event, data: dict) -> Event:
+    """Validate and copy the type-specific fields."""
+    type_ = event.type
     is_agent = type_ == AGENT_TYPE
-    event.contact_id = _text(data, "contact_id", required=not is_agent)
+    contact_id = data.get("contact_id")
+    if _valid_text(contact_id):
+        event.contact_id = contact_id
+    elif contact_id is not None or not is_agent:
+        _text(data, "contact_id", required=True)  # raises the specific rejection
     queue = data.get("queue")
     if queue is not None:
-        event.queue = _queue_name(queue, "queue")
-    event.channel = _enum(data, "channel", _CHANNELS, required=False)
+        event.queue = (
+            queue if type(queue) is str and queue in _KNOWN_QUEUES else _queue_name(queue, "queue")
+        )
+    channel = data.get("channel")
+    if channel is not None:
+        event.channel = _enum(data, "channel", _CHANNELS, required=False)
     if type_ == "contact.queued" and (event.queue is None or event.channel is None):
         raise Rejection("missing_field", "queue and channel: required on contact.queued")
-    event.priority = _enum(data, "priority", _PRIORITIES, required=False)
-    event.team = _text(data, "team", required=False, max_len=64)
-    event.agent_id = _text(data, "agent_id", required=is_agent)
+    if "priority" in data:
+        event.priority = _enum(data, "priority", _PRIORITIES, required=False)
+    if "team" in data:
+        event.team = _text(data, "team", required=False, max_len=64)
+    if "agent_id" in data or is_agent:
+        event.agent_id = _text(data, "agent_id", required=is_agent)
 
     if is_agent:
         event.state = _enum(data, "state", _STATES, required=True)
@@ -190,7 +203,11 @@ def _validate(data: dict, wall_now: float) -> Event:
         if queues is not None:
             if type(queues) is not list:
                 raise Rejection("wrong_type", "queues: expected a list of queue names")
-            event.agent_queues = tuple(dict.fromkeys(_queue_name(q, "queues[]") for q in queues))
+            names = (
+                q if type(q) is str and q in _KNOWN_QUEUES else _queue_name(q, "queues[]")
+                for q in queues
+            )
+            event.agent_queues = tuple(dict.fromkeys(names))
     elif type_ == SURVEY_TYPE:
         event.csat = _score(data, "csat", 1, 5)
         event.ces = _score(data, "ces", 1, 7)

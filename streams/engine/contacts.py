@@ -103,6 +103,7 @@ class ContactTracker:
         self._parked_expiry: list[tuple[float, str]] = []
         self._fallbacks: list[tuple[float, str]] = []  # (ended + 30 min, contact id)
         self.now = float("-inf")
+        self._next_sweep = float("-inf")  # remembered contacts are swept once a clock second
         self._handlers: dict[str, Callable[[Contact, Event], None]] = {
             "contact.answered": self._answered,
             "contact.abandoned": self._abandoned,
@@ -137,6 +138,9 @@ class ContactTracker:
             for event in self.parked.pop(contact_id, ()):
                 self.parked_count -= 1
                 self.on_orphan(event)
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 1.0
         closed = self.closed
         horizon = now - self.retention
         while closed:

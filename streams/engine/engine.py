@@ -51,9 +51,11 @@ class Engine:
             settings, self.targets, self.queues, self.pipeline, self._orphan
         )
         self.recent_ids = RecentIds(settings.engine.dedup_capacity)
+        self.now = float("-inf")
 
     def advance(self, now: float) -> None:
         """Move every clock-driven part to `now` (SLA clocks, day rollover, timers)."""
+        self.now = now
         self.queues.advance(now)
         self.agents.advance(now)
         self.contacts.advance(now)
@@ -76,7 +78,9 @@ class Engine:
             return
         clock = self.clock
         clock.observe(event.ts)
-        self.advance(clock.now())
+        now = clock.now()
+        if now > self.now:
+            self.advance(now)
         if pipeline.last_event_ts is None or event.ts > pipeline.last_event_ts:
             pipeline.last_event_ts = event.ts
         pipeline.lag.observe(max(0.0, wall_now - event.ts))

@@ -63,6 +63,19 @@ def _configured(settings: Settings, key: str) -> list[float]:
     return values
 
 
+# (kind, target seconds, at-risk lead seconds) for each SLA that applies to a channel
+SlaPlan = tuple[tuple[int, float, float], ...]
+
+
+def sla_plan(targets: TargetSettings, channel: str) -> SlaPlan:
+    """The SLA clocks of a contact: each applicable kind with its target and at-risk lead."""
+    return tuple(
+        (kind, sla_target(targets, kind), targets.at_risk_fraction * sla_target(targets, kind))
+        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION)
+        if sla_applies(kind, channel)
+    )
+
+
 class OpenContact:
     """An open contact as stage 2 sees it: entry times, waiting flag and SLA states.
 
@@ -74,9 +87,9 @@ class OpenContact:
         "contact_id",
         "entry",
         "first_entry",
+        "plan",
         "priority",
         "sla",
-        "targets",
         "waiting",
         "wake",
     )
@@ -87,7 +100,7 @@ class OpenContact:
         first_entry: float,
         entry: float,
         priority: int,
-        targets: TargetSettings,
+        plan: SlaPlan,
         sla: int,
         waiting: bool,
     ) -> None:
@@ -95,7 +108,7 @@ class OpenContact:
         self.first_entry = first_entry
         self.entry = entry
         self.priority = priority
-        self.targets = targets
+        self.plan = plan
         self.sla = sla
         self.waiting = waiting
         self.wake = _INF
@@ -202,6 +215,8 @@ class QueueBoard:
         self.overflow_pairs = 0
         self._heap: list[tuple[float, int, OpenContact, QueueStats]] = []
         self._seq = itertools.count()
+        self._plans: dict[tuple[str, str, str], SlaPlan] = {}
+        self._plan_targets: dict[tuple[str, str, str], TargetSettings] = {}
 
     # ------------------------------------------------------------------ clock
 
@@ -255,23 +270,33 @@ class QueueBoard:
 
     # ------------------------------------------------------------------ SLA clocks
 
+    def _plan(self, queue: str, channel: str, priority: str) -> SlaPlan:
+        key = (queue, channel, priority)
+        plan = self._plans.get(key)
+        if plan is None or self._plan_targets.get(key) is not self.targets.get(*key):
+            targets = self.targets.get(*key)
+            plan = self._plans[key] = sla_plan(targets, channel)
+            self._plan_targets[key] = targets
+        return plan
+
     def _evaluate(self, rec: OpenContact, st: QueueStats) -> None:
         """Advance each SLA of `rec` to the state the clock says, then schedule the next change."""
         now = self.now
         wake = _INF
         sla = rec.sla
         base = rec.priority * 3
-        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
+        first_entry = rec.first_entry
+        for kind, target, risk_offset in rec.plan:
             shift = kind << 1
             state = (sla >> shift) & 3
             if state >= BREACHED:
                 continue
-            target = sla_target(rec.targets, kind)
-            due = rec.first_entry + target
+            due = first_entry + target
             if state == PENDING:
-                risk = due - rec.targets.at_risk_fraction * target
+                risk = due - risk_offset
                 if now < risk:
-                    wake = min(wake, risk)
+                    if risk < wake:
+                        wake = risk
                     continue
                 state = AT_RISK
                 st.at_risk[base + kind] += 1
@@ -281,7 +306,9 @@ class QueueBoard:
                 st.breached[base + kind] += 1
                 st.breaches_total[base + kind] += 1
             else:
-                wake = min(wake, _NEXT_UP(due, _INF))
+                after_due = _NEXT_UP(due, _INF)
+                if after_due < wake:
+                    wake = after_due
             sla = (sla & ~(3 << shift)) | (state << shift)
         rec.sla = sla
         if wake != rec.wake:
@@ -340,7 +367,7 @@ class QueueBoard:
                 sla |= BREACHED << (kind << 1)
         prio = PRIORITY_INDEX[priority]
         rec = OpenContact(
-            contact_id, first_entry, ts, prio, self.targets.get(queue, channel, priority), sla, True
+            contact_id, first_entry, ts, prio, self._plan(queue, channel, priority), sla, True
         )
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             if (sla >> (kind << 1)) & 3 == BREACHED:
@@ -476,7 +503,7 @@ class QueueBoard:
                 first_entry,
                 ts,
                 PRIORITY_INDEX[priority],
-                self.targets.get(queue, channel, priority),
+                (),
                 ALL_DONE,
                 False,
             )

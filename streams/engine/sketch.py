@@ -30,11 +30,6 @@ def bin_value(key: int) -> float:
     return 2.0 * _GAMMA**key / (_GAMMA + 1.0)
 
 
-def add(bins: dict[int, int], value: float) -> None:
-    key = 0 if value <= 1.0 else _CEIL(_LOG(value) * _INV_LOG_GAMMA)
-    bins[key] = bins.get(key, 0) + 1
-
-
 def merge_into(target: dict[int, int], source: dict[int, int]) -> None:
     for key, count in source.items():
         target[key] = target.get(key, 0) + count

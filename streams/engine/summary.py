@@ -66,7 +66,9 @@ class Summary:
         self.wait_sum += wait
         if wait > self.wait_max:
             self.wait_max = wait
-        sketch.add(self.wait_bins, wait)
+        bins = self.wait_bins
+        key = sketch.bin_of(wait)
+        bins[key] = bins.get(key, 0) + 1
 
     def abandoned_wait(self, short: bool, met: bool) -> None:
         if short:
@@ -78,7 +80,9 @@ class Summary:
     def first_response(self, frt: float) -> None:
         self.frt_count += 1
         self.frt_sum += frt
-        sketch.add(self.frt_bins, frt)
+        bins = self.frt_bins
+        key = sketch.bin_of(frt)
+        bins[key] = bins.get(key, 0) + 1
 
     def handled(self, handle: float, hold: float | None, acw: float | None) -> None:
         self.handle_count += 1
