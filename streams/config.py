@@ -82,8 +82,10 @@ class TargetRule:
         )
 
     @property
-    def specificity(self) -> int:
-        return sum(s is not None for s in (self.queue, self.channel, self.priority))
+    def specificity(self) -> tuple[int, bool, bool, bool]:
+        """More selectors is more specific; on a tie queue > channel > priority."""
+        given = (self.queue is not None, self.channel is not None, self.priority is not None)
+        return (sum(given), *given)
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,11 @@ class Settings:
         return {w: None if w == "today" else parse_duration(w, "windows") for w in self.windows}
 
     def targets_for(self, queue: str, channel: str, priority: str) -> TargetSettings:
-        """Resolve targets: defaults, then matching rules from least to most specific.
+        """Resolve targets key by key: defaults, then matching rules from least to most specific.
 
-        Among rules of equal specificity the later one in the file wins.
+        Specificity: the number of selectors; on a tie a rule naming the queue beats one
+        naming the channel, which beats one naming the priority; rules with the same
+        selectors apply in file order (the later wins).
         """
         values: dict[str, Any] = {}
         matching = [r for r in self.targets if r.matches(queue, channel, priority)]

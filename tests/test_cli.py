@@ -1,0 +1,146 @@
+"""The `floorwatch` command line: help, replay outputs, exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.helpers import Metrics
+
+pytestmark = pytest.mark.slow
+
+QUEUED = {
+    "event_id": "e1",
+    "type": "contact.queued",
+    "occurred_at": "2026-11-20T09:00:00Z",
+    "contact_id": "c1",
+    "queue": "billing",
+    "channel": "voice",
+}
+ANSWERED = {
+    "event_id": "e2",
+    "type": "contact.answered",
+    "occurred_at": "2026-11-20T09:00:12Z",
+    "contact_id": "c1",
+}
+
+
+def floorwatch(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams", *args],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=60,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def jsonl(*events: dict | bytes) -> bytes:
+    return b"".join((e if isinstance(e, bytes) else orjson.dumps(e)) + b"\n" for e in events)
+
+
+@pytest.mark.parametrize("command", [[], ["replay"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    done = floorwatch(*command, "--help")
+    assert done.returncode == 0
+    assert b"usage: floorwatch" in done.stdout
+
+
+def test_replay_from_stdin_writes_the_exposition_to_stdout() -> None:
+    done = floorwatch("replay", "-", stdin=jsonl(QUEUED, b"", ANSWERED))
+    assert done.returncode == 0, done.stderr
+    metrics = Metrics(done.stdout.decode())
+    assert (
+        metrics.get("contactcenter_contacts_answered_total", queue="billing", channel="voice") == 1
+    )
+    assert metrics.get("contactcenter_wait_seconds_sum", queue="billing", channel="voice") == 12
+
+
+def test_rejects_are_summarised_on_stderr_and_written_with_line_numbers(tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.jsonl"
+    bad_type = {**QUEUED, "event_id": "e9", "type": "contact.exploded"}
+    stdin = jsonl(QUEUED, b"{oops", bad_type, ANSWERED, b"[]")
+    done = floorwatch("replay", "-", "--rejects-out", str(rejects), stdin=stdin)
+    assert done.returncode == 0
+    assert b"rejected 3 event(s): invalid_json 1, not_an_object 1, unknown_type 1" in done.stderr
+    lines = [orjson.loads(line) for line in rejects.read_bytes().splitlines()]
+    assert [(r["line"], r["reason"]) for r in lines] == [
+        (2, "invalid_json"),
+        (3, "unknown_type"),
+        (5, "not_an_object"),
+    ]
+    assert lines[0]["raw"] == "{oops"
+    metrics = Metrics(done.stdout.decode())
+    # The neighbours of the bad lines all count.
+    assert (
+        metrics.get("contactcenter_contacts_answered_total", queue="billing", channel="voice") == 1
+    )
+
+
+def test_metrics_out_file(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_bytes(jsonl(QUEUED, ANSWERED))
+    out = tmp_path / "metrics.prom"
+    done = floorwatch("replay", str(source), "--metrics-out", str(out))
+    assert done.returncode == 0 and done.stdout == b""
+    assert "contactcenter_contacts_offered_total" in out.read_text()
+
+
+def test_progress_is_shown_when_asked() -> None:
+    done = floorwatch("replay", "-", "--progress", "always", stdin=jsonl(QUEUED, ANSWERED))
+    assert b"replay: 2 lines in" in done.stderr
+
+
+def test_missing_input_file_exits_1_with_a_message(tmp_path: Path) -> None:
+    done = floorwatch("replay", str(tmp_path / "nope.jsonl"))
+    assert done.returncode == 1
+    assert done.stderr.decode().strip() == (
+        f"floorwatch replay: input file {tmp_path / 'nope.jsonl'}: not found"
+    )
+
+
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "floorwatch.toml"
+    config.write_text("[defaults]\nservice_level_target = 1.5\n")
+    done = floorwatch("replay", "-", "--config", str(config), stdin=jsonl(QUEUED))
+    assert done.returncode == 2
+    assert b"defaults.service_level_target: 1.5 is out of range" in done.stderr
+
+
+def test_config_file_in_the_working_directory_is_used(tmp_path: Path) -> None:
+    (tmp_path / "floorwatch.toml").write_text("[defaults]\nanswer_within_seconds = 10\n")
+    done = floorwatch("replay", "-", stdin=jsonl(QUEUED, ANSWERED), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    metrics = Metrics(done.stdout.decode())
+    # wait 12 s > 10 s target: not within target.
+    assert (
+        metrics.get(
+            "contactcenter_contacts_answered_within_target_total", queue="billing", channel="voice"
+        )
+        == 0
+    )
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    (tmp_path / "floorwatch.toml").write_text("[defaults]\nanswer_within_seconds = 10\n")
+    env = {**os.environ, "FLOORWATCH_DEFAULTS__ANSWER_WITHIN_SECONDS": "15"}
+    done = floorwatch("replay", "-", stdin=jsonl(QUEUED, ANSWERED), cwd=tmp_path, env=env)
+    metrics = Metrics(done.stdout.decode())
+    assert (
+        metrics.get("contactcenter_answer_target_seconds", queue="billing", channel="voice") == 15
+    )
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    done = floorwatch("explode")
+    assert done.returncode == 2
+    assert b"invalid choice" in done.stderr

@@ -1,0 +1,174 @@
+"""Configuration: defaults, target resolution, validation messages, environment overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.config import ConfigError, load_settings, settings_from_mapping
+
+
+def error_of(data: dict) -> str:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping(data)
+    return str(caught.value)
+
+
+def test_built_in_defaults_follow_industry_practice() -> None:
+    settings = settings_from_mapping({})
+    voice = settings.targets_for("billing", "voice", "normal")
+    chat = settings.targets_for("support", "chat", "normal")
+    email = settings.targets_for("billing", "email", "normal")
+    assert (voice.answer_within_seconds, voice.service_level_target) == (20, 0.80)
+    assert (chat.answer_within_seconds, chat.first_response_within_seconds) == (30, 120)
+    assert email.first_response_within_seconds == 14400
+    assert voice.resolution_within_seconds == 86400
+    assert settings.windows == ("5m", "15m", "1h", "today")
+    assert settings.timezone == "UTC"
+
+
+def test_most_specific_target_wins_and_keys_merge() -> None:
+    settings = settings_from_mapping(
+        {
+            "defaults": {"answer_within_seconds": 20},
+            "targets": [
+                {"queue": "vip", "priority": "urgent", "answer_within_seconds": 5},
+                {"queue": "vip", "answer_within_seconds": 10, "service_level_target": 0.9},
+                {"channel": "voice", "answer_within_seconds": 15},
+            ],
+        }
+    )
+    urgent = settings.targets_for("vip", "voice", "urgent")
+    assert urgent.answer_within_seconds == 5  # queue+priority (2 selectors) beats queue (1)
+    assert urgent.service_level_target == 0.9  # merged from the less specific vip rule
+    # One selector each: a queue rule beats a channel rule, wherever it stands in the file.
+    assert settings.targets_for("vip", "voice", "normal").answer_within_seconds == 10
+    assert settings.targets_for("vip", "chat", "normal").answer_within_seconds == 10
+    assert settings.targets_for("other", "voice", "normal").answer_within_seconds == 15
+    assert settings.targets_for("other", "chat", "normal").answer_within_seconds == 20
+
+
+def test_same_selectors_apply_in_file_order() -> None:
+    settings = settings_from_mapping(
+        {
+            "targets": [
+                {"channel": "chat", "answer_within_seconds": 40},
+                {"channel": "chat", "answer_within_seconds": 45},
+            ]
+        }
+    )
+    assert settings.targets_for("q", "chat", "low").answer_within_seconds == 45
+
+
+def test_file_targets_replace_the_built_in_ones() -> None:
+    settings = settings_from_mapping({"targets": [{"queue": "x", "team": "t1"}]})
+    assert settings.targets_for("q", "chat", "normal").answer_within_seconds == 20
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"colour": "red"}, "colour: unknown key"),
+        ({"defaults": {"answer_within": 20}}, "defaults.answer_within: unknown key"),
+        (
+            {"defaults": {"answer_within_seconds": "20"}},
+            "defaults.answer_within_seconds: expected a number",
+        ),
+        (
+            {"defaults": {"answer_within_seconds": 0}},
+            "defaults.answer_within_seconds: 0 is out of range",
+        ),
+        (
+            {"defaults": {"service_level_target": 0}},
+            "defaults.service_level_target: 0 is out of range",
+        ),
+        (
+            {"defaults": {"service_level_formula": "magic"}},
+            "defaults.service_level_formula: 'magic' is not one of standard, abandons_met, "
+            "answered_only",
+        ),
+        ({"defaults": {"at_risk_fraction": 1}}, "defaults.at_risk_fraction: 1 is out of range"),
+        (
+            {"defaults": {"short_abandon_seconds": -1}},
+            "defaults.short_abandon_seconds: -1 is out of range",
+        ),
+        ({"defaults": {"answer_within_seconds": True}}, "expected a number, got bool"),
+        (
+            {"targets": [{"channel": "fax", "answer_within_seconds": 5}]},
+            "targets[0].channel: 'fax' is not one of",
+        ),
+        ({"targets": [{"queue": "q"}]}, "targets[0]: sets nothing"),
+        ({"targets": [{"queue": "q", "colour": 1}]}, "targets[0].colour: unknown key"),
+        ({"targets": {"queue": "q"}}, "targets: expected an array of tables"),
+        ({"timezone": "Mars/Olympus"}, "timezone: unknown time zone 'Mars/Olympus'"),
+        ({"windows": ["5m", "5m"]}, "windows: '5m' is listed twice"),
+        ({"windows": ["5 minutes"]}, "windows: expected a positive duration"),
+        ({"windows": ["15s"]}, "windows: '15s' is not a multiple of engine.bucket_seconds (10)"),
+        ({"windows": []}, "windows: expected a non-empty list"),
+        ({"staffing": {"shrinkage": 1}}, "staffing.shrinkage: 1 is out of range"),
+        (
+            {"staffing": {"arrival_window": "0m"}},
+            "staffing.arrival_window: expected a positive duration",
+        ),
+        (
+            {"engine": {"bucket_seconds": 15}},
+            "engine.bucket_seconds: must divide 60 and be at most 10",
+        ),
+        ({"engine": {"max_queue_channels": 0}}, "engine.max_queue_channels: 0 must be at least 1"),
+        ({"engine": {"dedup_capacity": 1.5}}, "engine.dedup_capacity: expected an integer"),
+        ({"defaults": 5}, "defaults: expected a table"),
+    ],
+)
+def test_invalid_values_are_named(data: dict, message: str) -> None:
+    assert message in error_of(data)
+
+
+def test_custom_windows_and_bucket_size() -> None:
+    settings = settings_from_mapping({"windows": ["30s", "today"], "engine": {"bucket_seconds": 5}})
+    assert settings.window_seconds() == {"30s": 30, "today": None}
+
+
+def test_toml_file_and_environment(tmp_path: Path) -> None:
+    path = tmp_path / "floorwatch.toml"
+    path.write_text(
+        'timezone = "Europe/Berlin"\n[defaults]\nanswer_within_seconds = 25\n'
+        '[[targets]]\nchannel = "email"\nfirst_response_within_seconds = 7200\n'
+    )
+    environ = {
+        "FLOORWATCH_DEFAULTS__ANSWER_WITHIN_SECONDS": "30",
+        "FLOORWATCH_WINDOWS": "5m, today",
+        "FLOORWATCH_ENGINE__ORPHAN_HOLD": "2m",
+        "HOME": "/ignored",
+    }
+    settings = load_settings(path, environ)
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.defaults.answer_within_seconds == 30
+    assert settings.windows == ("5m", "today")
+    assert settings.engine.orphan_hold_seconds == 120
+    assert settings.targets_for("q", "email", "normal").first_response_within_seconds == 7200
+
+
+def test_environment_values_are_validated_like_the_file() -> None:
+    with pytest.raises(ConfigError, match=r"defaults\.service_level_target: 2 is out of range"):
+        load_settings(None, {"FLOORWATCH_DEFAULTS__SERVICE_LEVEL_TARGET": "2"})
+
+
+def test_unknown_environment_variable_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="FLOORWATCH_ANSWER_TARGET: unknown setting"):
+        load_settings(None, {"FLOORWATCH_ANSWER_TARGET": "20"})
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "custom.toml"
+    path.write_text("windows = ['1h']\n")
+    assert load_settings(None, {"FLOORWATCH_CONFIG": str(path)}).windows == ("1h",)
+
+
+def test_file_errors_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"config file .*missing\.toml: not found"):
+        load_settings(tmp_path / "missing.toml", {})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[defaults\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken, {})
