@@ -303,10 +303,10 @@ class EngineCollector(Collector):
                         )
         yield breaches
         for name, text, attr in _HISTOGRAMS:
-            family = _histogram(P + name, text, QC)
+            histogram = _histogram(P + name, text, QC)
             for st in tracked:
-                _add_histogram(family, [st.queue, st.channel], getattr(st, attr))
-            yield family
+                _add_histogram(histogram, [st.queue, st.channel], getattr(st, attr))
+            yield histogram
 
     # ------------------------------------------------------------------ pipeline
 
@@ -374,7 +374,7 @@ def _quantiles(family: Metric, labels: list[str], bins: dict[int, int], total: f
     if count:
         for q in QUANTILES:
             value = sketch.quantile(bins, q)
-            family.add_sample(family.name, {**names, "quantile": str(q)}, value)  # type: ignore[arg-type]
+            family.add_sample(family.name, {**names, "quantile": str(q)}, value or 0.0)
     family.add_sample(family.name + "_sum", names, total)
     family.add_sample(family.name + "_count", names, count)
 

@@ -46,22 +46,23 @@ class Rejection(Exception):
 class Event:
     """One validated input event. Times are epoch seconds (float).
 
-    Optional fields default to None at class level; an instance stores only what it has
-    (cheaper to build on the hot path than a full set of slots).
+    Optional fields default at class level; an instance stores only what it has (cheaper
+    to build on the hot path than a full set of slots). Identifiers that a type does not
+    carry are "" (contact_id of agent events, agent_id and state of contact events).
     """
 
-    contact_id: str | None = None
+    contact_id: str = ""
     queue: str | None = None
     channel: str | None = None
     priority: str | None = None
     team: str | None = None
-    agent_id: str | None = None
+    agent_id: str = ""
     hold_seconds: float | None = None
     first_contact: bool | None = None
     csat: int | None = None
     ces: int | None = None
     nps: int | None = None
-    state: str | None = None
+    state: str = ""
     agent_queues: tuple[str, ...] | None = None
 
     def __init__(self, event_id: str, type_: str, ts: float) -> None:
@@ -98,17 +99,15 @@ def parse_timestamp(value: object) -> float:
     )
 
 
-def _text(data: dict, key: str, *, required: bool, max_len: int = 128) -> str | None:
-    value = data.get(key)
+def _text(value: object, key: str, max_len: int = 128) -> str:
+    """A present string field of 1..max_len characters, or the specific rejection."""
+    if type(value) is str and 0 < len(value) <= max_len:
+        return value
     if value is None:
-        if required:
-            raise Rejection("missing_field", f"{key}: required")
-        return None
+        raise Rejection("missing_field", f"{key}: required")
     if type(value) is not str:
         raise Rejection("wrong_type", f"{key}: expected a string")
-    if not 1 <= len(value) <= max_len:
-        raise Rejection("out_of_range", f"{key}: length must be 1-{max_len}")
-    return value
+    raise Rejection("out_of_range", f"{key}: length must be 1-{max_len}")
 
 
 def _queue_name(value: object, key: str) -> str:
@@ -145,14 +144,8 @@ def _score(data: dict, key: str, low: int, high: int) -> int | None:
     return value
 
 
-def _valid_text(value: object, max_len: int = 128) -> bool:
-    return type(value) is str and 0 < len(value) <= max_len
-
-
 def _validate(data: dict, wall_now: float) -> Event:
-    event_id = data.get("event_id")
-    if not _valid_text(event_id):
-        _text(data, "event_id", required=True)  # raises the specific rejection
+    event_id = _text(data.get("event_id"), "event_id")
     type_ = data.get("type")
     if type(type_) is not str or type_ not in _TYPES:
         if type_ is None:
@@ -168,7 +161,7 @@ def _validate(data: dict, wall_now: float) -> Event:
         raise Rejection(
             "future_timestamp", "occurred_at: more than 5 minutes ahead of the wall clock"
         )
-    return _fields(Event(event_id, type_, ts), data)  # type: ignore[arg-type]
+    return _fields(Event(event_id, type_, ts), data)
 
 
 def _fields(event: Event, data: dict) -> Event:
@@ -176,10 +169,8 @@ def _fields(event: Event, data: dict) -> Event:
     type_ = event.type
     is_agent = type_ == AGENT_TYPE
     contact_id = data.get("contact_id")
-    if _valid_text(contact_id):
-        event.contact_id = contact_id
-    elif contact_id is not None or not is_agent:
-        _text(data, "contact_id", required=True)  # raises the specific rejection
+    if contact_id is not None or not is_agent:
+        event.contact_id = _text(contact_id, "contact_id")
     queue = data.get("queue")
     if queue is not None:
         event.queue = (
@@ -192,13 +183,15 @@ def _fields(event: Event, data: dict) -> Event:
         raise Rejection("missing_field", "queue and channel: required on contact.queued")
     if "priority" in data:
         event.priority = _enum(data, "priority", _PRIORITIES, required=False)
-    if "team" in data:
-        event.team = _text(data, "team", required=False, max_len=64)
-    if "agent_id" in data or is_agent:
-        event.agent_id = _text(data, "agent_id", required=is_agent)
+    team = data.get("team")
+    if team is not None:
+        event.team = _text(team, "team", max_len=64)
+    agent_id = data.get("agent_id")
+    if agent_id is not None or is_agent:
+        event.agent_id = _text(agent_id, "agent_id")
 
     if is_agent:
-        event.state = _enum(data, "state", _STATES, required=True)
+        event.state = _enum(data, "state", _STATES, required=True) or ""
         queues = data.get("queues")
         if queues is not None:
             if type(queues) is not list:

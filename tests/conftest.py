@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +25,21 @@ def require_tool(name: str, package: str) -> str:
 @pytest.fixture(scope="session")
 def promtool() -> str:
     return require_tool("promtool", "prometheus")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test stale mypyc builds: a compiled module shadows its edited source."""
+    root = Path(__file__).resolve().parent.parent / "streams"
+    stale = [
+        str(source.relative_to(root.parent))
+        for built in root.rglob("*.so")
+        if (source := built.parent / (built.name.split(".")[0] + ".py")).exists()
+        and source.stat().st_mtime > built.stat().st_mtime
+    ]
+    if stale:
+        pytest.exit(
+            "compiled modules are older than their sources: " + ", ".join(sorted(stale))
+            + ". Rebuild with `./dev test` (or `.venv/bin/pip install -e .`), or delete "
+            "streams/**/*.so to test the pure-Python source.",
+            returncode=2,
+        )

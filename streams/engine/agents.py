@@ -98,11 +98,11 @@ class AgentBoard:
     def apply(self, event: Event) -> None:
         """An agent.state event; `queues` absent means the agent's queues are unchanged."""
         ts = min(event.ts, self.now)
-        agent = self.agents.get(event.agent_id)  # type: ignore[arg-type]
-        state: str = event.state  # type: ignore[assignment]
+        agent = self.agents.get(event.agent_id)
+        state = event.state
         if agent is None:
             queues = event.agent_queues or ()
-            self.agents[event.agent_id] = Agent(state, queues, ts)  # type: ignore[index]
+            self.agents[event.agent_id] = Agent(state, queues, ts)
             for name in queues:
                 self._queue(name).counts[STATE_INDEX[state]] += 1
             return
@@ -132,7 +132,7 @@ class AgentBoard:
 
     def _spread(self, ring: BucketRing[AgentTime], state: str, start: float, end: float) -> None:
         size = self.bucket_seconds
-        reach = (int(self.now // size) - self.ring_slots + 1) * size
+        reach = float((int(self.now // size) - self.ring_slots + 1) * size)
         t = max(start, reach)
         while t < end:
             bucket_end = (t // size + 1) * size
@@ -149,7 +149,7 @@ class AgentBoard:
         merged = queue.ring.trailing(now, self.trailing, AgentTime.merge)
         current = int(now // self.bucket_seconds)
         starts = {
-            n: (current - s // self.bucket_seconds + 1) * self.bucket_seconds
+            n: float((current - s // self.bucket_seconds + 1) * self.bucket_seconds)
             for n, s in self.trailing.items()
         }
         if "today" in self.settings.windows:

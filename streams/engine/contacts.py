@@ -76,6 +76,13 @@ class Contact:
         self.interactions = 0
 
 
+def _queue_and_channel(event: Event) -> tuple[str, str]:
+    """Queue and channel of a contact.queued (intake guarantees both)."""
+    if event.queue is None or event.channel is None:
+        raise ValueError(f"{event.type} {event.event_id}: queue and channel are required")
+    return event.queue, event.channel
+
+
 class ContactTracker:
     """Stage 1 for one process (or one partition of contacts)."""
 
@@ -154,7 +161,7 @@ class ContactTracker:
 
     def apply(self, event: Event) -> None:
         """Apply one validated contact or survey event (counted as processed unless parked)."""
-        contact = self.contacts.get(event.contact_id)  # type: ignore[arg-type]
+        contact = self.contacts.get(event.contact_id)
         if contact is None:
             if event.type == "contact.queued":
                 self.pipeline.processed[event.type] += 1
@@ -183,21 +190,18 @@ class ContactTracker:
         if self.parked_count >= self.max_parked:
             self.on_orphan(event)
             return
-        waiting = self.parked.get(event.contact_id)  # type: ignore[arg-type]
+        waiting = self.parked.get(event.contact_id)
         if waiting is None:
-            waiting = self.parked[event.contact_id] = []  # type: ignore[index]
-            heapq.heappush(self._parked_expiry, (self.now + self.orphan_hold, event.contact_id))
+            waiting = self.parked[event.contact_id] = []
+            expires = self.now + self.orphan_hold
+            heapq.heappush(self._parked_expiry, (expires, event.contact_id))
         waiting.append(event)
         self.parked_count += 1
 
     def _new_contact(self, event: Event) -> None:
+        queue, channel = _queue_and_channel(event)
         contact = Contact(
-            event.contact_id,
-            event.queue,
-            event.channel,  # type: ignore[arg-type]
-            event.priority or "normal",
-            event.team,
-            event.ts,
+            event.contact_id, queue, channel, event.priority or "normal", event.team, event.ts
         )
         self.contacts[contact.contact_id] = contact
         self.sink.entered(
@@ -234,7 +238,7 @@ class ContactTracker:
 
     def _queued(self, contact: Contact, event: Event) -> None:
         """A transfer or re-queue: a new entry in the (new) queue."""
-        queue, channel = event.queue, event.channel
+        queue, channel = _queue_and_channel(event)
         flags = contact.flags
         if (
             queue == contact.queue
@@ -249,7 +253,7 @@ class ContactTracker:
             self._reopen_record(contact)
         else:
             self.sink.left(contact.queue, contact.channel, contact.contact_id, event.ts)
-        contact.queue, contact.channel = queue, channel  # type: ignore[assignment]
+        contact.queue, contact.channel = queue, channel
         if event.priority is not None:
             contact.priority = event.priority
         if event.team is not None:
@@ -261,7 +265,7 @@ class ContactTracker:
             queue,
             channel,
             contact.contact_id,
-            event.ts,  # type: ignore[arg-type]
+            event.ts,
             contact.first_entry,
             contact.priority,
             contact.team,
