@@ -62,8 +62,17 @@ def whole_process(path: Path) -> tuple[float, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "streams", "replay", str(path), "--metrics-out", os.devnull,
-         "--progress", "never"],
+        [
+            sys.executable,
+            "-m",
+            "streams",
+            "replay",
+            str(path),
+            "--metrics-out",
+            os.devnull,
+            "--progress",
+            "never",
+        ],
         check=True,
     )
     elapsed = time.perf_counter() - started
@@ -86,9 +95,16 @@ def memory_per_open_contact(count: int) -> float:
     """Bytes allocated per open contact (stage 1 + stage 2 + the event id remembered)."""
     base_ts = 1795150000.0
     lines = [
-        orjson.dumps({"event_id": f"evt-{i:09d}", "type": "contact.queued",
-                      "occurred_at": int((base_ts + i * 0.01) * 1000), "contact_id": f"contact-{i:09d}",
-                      "queue": f"inbox-{i % 20}", "channel": "email"})
+        orjson.dumps(
+            {
+                "event_id": f"evt-{i:09d}",
+                "type": "contact.queued",
+                "occurred_at": int((base_ts + i * 0.01) * 1000),
+                "contact_id": f"contact-{i:09d}",
+                "queue": f"inbox-{i % 20}",
+                "channel": "email",
+            }
+        )
         for i in range(count)
     ]
     engine = Engine(Settings(), EventTimeClock())
@@ -107,10 +123,18 @@ def memory_per_open_contact(count: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--contacts", type=int, default=202_000,
-                        help="contacts in the generated day (202000 gives about 1 million events)")
-    parser.add_argument("--open-contacts", type=int, default=200_000,
-                        help="open contacts for the memory measurement")
+    parser.add_argument(
+        "--contacts",
+        type=int,
+        default=202_000,
+        help="contacts in the generated day (202000 gives about 1 million events)",
+    )
+    parser.add_argument(
+        "--open-contacts",
+        type=int,
+        default=200_000,
+        help="open contacts for the memory measurement",
+    )
     args = parser.parse_args()
     path = dataset(args.contacts)
     lines, json_s = json_loop(path)
@@ -118,7 +142,8 @@ def main() -> int:
     events, engine_s = engine_only(path)
     per_contact = memory_per_open_contact(args.open_contacts)
     result = {
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "events": lines,
         "file_mib": round(path.stat().st_size / 2**20, 1),
         "json_loads_events_per_s": round(lines / json_s),
@@ -133,8 +158,11 @@ def main() -> int:
     (OUT / "replay_bench.json").write_text(json.dumps(result, indent=2) + "\n")
     width = max(map(len, result))
     for key, value in result.items():
-        print(f"{key:<{width}}  {value:,}" if isinstance(value, int | float) else
-              f"{key:<{width}}  {value}")
+        print(
+            f"{key:<{width}}  {value:,}"
+            if isinstance(value, int | float)
+            else f"{key:<{width}}  {value}"
+        )
     return 0
 
 

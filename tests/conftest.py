@@ -38,7 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     if stale:
         pytest.exit(
-            "compiled modules are older than their sources: " + ", ".join(sorted(stale))
+            "compiled modules are older than their sources: "
+            + ", ".join(sorted(stale))
             + ". Rebuild with `./dev test` (or `.venv/bin/pip install -e .`), or delete "
             "streams/**/*.so to test the pure-Python source.",
             returncode=2,

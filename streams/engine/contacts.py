@@ -14,6 +14,7 @@ Closed contacts are remembered for late surveys and reopens, bounded by time and
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable
 
 from streams.config import Settings
@@ -104,7 +105,8 @@ class ContactTracker:
         self.orphan_hold = float(engine.orphan_hold_seconds)
         self.max_parked = engine.max_parked_events
         self.contacts: dict[str, Contact] = {}
-        self.closed: dict[str, float] = {}  # contact id -> close time, in closing order
+        self.closed: dict[str, float] = {}  # contact id -> close time
+        self._closed_order: deque[tuple[float, str]] = deque()  # in closing order
         self.parked: dict[str, list[Event]] = {}
         self.parked_count = 0
         self._parked_expiry: list[tuple[float, str]] = []
@@ -149,13 +151,13 @@ class ContactTracker:
             return
         self._next_sweep = now + 1.0
         closed = self.closed
+        order = self._closed_order
         horizon = now - self.retention
-        while closed:
-            contact_id, closed_at = next(iter(closed.items()))
-            if closed_at > horizon and len(closed) <= self.max_closed:
-                break
-            del closed[contact_id]
-            self.contacts.pop(contact_id, None)
+        while order and (order[0][0] <= horizon or len(closed) > self.max_closed):
+            closed_at, contact_id = order.popleft()
+            if closed.get(contact_id) == closed_at:  # not reopened or closed again since
+                del closed[contact_id]
+                self.contacts.pop(contact_id, None)
 
     # ------------------------------------------------------------------ events
 
@@ -230,6 +232,7 @@ class ContactTracker:
             return
         contact.flags |= CLOSED
         self.closed[contact.contact_id] = ts
+        self._closed_order.append((ts, contact.contact_id))
         self.sink.closed(contact.queue, contact.channel, contact.contact_id, ts)
 
     def _reopen_record(self, contact: Contact) -> None:
