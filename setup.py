@@ -16,6 +16,7 @@ COMPILED = [
     "streams/engine/contacts.py",
     "streams/engine/dedup.py",
     "streams/engine/engine.py",
+    "streams/engine/facts.py",
     "streams/engine/histogram.py",
     "streams/engine/pipeline.py",
     "streams/engine/queues.py",

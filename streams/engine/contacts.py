@@ -113,16 +113,6 @@ class ContactTracker:
         self._fallbacks: list[tuple[float, str]] = []  # (ended + 30 min, contact id)
         self.now = float("-inf")
         self._next_sweep = float("-inf")  # remembered contacts are swept once a clock second
-        self._handlers: dict[str, Callable[[Contact, Event], None]] = {
-            "contact.answered": self._answered,
-            "contact.abandoned": self._abandoned,
-            "contact.responded": self._responded,
-            "contact.ended": self._ended,
-            "contact.wrapped": self._wrapped,
-            "contact.resolved": self._resolved,
-            "contact.reopened": self._reopened,
-            "survey.responded": self._surveyed,
-        }
 
     # ------------------------------------------------------------------ clock
 
@@ -181,10 +171,25 @@ class ContactTracker:
             self.pipeline.late += 1
         else:
             contact.last_ts = event.ts
-        if event.type == "contact.queued":
+        kind = event.type
+        if kind == "contact.answered":
+            self._answered(contact, event)
+        elif kind == "contact.responded":
+            self._responded(contact, event)
+        elif kind == "contact.ended":
+            self._ended(contact, event)
+        elif kind == "contact.wrapped":
+            self._wrapped(contact, event)
+        elif kind == "contact.resolved":
+            self._resolved(contact, event)
+        elif kind == "contact.abandoned":
+            self._abandoned(contact, event)
+        elif kind == "contact.queued":
             self._queued(contact, event)
+        elif kind == "contact.reopened":
+            self._reopened(contact, event)
         else:
-            self._handlers[event.type](contact, event)
+            self._surveyed(contact, event)
 
     def _park(self, event: Event) -> None:
         """Hold an event whose contact is not known yet; it may have overtaken its queued."""

@@ -1,17 +1,16 @@
-"""The facts stage 1 hands to stage 2, as a protocol of method calls.
+"""The facts stage 1 hands to stage 2, as method calls on a `FactSink`.
 
 In one process the sink is the `QueueBoard` itself (no allocation per fact); in the
 distributed runtime a sink can serialise the calls onto a topic keyed by queue and
 replay them into a `QueueBoard` on the other side. Times are event times (epoch s);
-durations are seconds and never negative.
+durations are seconds and never negative. A base class rather than a Protocol so that
+compiled code calls the methods directly.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
 
-
-class FactSink(Protocol):
+class FactSink:
     def entered(
         self,
         queue: str,
@@ -23,9 +22,11 @@ class FactSink(Protocol):
         team: str | None,
         met_mask: int,
         breached_mask: int,
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
-    def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None: ...
+    def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
+        raise NotImplementedError
 
     def answered(
         self,
@@ -36,17 +37,21 @@ class FactSink(Protocol):
         priority: str,
         wait: float,
         first_response: float | None,
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
     def abandoned(
         self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
     def responded(
         self, queue: str, channel: str, contact_id: str, ts: float, first_response: float | None
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
-    def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None: ...
+    def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
+        raise NotImplementedError
 
     def handled(
         self,
@@ -56,7 +61,8 @@ class FactSink(Protocol):
         handle: float,
         hold: float | None,
         after_contact_work: float | None,
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
     def resolved(
         self,
@@ -66,7 +72,8 @@ class FactSink(Protocol):
         ts: float,
         resolution: float,
         first_contact: bool,
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
     def reopened(
         self,
@@ -76,7 +83,8 @@ class FactSink(Protocol):
         ts: float,
         first_entry: float,
         priority: str,
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError
 
     def surveyed(
         self,
@@ -86,4 +94,5 @@ class FactSink(Protocol):
         csat: int | None,
         ces: int | None,
         nps: int | None,
-    ) -> None: ...
+    ) -> None:
+        raise NotImplementedError

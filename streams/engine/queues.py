@@ -19,6 +19,7 @@ from streams.contract import (
     PRIORITIES,
     SLA_KINDS,
 )
+from streams.engine.facts import FactSink
 from streams.engine.histogram import Histogram, bounds_with
 from streams.engine.summary import Summary
 from streams.engine.targets import TargetBook
@@ -185,7 +186,7 @@ class LiveView:
         self.backlog = backlog
 
 
-class QueueBoard:
+class QueueBoard(FactSink):
     """Stage 2 for one process (or one partition's worth of queues)."""
 
     def __init__(self, settings: Settings, targets: TargetBook) -> None:
