@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import IO, Any
+from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -929,9 +929,9 @@ def _flush(out: IO[bytes] | IO[str], chunk: list[bytes], text: bool) -> None:
     data = b"".join(chunk)
     chunk.clear()
     if text:
-        out.write(data.decode())  # type: ignore[arg-type]
+        cast(IO[str], out).write(data.decode())
     else:
-        out.write(data)  # type: ignore[arg-type]
+        cast(IO[bytes], out).write(data)
 
 
 # --------------------------------------------------------------------------- CLI
