@@ -23,87 +23,12 @@ from streams.engine import sketch
 from streams.engine.engine import Engine
 from streams.engine.histogram import Histogram
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
-from streams.engine.summary import nps_score, ratio, service_level
+from streams.views import WINDOW_GAUGES, window_values
 
 P = "contactcenter_"
 QC = ("queue", "channel")
 QCW = ("queue", "channel", "window")
 QUANTILES = (0.5, 0.9)
-
-# name suffix, help, value function of a window Summary (None = no sample)
-_WINDOW_GAUGES = (
-    ("offered_contacts", "Contacts that entered the queue in the window.", lambda s: s.offered),
-    ("answered_contacts", "Contacts answered in the window.", lambda s: s.answered),
-    (
-        "abandoned_contacts",
-        "Contacts abandoned after at least short_abandon_seconds.",
-        lambda s: s.abandoned,
-    ),
-    (
-        "short_abandoned_contacts",
-        "Contacts abandoned before short_abandon_seconds.",
-        lambda s: s.short_abandoned,
-    ),
-    (
-        "transferred_contacts",
-        "Contacts that left the queue by a transfer.",
-        lambda s: s.transferred,
-    ),
-    (
-        "abandon_ratio",
-        "abandoned / (answered + abandoned); short abandons excluded.",
-        lambda s: ratio(s.abandoned, s.answered + s.abandoned),
-    ),
-    (
-        "wait_seconds_average",
-        "Average wait of answered contacts.",
-        lambda s: ratio(s.wait_sum, s.answered),
-    ),
-    (
-        "wait_seconds_max",
-        "Longest wait of a contact answered in the window.",
-        lambda s: s.wait_max if s.answered else None,
-    ),
-    (
-        "first_response_seconds_average",
-        "Average first response time.",
-        lambda s: ratio(s.frt_sum, s.frt_count),
-    ),
-    (
-        "handle_seconds_average",
-        "Average handle time (answered to wrap-up).",
-        lambda s: ratio(s.handle_sum, s.handle_count),
-    ),
-    (
-        "hold_seconds_average",
-        "Average hold time of handled contacts that reported it.",
-        lambda s: ratio(s.hold_sum, s.hold_count),
-    ),
-    (
-        "after_contact_work_seconds_average",
-        "Average after-contact work (ended to wrap-up).",
-        lambda s: ratio(s.acw_sum, s.acw_count),
-    ),
-    (
-        "resolution_seconds_average",
-        "Average resolution time from first entry.",
-        lambda s: ratio(s.resolution_sum, s.resolved),
-    ),
-    (
-        "first_contact_resolution_ratio",
-        "Resolved at first contact / resolved.",
-        lambda s: ratio(s.fcr, s.resolved),
-    ),
-    ("reopen_ratio", "Reopened / resolved.", lambda s: ratio(s.reopened, s.resolved)),
-    (
-        "csat_ratio",
-        "Share of CSAT answers of 4 or 5.",
-        lambda s: ratio(s.csat_satisfied, s.csat_count),
-    ),
-    ("csat_score_average", "Average CSAT score (1-5).", lambda s: ratio(s.csat_sum, s.csat_count)),
-    ("ces_score_average", "Average CES score (1-7).", lambda s: ratio(s.ces_sum, s.ces_count)),
-    ("nps_score", "% promoters (9-10) - % detractors (0-6), -100..100.", nps_score),
-)
 
 _COUNTERS = (
     ("contacts_offered", "Contacts that entered the queue.", "offered_total"),
@@ -235,10 +160,10 @@ class EngineCollector(Collector):
 
     def _windows(self, tracked: list[QueueStats]) -> Iterator[Metric]:
         engine = self.engine
-        families = [
-            (GaugeMetricFamily(P + name, text, labels=QCW), fn) for name, text, fn in _WINDOW_GAUGES
-        ]
-        sl = GaugeMetricFamily(
+        families = {
+            name: GaugeMetricFamily(P + name, text, labels=QCW) for name, text, _ in WINDOW_GAUGES
+        }
+        families["service_level_ratio"] = GaugeMetricFamily(
             P + "service_level_ratio",
             "Service level by the queue's formula (standard, abandons_met, answered_only).",
             labels=QCW,
@@ -257,17 +182,13 @@ class EngineCollector(Collector):
             formula = engine.targets.get(st.queue, st.channel, "normal").service_level_formula
             for window, summary in engine.queues.windows(st).items():
                 labels = [st.queue, st.channel, window]
-                for family, fn in families:
-                    value = fn(summary)
+                for name, value in window_values(summary, formula).items():
                     if value is not None:
-                        family.add_metric(labels, value)
-                value = service_level(summary, formula)
-                if value is not None:
-                    sl.add_metric(labels, value)
+                        families[name].add_metric(labels, value)
                 _quantiles(wait_q, labels, summary.wait_bins, summary.wait_sum)
                 _quantiles(frt_q, labels, summary.frt_bins, summary.frt_sum)
-        yield from (family for family, _ in families)
-        yield from (sl, wait_q, frt_q)
+        yield from families.values()
+        yield from (wait_q, frt_q)
         occupancy = GaugeMetricFamily(
             P + "occupancy_ratio",
             "(on_contact + after_contact_work) / (that + available) time.",

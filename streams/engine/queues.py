@@ -213,7 +213,8 @@ class QueueBoard(FactSink):
         self.day_end = -_INF
         self.stats: dict[tuple[str, str], QueueStats] = {}
         self.tracked: list[QueueStats] = []
-        self.overflow_pairs = 0
+        self.pairs = 0  # tracked pairs other than the _overflow ones
+        self.overflow_pairs = 0  # distinct pairs folded into _overflow (aliases kept)
         self._heap: list[tuple[float, int, OpenContact, QueueStats]] = []
         self._seq = itertools.count()
         self._plans: dict[tuple[str, str, str], SlaPlan] = {}
@@ -246,8 +247,7 @@ class QueueBoard(FactSink):
         return st
 
     def _create(self, queue: str, channel: str) -> QueueStats:
-        real = len(self.tracked) - sum(1 for s in self.tracked if s.queue == OVERFLOW_QUEUE)
-        if real >= self.max_pairs and queue != OVERFLOW_QUEUE:
+        if self.pairs >= self.max_pairs and queue != OVERFLOW_QUEUE:
             folded = self._stats(OVERFLOW_QUEUE, channel)
             if self.overflow_pairs < MAX_OVERFLOW_ALIASES:
                 self.overflow_pairs += 1
@@ -257,6 +257,8 @@ class QueueBoard(FactSink):
         st = QueueStats(queue, channel, ring, self.hist_bounds)
         self.stats[(queue, channel)] = st
         self.tracked.append(st)
+        if queue != OVERFLOW_QUEUE:
+            self.pairs += 1
         return st
 
     def _summaries(self, st: QueueStats, ts: float) -> tuple[Summary, ...]:
