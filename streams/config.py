@@ -110,6 +110,14 @@ class EngineSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """Where `floorwatch run` (and a worker) serves HTTP. Loopback unless told otherwise."""
+
+    host: str = "127.0.0.1"
+    port: int = 9641
+
+
+@dataclass(frozen=True)
 class Settings:
     timezone: str = "UTC"
     windows: tuple[str, ...] = ("5m", "15m", "1h", "today")
@@ -117,6 +125,7 @@ class Settings:
     targets: tuple[TargetRule, ...] = ()
     staffing: StaffingSettings = field(default_factory=StaffingSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -324,7 +333,17 @@ def _engine(table: Mapping[str, Any]) -> EngineSettings:
     return EngineSettings(**values)
 
 
-TOP_LEVEL_KEYS = ("timezone", "windows", "defaults", "targets", "staffing", "engine")
+def _server(table: Mapping[str, Any]) -> ServerSettings:
+    _reject_unknown(table, ("host", "port"), "server.")
+    base = ServerSettings()
+    host = _string(table["host"], "server.host") if "host" in table else base.host
+    port = _integer(table["port"], "server.port", low=0) if "port" in table else base.port
+    if port > 65535:
+        raise ConfigError(f"server.port: {port} is not a TCP port (0-65535)")
+    return ServerSettings(host, port)
+
+
+TOP_LEVEL_KEYS = ("timezone", "windows", "defaults", "targets", "staffing", "engine", "server")
 
 
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
@@ -349,7 +368,8 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     else:
         rules = tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS))
     staffing = _staffing(_table(data.get("staffing", {}), "staffing"))
-    return Settings(timezone, windows, defaults, rules, staffing, engine)
+    server = _server(_table(data.get("server", {}), "server"))
+    return Settings(timezone, windows, defaults, rules, staffing, engine, server)
 
 
 def _env_key_paths() -> dict[str, tuple[str, ...]]:
@@ -362,6 +382,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
         "defaults": TARGET_KEYS,
         "staffing": ("arrival_window", "handle_window", "shrinkage", "max_occupancy"),
         "engine": ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS),
+        "server": ("host", "port"),
     }
     for section, keys in sections.items():
         for key in keys:

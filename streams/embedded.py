@@ -1,0 +1,135 @@
+"""`floorwatch run`: the engine in one process, fed by the simulator, a file or stdin.
+
+One asyncio loop runs the feed, a clock tick (SLA breaches appear on time with no
+traffic) and the web server, so the engine is never touched by two threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from aiohttp import web
+
+from streams.config import Settings
+from streams.engine.clock import Clock
+from streams.engine.engine import Engine, RejectRecord
+from streams.web.app import make_app
+
+log = logging.getLogger("floorwatch.run")
+TICK_SECONDS = 0.2
+BATCH = 500
+
+
+@dataclass
+class FeedState:
+    """What /readyz reports: the engine runs and has been fed."""
+
+    started: bool = False
+    events: int = 0
+    finished: bool = False
+    error: str | None = None
+
+    def not_ready_reason(self) -> str | None:
+        if self.error is not None:
+            return f"source failed: {self.error}"
+        if not self.started:
+            return "engine not started"
+        if self.events == 0 and not self.finished:
+            return "no event received yet"
+        return None
+
+
+async def lines_of(stream: BinaryIO) -> AsyncIterator[bytes]:
+    """Lines of a blocking binary stream (file or stdin), read on a helper thread."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[list[bytes] | None] = asyncio.Queue(maxsize=64)
+
+    def pump() -> None:
+        batch: list[bytes] = []
+        for line in stream:
+            batch.append(line)
+            if len(batch) >= BATCH:
+                asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+                batch = []
+        if batch:
+            asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+        asyncio.run_coroutine_threadsafe(queue.put(None), loop).result()
+
+    threading.Thread(target=pump, name="floorwatch-source", daemon=True).start()
+    while (batch := await queue.get()) is not None:
+        for line in batch:
+            yield line
+
+
+def log_reject(record: RejectRecord) -> None:
+    """Rejected input in live mode goes to the log: reason and detail, never the payload."""
+    log.warning("event rejected", extra={"reason": record.reason, "detail": record.detail})
+
+
+class EmbeddedRunner:
+    def __init__(self, settings: Settings, clock: Clock, source: AsyncIterator[bytes],
+                 host: str, port: int) -> None:
+        self.engine = Engine(settings, clock, on_reject=log_reject)
+        self.clock = clock
+        self.source = source
+        self.host = host
+        self.port = port
+        self.state = FeedState()
+
+    async def _feed(self) -> None:
+        engine, clock, state = self.engine, self.clock, self.state
+        count = 0
+        try:
+            async for raw in self.source:
+                if raw.strip():
+                    engine.ingest(raw.rstrip(b"\n"), clock.now())
+                    state.events += 1
+                count += 1
+                if count % BATCH == 0:
+                    await asyncio.sleep(0)  # let the web server and the tick run
+        except Exception as exc:  # a broken source is reported, the server stays up
+            state.error = type(exc).__name__
+            log.exception("event source failed")
+        state.finished = True
+        log.info("event source finished", extra={"events": state.events})
+
+    async def _tick(self) -> None:
+        while True:
+            self.engine.advance(self.clock.now())
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def serve(self, stop: asyncio.Event, on_listening: Callable[[str], None]) -> None:
+        app = make_app(self.engine, self.state.not_ready_reason)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self.state.started = True
+        on_listening(f"http://{self.host}:{self.port}/")
+        tasks = [asyncio.create_task(self._tick()), asyncio.create_task(self._feed())]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runner.cleanup()
+
+
+def run_until_signalled(runner: EmbeddedRunner, on_listening: Callable[[str], None]) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runner.serve(stop, on_listening)
+
+    asyncio.run(main())

@@ -1,0 +1,128 @@
+"""aiohttp application: /metrics, /api/v1/board (+ server-sent events), /healthz, /readyz, /.
+
+Everything runs on one asyncio loop with the engine, so handlers read a consistent state
+without locks. All assets are served from the package: nothing loads from the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from streams.board import board_snapshot
+from streams.engine.engine import Engine
+from streams.exporter import exposition
+
+STATIC = resources.files("streams.web") / "static"
+PUSH_INTERVAL_SECONDS = 0.25
+HEARTBEAT_SECONDS = 15.0
+ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+
+
+class BoardFeed:
+    """Recomputes the board a few times a second and wakes subscribers when it changed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.payload = b""
+        self.version = 0
+        self._changed = asyncio.Condition()
+
+    async def run(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+
+    async def refresh(self) -> None:
+        payload = json.dumps(board_snapshot(self.engine), separators=(",", ":")).encode()
+        if payload != self.payload:
+            self.payload = payload
+            self.version += 1
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def wait_newer(self, version: int, timeout: float) -> bool:
+        """Wait until the board is newer than `version`; False on timeout."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.version > version), timeout
+                )
+            except TimeoutError:
+                return False
+        return True
+
+
+def make_app(engine: Engine, ready: Callable[[], str | None]) -> web.Application:
+    """`ready()` returns None when ready, else the reason it is not."""
+    feed = BoardFeed(engine)
+    app = web.Application()
+    app["feed"] = feed
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=exposition(engine), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def board(_: web.Request) -> web.Response:
+        body: dict[str, Any] = board_snapshot(engine)
+        return web.json_response(body)
+
+    async def board_stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        await response.write(b"retry: 1000\n\n")
+        version = -1
+        while True:
+            if feed.version > version:
+                version = feed.version
+                await response.write(b"event: board\ndata: " + feed.payload + b"\n\n")
+            elif not await feed.wait_newer(version, HEARTBEAT_SECONDS):
+                await response.write(b": heartbeat\n\n")
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        reason = ready()
+        if reason is None:
+            return web.Response(text="ready\n")
+        return web.Response(status=503, text=f"not ready: {reason}\n")
+
+    async def index(_: web.Request) -> web.Response:
+        return web.Response(text=(STATIC / "index.html").read_text(), content_type="text/html")
+
+    async def asset(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in ASSETS:
+            raise web.HTTPNotFound()
+        return web.Response(text=(STATIC / name).read_text(), content_type=ASSETS[name])
+
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/v1/board", board)
+    app.router.add_get("/api/v1/board/stream", board_stream)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", asset)
+
+    async def start_feed(app: web.Application) -> None:
+        await feed.refresh()
+        app["feed_task"] = asyncio.get_running_loop().create_task(feed.run())
+
+    async def stop_feed(app: web.Application) -> None:
+        app["feed_task"].cancel()
+
+    app.on_startup.append(start_feed)
+    app.on_cleanup.append(stop_feed)
+    return app
