@@ -94,6 +94,7 @@ class StaffingSettings:
     handle_window_seconds: int = 3600
     shrinkage: float = 0.0
     max_occupancy: float = 0.85
+    default_aht_seconds: float = 300.0  # until a contact of the queue completed
 
 
 @dataclass(frozen=True)
@@ -277,17 +278,31 @@ def _windows(value: Any, bucket_seconds: int) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _staffing(table: Mapping[str, Any]) -> StaffingSettings:
-    known = ("arrival_window", "handle_window", "shrinkage", "max_occupancy")
-    _reject_unknown(table, known, "staffing.")
+_STAFFING_KEYS = (
+    "arrival_window",
+    "handle_window",
+    "shrinkage",
+    "max_occupancy",
+    "default_aht_seconds",
+)
+
+
+def _staffing(table: Mapping[str, Any], bucket_seconds: int) -> StaffingSettings:
+    _reject_unknown(table, _STAFFING_KEYS, "staffing.")
     base = StaffingSettings()
+    windows = {}
+    for key in ("arrival_window", "handle_window"):
+        if key in table:
+            seconds = parse_duration(table[key], f"staffing.{key}")
+            if seconds % bucket_seconds or seconds > 86400:
+                raise ConfigError(
+                    f"staffing.{key}: must be at most 1d and a multiple of "
+                    f"engine.bucket_seconds ({bucket_seconds})"
+                )
+            windows[key] = seconds
     return StaffingSettings(
-        arrival_window_seconds=parse_duration(table["arrival_window"], "staffing.arrival_window")
-        if "arrival_window" in table
-        else base.arrival_window_seconds,
-        handle_window_seconds=parse_duration(table["handle_window"], "staffing.handle_window")
-        if "handle_window" in table
-        else base.handle_window_seconds,
+        arrival_window_seconds=windows.get("arrival_window", base.arrival_window_seconds),
+        handle_window_seconds=windows.get("handle_window", base.handle_window_seconds),
         shrinkage=_number(
             table["shrinkage"], "staffing.shrinkage", low=0, high=1, high_inclusive=False
         )
@@ -298,6 +313,11 @@ def _staffing(table: Mapping[str, Any]) -> StaffingSettings:
         )
         if "max_occupancy" in table
         else base.max_occupancy,
+        default_aht_seconds=_number(
+            table["default_aht_seconds"], "staffing.default_aht_seconds", low=0, low_inclusive=False
+        )
+        if "default_aht_seconds" in table
+        else base.default_aht_seconds,
     )
 
 
@@ -367,7 +387,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         rules = tuple(_target_rule(entry, i) for i, entry in enumerate(data["targets"]))
     else:
         rules = tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS))
-    staffing = _staffing(_table(data.get("staffing", {}), "staffing"))
+    staffing = _staffing(_table(data.get("staffing", {}), "staffing"), engine.bucket_seconds)
     server = _server(_table(data.get("server", {}), "server"))
     return Settings(timezone, windows, defaults, rules, staffing, engine, server)
 
@@ -380,7 +400,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
     }
     sections = {
         "defaults": TARGET_KEYS,
-        "staffing": ("arrival_window", "handle_window", "shrinkage", "max_occupancy"),
+        "staffing": _STAFFING_KEYS,
         "engine": ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS),
         "server": ("host", "port"),
     }

@@ -23,7 +23,7 @@ from streams.engine import sketch
 from streams.engine.engine import Engine
 from streams.engine.histogram import Histogram
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
-from streams.views import WINDOW_GAUGES, window_values
+from streams.views import WINDOW_GAUGES, staffing_view, window_values
 
 P = "contactcenter_"
 QC = ("queue", "channel")
@@ -83,6 +83,7 @@ class EngineCollector(Collector):
         yield from self._live(tracked)
         yield from self._windows(tracked)
         yield from self._counters(tracked)
+        yield from self._staffing(tracked)
         yield from self._pipeline()
 
     # ------------------------------------------------------------------ live state
@@ -228,6 +229,58 @@ class EngineCollector(Collector):
             for st in tracked:
                 _add_histogram(histogram, [st.queue, st.channel], getattr(st, attr))
             yield histogram
+
+    # ------------------------------------------------------------------ staffing
+
+    def _staffing(self, tracked: list[QueueStats]) -> Iterator[Metric]:
+        families = {
+            "required": GaugeMetricFamily(
+                P + "staffing_required_agents",
+                "Agents needed now: Erlang C (voice, chat) or workload (async), "
+                "within max occupancy, divided by (1 - shrinkage).",
+                labels=QC,
+            ),
+            "staffed": GaugeMetricFamily(
+                P + "staffing_staffed_agents",
+                "Agents serving the queue in available, on_contact or after_contact_work.",
+                labels=QC,
+            ),
+            "gap": GaugeMetricFamily(
+                P + "staffing_gap_agents", "Required - staffed agents.", labels=QC
+            ),
+            "projected": GaugeMetricFamily(
+                P + "staffing_projected_service_level_ratio",
+                "Erlang C service level with the staffed agents (voice, chat).",
+                labels=QC,
+            ),
+            "rate": GaugeMetricFamily(
+                P + "staffing_arrival_rate_per_second",
+                "Contacts offered per second over [staffing] arrival_window.",
+                labels=QC,
+            ),
+            "aht": GaugeMetricFamily(
+                P + "staffing_handle_seconds",
+                "AHT used for staffing: over [staffing] handle_window, else the default.",
+                labels=QC,
+            ),
+            "load": GaugeMetricFamily(
+                P + "staffing_offered_load_erlangs",
+                "Arrival rate x AHT.",
+                labels=QC,
+            ),
+        }
+        for st in tracked:
+            view = staffing_view(self.engine, st)
+            labels = [st.queue, st.channel]
+            families["required"].add_metric(labels, view.required)
+            families["staffed"].add_metric(labels, view.staffed)
+            families["gap"].add_metric(labels, view.gap)
+            if view.projected_service_level is not None:
+                families["projected"].add_metric(labels, view.projected_service_level)
+            families["rate"].add_metric(labels, view.arrivals_per_second)
+            families["aht"].add_metric(labels, view.aht_seconds)
+            families["load"].add_metric(labels, view.load_erlangs)
+        yield from families.values()
 
     # ------------------------------------------------------------------ pipeline
 

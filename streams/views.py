@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from streams import staffing
+from streams.contract import AGENT_STATES
+from streams.engine.engine import Engine
+from streams.engine.queues import ANSWER, QueueStats, sla_applies
 from streams.engine.summary import Summary, nps_score, ratio, service_level
+
+STAFFED_STATES = tuple(
+    AGENT_STATES.index(state) for state in ("available", "on_contact", "after_contact_work")
+)
 
 # name suffix, help, value function of a window Summary (None = no sample)
 WINDOW_GAUGES: tuple[tuple[str, str, Callable[[Summary], float | None]], ...] = (
@@ -91,3 +99,71 @@ def window_values(summary: Summary, formula: str) -> dict[str, float | None]:
     values = {name: fn(summary) for name, _, fn in WINDOW_GAUGES}
     values["service_level_ratio"] = service_level(summary, formula)
     return values
+
+
+class StaffingView:
+    """Real-time staffing of one queue x channel (see README, "Staffing")."""
+
+    __slots__ = (
+        "aht_seconds",
+        "arrivals_per_second",
+        "gap",
+        "load_erlangs",
+        "projected_service_level",
+        "required",
+        "staffed",
+    )
+
+    def __init__(
+        self,
+        arrivals_per_second: float,
+        aht_seconds: float,
+        required: int,
+        staffed: int,
+        projected_service_level: float | None,
+    ) -> None:
+        self.arrivals_per_second = arrivals_per_second
+        self.aht_seconds = aht_seconds
+        self.load_erlangs = arrivals_per_second * aht_seconds
+        self.required = required
+        self.staffed = staffed
+        self.gap = required - staffed
+        self.projected_service_level = projected_service_level
+
+
+def staffing_view(engine: Engine, st: QueueStats) -> StaffingView:
+    """Erlang C for voice and chat, a workload requirement for asynchronous channels.
+
+    Arrival rate = contacts offered in `arrival_window` / the seconds it covers; AHT =
+    average handle time over `handle_window`, or `default_aht_seconds` before any contact
+    completed. Staffed = agents serving the queue in available, on_contact or
+    after_contact_work.
+    """
+    settings = engine.settings.staffing
+    board = engine.queues
+    arrivals, span = board.trailing_summary(st, settings.arrival_window_seconds)
+    handled, _ = board.trailing_summary(st, settings.handle_window_seconds)
+    rate = arrivals.offered / span
+    aht = (
+        handled.handle_sum / handled.handle_count
+        if handled.handle_count
+        else settings.default_aht_seconds
+    )
+    agents = engine.agents.queues.get(st.queue)
+    staffed = sum(agents.counts[i] for i in STAFFED_STATES) if agents else 0
+    if not sla_applies(ANSWER, st.channel):
+        required = staffing.workload_agents(rate, aht, settings.max_occupancy, settings.shrinkage)
+        return StaffingView(rate, aht, required, staffed, None)
+    targets = engine.targets.get(st.queue, st.channel, "normal")
+    demand = staffing.StaffingInput(
+        arrivals_per_second=rate,
+        aht_seconds=aht,
+        answer_within_seconds=targets.answer_within_seconds,
+        service_level_target=targets.service_level_target,
+        max_occupancy=settings.max_occupancy,
+        shrinkage=settings.shrinkage,
+    )
+    required = staffing.required_agents(demand).required_agents
+    return StaffingView(
+        rate, aht, required, staffed, staffing.projected_service_level(staffed, demand)
+    )

@@ -127,6 +127,7 @@ class QueueStats:
         "breaches_total",
         "channel",
         "first_response_hist",
+        "first_seen",
         "handle_hist",
         "offered_total",
         "open",
@@ -149,9 +150,11 @@ class QueueStats:
         channel: str,
         ring: BucketRing[Summary],
         hist_bounds: tuple[tuple[float, ...], ...],
+        first_seen: float,
     ) -> None:
         self.queue = queue
         self.channel = channel
+        self.first_seen = first_seen
         self.team: str | None = None
         self.ring = ring
         self.today = Summary()
@@ -197,7 +200,16 @@ class QueueBoard(FactSink):
         windows = settings.window_seconds()
         self.trailing: dict[str, int] = {n: s for n, s in windows.items() if s is not None}
         self.has_today = "today" in windows
-        self.ring_slots = max([*self.trailing.values(), self.bucket_seconds]) // self.bucket_seconds
+        staffing = settings.staffing
+        longest = max(
+            [
+                *self.trailing.values(),
+                staffing.arrival_window_seconds,
+                staffing.handle_window_seconds,
+                self.bucket_seconds,
+            ]
+        )
+        self.ring_slots = longest // self.bucket_seconds
         self.zone = settings.zone
         self.max_pairs = engine.max_queue_channels
         self.hist_bounds = (
@@ -254,7 +266,7 @@ class QueueBoard(FactSink):
                 self.stats[(queue, channel)] = folded
             return folded
         ring: BucketRing[Summary] = BucketRing(self.bucket_seconds, self.ring_slots, Summary)
-        st = QueueStats(queue, channel, ring, self.hist_bounds)
+        st = QueueStats(queue, channel, ring, self.hist_bounds, self.now)
         self.stats[(queue, channel)] = st
         self.tracked.append(st)
         if queue != OVERFLOW_QUEUE:
@@ -532,6 +544,19 @@ class QueueBoard(FactSink):
         if self.has_today:
             merged["today"] = st.today
         return {name: merged[name] for name in self.settings.windows}
+
+    def trailing_summary(self, st: QueueStats, seconds: int) -> tuple[Summary, float]:
+        """The merged summary of a trailing window and the seconds it actually covers.
+
+        The span runs from the window's first bucket (or the queue's first fact, if later)
+        to now: the honest denominator of a rate.
+        """
+        merged = st.ring.trailing(self.now, {"w": seconds}, Summary.merge)["w"]
+        start = (int(self.now // self.bucket_seconds) - seconds // self.bucket_seconds + 1) * (
+            self.bucket_seconds
+        )
+        span = self.now - max(float(start), st.first_seen)
+        return merged, max(span, float(self.bucket_seconds))
 
     def live(self, st: QueueStats) -> LiveView:
         """Waiting count, longest wait and backlog by age at the current clock."""
