@@ -12,7 +12,10 @@ from typing import BinaryIO
 
 from streams import __version__, staffing
 from streams.config import ConfigError, Settings, load_settings, parse_duration
+from streams.embedded import EmbeddedRunner, lines_of, run_until_signalled
+from streams.engine.clock import WallClock
 from streams.exporter import exposition
+from streams.logs import configure as configure_logs
 from streams.progress import Progress
 from streams.replay import rejects_summary, replay
 
@@ -69,8 +72,33 @@ def _parser() -> argparse.ArgumentParser:
         help="progress line on stderr (default: auto = when stderr is a terminal)",
     )
     rp.set_defaults(handler=_replay)
+    _add_run(commands)
     _add_staffing(commands)
     return parser
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:
+    rn = commands.add_parser(
+        "run",
+        help="embedded live mode: engine, /metrics, board API and wallboard in one process",
+        description=(
+            "Run the engine in one process with the wall clock, fed by the built-in traffic "
+            "simulator (default) or by --source FILE|-, and serve /metrics, /api/v1/board, "
+            "/healthz, /readyz and the live wallboard at / on 127.0.0.1. No Kafka needed. "
+            "Stops cleanly on Ctrl-C or SIGTERM."
+        ),
+    )
+    rn.add_argument("--config", metavar="PATH", help="TOML configuration (see replay --help)")
+    rn.add_argument(
+        "--source",
+        metavar="FILE|-",
+        help="read JSON Lines events from a file or standard input instead of the "
+        "simulator (applied as they arrive, wall clock)",
+    )
+    rn.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
+    rn.add_argument("--port", type=int, help="port (default: [server] port, 9641; 0 = any free)")
+    rn.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    rn.set_defaults(handler=_run)
 
 
 def _positive(text: str) -> float:
@@ -88,6 +116,35 @@ def _duration(text: str) -> float:
         return float(parse_duration(text, "duration")) if text[-1:].isalpha() else _positive(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    configure_logs(args.log_level)
+    with ExitStack() as stack:
+        if args.source is None:
+            raise CliError("the simulator is not available yet: give --source FILE|-", EXIT_USAGE)
+        stream, _ = _open_input(args.source, stack)
+        runner = EmbeddedRunner(settings, WallClock(), lines_of(stream), host, port)
+        try:
+            run_until_signalled(runner, _print_urls)
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port",
+                EXIT_INPUT,
+            ) from None
+    return EXIT_OK
+
+
+def _print_urls(base: str) -> None:
+    print(
+        f"floorwatch run: wallboard {base}  metrics {base}metrics  board API {base}api/v1/board"
+        "  (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _add_staffing(commands: argparse._SubParsersAction) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import stat
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from streams.web.app import make_app
 log = logging.getLogger("floorwatch.run")
 TICK_SECONDS = 0.2
 BATCH = 500
+PIPE_LINE_LIMIT = 1024 * 1024
 
 
 @dataclass
@@ -46,7 +49,53 @@ class FeedState:
 
 
 async def lines_of(stream: BinaryIO) -> AsyncIterator[bytes]:
-    """Lines of a blocking binary stream (file or stdin), read on a helper thread."""
+    """Lines of a file, pipe or terminal, without blocking the event loop.
+
+    Pipes and terminals are read with asyncio (nothing blocks at shutdown); regular files
+    on a helper thread, in batches.
+    """
+    mode = os.fstat(stream.fileno()).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+        async for line in _pipe_lines(stream):
+            yield line
+    else:
+        async for line in _file_lines(stream):
+            yield line
+
+
+async def _pipe_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=PIPE_LINE_LIMIT)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stream)
+    while True:
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as end:
+            if end.partial:
+                yield end.partial
+            return
+        except asyncio.LimitOverrunError as overrun:
+            # Far larger than any valid event: pass on the first part (rejected as too
+            # large) and drop the rest of the line.
+            head = await reader.readexactly(overrun.consumed)
+            yield head
+            await _skip_line(reader)
+            continue
+        yield line
+
+
+async def _skip_line(reader: asyncio.StreamReader) -> None:
+    while True:
+        try:
+            await reader.readuntil(b"\n")
+            return
+        except asyncio.LimitOverrunError as overrun:
+            await reader.readexactly(overrun.consumed)
+        except asyncio.IncompleteReadError:
+            return
+
+
+async def _file_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[list[bytes] | None] = asyncio.Queue(maxsize=64)
 
@@ -57,8 +106,7 @@ async def lines_of(stream: BinaryIO) -> AsyncIterator[bytes]:
             if len(batch) >= BATCH:
                 asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
                 batch = []
-        if batch:
-            asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+        asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
         asyncio.run_coroutine_threadsafe(queue.put(None), loop).result()
 
     threading.Thread(target=pump, name="floorwatch-source", daemon=True).start()
@@ -73,8 +121,9 @@ def log_reject(record: RejectRecord) -> None:
 
 
 class EmbeddedRunner:
-    def __init__(self, settings: Settings, clock: Clock, source: AsyncIterator[bytes],
-                 host: str, port: int) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, source: AsyncIterator[bytes], host: str, port: int
+    ) -> None:
         self.engine = Engine(settings, clock, on_reject=log_reject)
         self.clock = clock
         self.source = source
@@ -111,7 +160,8 @@ class EmbeddedRunner:
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self.state.started = True
-        on_listening(f"http://{self.host}:{self.port}/")
+        host, port = runner.addresses[0][:2]
+        on_listening(f"http://{host}:{port}/")
         tasks = [asyncio.create_task(self._tick()), asyncio.create_task(self._feed())]
         try:
             await stop.wait()
