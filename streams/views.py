@@ -135,8 +135,8 @@ def staffing_view(engine: Engine, st: QueueStats) -> StaffingView:
     """Erlang C for voice and chat, a workload requirement for asynchronous channels.
 
     Arrival rate = contacts offered in `arrival_window` / the seconds it covers; AHT =
-    average handle time over `handle_window`, or `default_aht_seconds` before any contact
-    completed. Staffed = agents serving the queue in available, on_contact or
+    average handle time over `handle_window`, or `default_aht_seconds` while no contact
+    with a positive handle time completed. Staffed = agents serving the queue in available, on_contact or
     after_contact_work.
     """
     settings = engine.settings.staffing
@@ -144,11 +144,9 @@ def staffing_view(engine: Engine, st: QueueStats) -> StaffingView:
     arrivals, span = board.trailing_summary(st, settings.arrival_window_seconds)
     handled, _ = board.trailing_summary(st, settings.handle_window_seconds)
     rate = arrivals.offered / span
-    aht = (
-        handled.handle_sum / handled.handle_count
-        if handled.handle_count
-        else settings.default_aht_seconds
-    )
+    aht = handled.handle_sum / handled.handle_count if handled.handle_count else 0.0
+    if aht <= 0:  # nothing completed yet (or only zero-length contacts): no basis for AHT
+        aht = settings.default_aht_seconds
     agents = engine.agents.queues.get(st.queue)
     staffed = sum(agents.counts[i] for i in STAFFED_STATES) if agents else 0
     if not sla_applies(ANSWER, st.channel):
