@@ -6,32 +6,64 @@ import time
 from collections.abc import Callable
 
 
-class EventTimeClock:
-    """now = the largest `occurred_at` seen so far (replay mode)."""
+class Clock:
+    """What the engine asks of a clock (a base class, so compiled code calls it directly)."""
 
-    __slots__ = ("_now",)
+    def observe(self, ts: float) -> float:
+        """Note an event time; return now."""
+        raise NotImplementedError
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+
+class EventTimeClock(Clock):
+    """now = the largest `occurred_at` seen so far (replay mode)."""
 
     def __init__(self) -> None:
         self._now = float("-inf")
 
-    def observe(self, ts: float) -> None:
+    def observe(self, ts: float) -> float:
         if ts > self._now:
             self._now = ts
+        return self._now
 
     def now(self) -> float:
         return self._now
 
 
-class WallClock:
+class WallClock(Clock):
     """now = the wall clock (live mode); `now_getter` lets tests own time."""
-
-    __slots__ = ("_now_getter",)
 
     def __init__(self, now_getter: Callable[[], float] = time.time) -> None:
         self._now_getter = now_getter
 
-    def observe(self, ts: float) -> None:
+    def observe(self, ts: float) -> float:
         """Event times do not move the wall clock."""
+        return self._now_getter()
 
     def now(self) -> float:
         return self._now_getter()
+
+
+class ScaledClock(Clock):
+    """Simulated time running `speed` times faster than the wall clock from `origin`.
+
+    now = origin + (wall - wall_at_origin) * speed; speed 1.0 is the wall clock itself.
+    """
+
+    def __init__(
+        self, origin: float, speed: float, now_getter: Callable[[], float] = time.time
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.origin = origin
+        self.speed = speed
+        self._now_getter = now_getter
+        self._wall_origin = now_getter()
+
+    def observe(self, ts: float) -> float:
+        return self.now()
+
+    def now(self) -> float:
+        return self.origin + (self._now_getter() - self._wall_origin) * self.speed

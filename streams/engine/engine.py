@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from streams.config import Settings
 from streams.contract import AGENT_TYPE
 from streams.engine.agents import AgentBoard
+from streams.engine.clock import Clock
 from streams.engine.contacts import ContactTracker
 from streams.engine.dedup import RecentIds
 from streams.engine.pipeline import PipelineStats
 from streams.engine.queues import QueueBoard
 from streams.engine.targets import TargetBook
 from streams.intake import Event, Rejection, decode
-
-
-class Clock(Protocol):
-    def observe(self, ts: float) -> None: ...
-
-    def now(self) -> float: ...
 
 
 class RejectRecord:
@@ -76,9 +70,7 @@ class Engine:
         if self.recent_ids.seen(event.event_id):
             pipeline.duplicates += 1
             return
-        clock = self.clock
-        clock.observe(event.ts)
-        now = clock.now()
+        now = self.clock.observe(event.ts)
         if now > self.now:
             self.advance(now)
         if pipeline.last_event_ts is None or event.ts > pipeline.last_event_ts:
