@@ -136,8 +136,8 @@ def staffing_view(engine: Engine, st: QueueStats) -> StaffingView:
 
     Arrival rate = contacts offered in `arrival_window` / the seconds it covers; AHT =
     average handle time over `handle_window`, or `default_aht_seconds` while no contact
-    with a positive handle time completed. Staffed = agents serving the queue in available, on_contact or
-    after_contact_work.
+    with a positive handle time completed. Staffed = agents serving the queue in
+    available, on_contact or after_contact_work.
     """
     settings = engine.settings.staffing
     board = engine.queues
