@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import BinaryIO
 
 from streams import __version__, staffing
 from streams.config import ConfigError, Settings, load_settings, parse_duration
-from streams.embedded import EmbeddedRunner, lines_of, run_until_signalled
-from streams.engine.clock import WallClock
+from streams.embedded import EmbeddedRunner, lines_of, run_until_signalled, simulated_lines
+from streams.engine.clock import ScaledClock, WallClock
 from streams.exporter import exposition
+from streams.intake import Rejection, parse_timestamp
 from streams.logs import configure as configure_logs
 from streams.progress import Progress
 from streams.replay import rejects_summary, replay
+from streams.simulator import (
+    TIME_FORMATS,
+    Pacer,
+    Scenario,
+    ScenarioError,
+    Simulation,
+    backdated_start,
+    list_scenarios,
+    load_scenario,
+    paced,
+)
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # unusable input: missing or unreadable file
@@ -73,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rp.set_defaults(handler=_replay)
     _add_run(commands)
+    _add_simulate(commands)
     _add_staffing(commands)
     return parser
 
@@ -94,6 +109,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         metavar="FILE|-",
         help="read JSON Lines events from a file or standard input instead of the "
         "simulator (applied as they arrive, wall clock)",
+    )
+    _simulator_options(rn, default_speed="1")
+    rn.add_argument(
+        "--warmup",
+        type=_duration,
+        default=3600.0,
+        help="simulated history played at once on start, so the board is not empty "
+        "(default 1h; 0 to start empty)",
     )
     rn.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
     rn.add_argument("--port", type=int, help="port (default: [server] port, 9641; 0 = any free)")
@@ -124,10 +147,26 @@ def _run(args: argparse.Namespace) -> int:
     port = settings.server.port if args.port is None else args.port
     configure_logs(args.log_level)
     with ExitStack() as stack:
-        if args.source is None:
-            raise CliError("the simulator is not available yet: give --source FILE|-", EXIT_USAGE)
-        stream, _ = _open_input(args.source, stack)
-        runner = EmbeddedRunner(settings, WallClock(), lines_of(stream), host, port)
+        if args.source is not None:
+            stream, _ = _open_input(args.source, stack)
+            runner = EmbeddedRunner(settings, WallClock(), lines_of(stream), host, port)
+        else:
+            if math.isinf(args.speed):
+                raise CliError(
+                    "--speed max is for simulate and replay; floorwatch run needs a number "
+                    "(1 = real time, 60 = an hour per minute)",
+                    EXIT_USAGE,
+                )
+            now = time.time()
+            simulation = Simulation(
+                _scenario(args.scenario),
+                args.seed,
+                start_epoch=now - args.warmup,
+                id_prefix=f"s{args.seed}-{int(now)}",
+            )
+            clock = ScaledClock(origin=now, speed=args.speed)
+            source = simulated_lines(simulation, Pacer(args.speed, origin=now), args.noise)
+            runner = EmbeddedRunner(settings, clock, source, host, port)
         try:
             run_until_signalled(runner, _print_urls)
         except OSError as exc:
@@ -135,6 +174,130 @@ def _run(args: argparse.Namespace) -> int:
                 f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port",
                 EXIT_INPUT,
             ) from None
+    return EXIT_OK
+
+
+def _speed(text: str) -> float:
+    if text.lower() in ("max", "inf"):
+        return math.inf
+    return _positive(text)
+
+
+def _noise(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError("--noise is a share between 0 and 0.5")
+    return value
+
+
+def _simulator_options(parser: argparse.ArgumentParser, default_speed: str) -> None:
+    names = ", ".join(list_scenarios())
+    parser.add_argument(
+        "--scenario",
+        default="contact-centre",
+        help=f"shipped scenario ({names}) or a scenario TOML file (default contact-centre)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same traffic)")
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=_speed(default_speed),
+        help=f"1 = real time, 60 = 60x faster, max = as fast as possible (default {default_speed})",
+    )
+    parser.add_argument(
+        "--noise",
+        type=_noise,
+        default=0.0,
+        help="share of duplicates, out-of-order and malformed messages to inject "
+        "(e.g. 0.02; default 0)",
+    )
+
+
+def _scenario(name: str) -> Scenario:
+    try:
+        return load_scenario(name)
+    except ScenarioError as exc:
+        raise CliError(f"scenario {name}: {exc}", EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"scenario {name}: cannot be read: {exc.strerror}", EXIT_INPUT) from None
+
+
+def _add_simulate(commands: argparse._SubParsersAction) -> None:
+    sm = commands.add_parser(
+        "simulate",
+        help="generate realistic contact-centre traffic as JSON Lines events",
+        description=(
+            "Generate contact-centre traffic from a scenario: Poisson arrivals following an "
+            "intraday profile, customers who abandon, agents with shifts, breaks and skills who "
+            "serve the queues, async tickets and surveys. Writes JSON Lines to a file or "
+            "standard output, as fast as possible or paced at --speed. By default the traffic "
+            "ends now, so the file replays without future timestamps."
+        ),
+    )
+    _simulator_options(sm, default_speed="max")
+    sm.add_argument(
+        "--duration",
+        type=_duration,
+        help="simulated time to generate, e.g. 8h or 1d (default 1d unless --events)",
+    )
+    sm.add_argument("--events", type=int, help="stop after this many messages")
+    sm.add_argument("--start", help="event time of the start, RFC 3339 (default: the run ends now)")
+    sm.add_argument(
+        "--time-format",
+        choices=TIME_FORMATS,
+        default="rfc3339",
+        help="occurred_at as RFC 3339 strings (default) or epoch milliseconds",
+    )
+    sm.add_argument("--out", default="-", metavar="FILE|-", help="output (default: stdout)")
+    sm.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress line on stderr (default: when stderr is a terminal)",
+    )
+    sm.set_defaults(handler=_simulate)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    if args.events is not None and args.events <= 0:
+        raise CliError("--events must be at least 1", EXIT_USAGE)
+    duration = args.duration
+    if duration is None and args.events is None:
+        duration = 86400.0
+    if args.start is not None:
+        try:
+            start = parse_timestamp(args.start)
+        except Rejection:
+            raise CliError(
+                f"--start {args.start!r}: give an RFC 3339 time with offset, "
+                "e.g. 2026-11-20T00:00:00Z",
+                EXIT_USAGE,
+            ) from None
+    else:
+        start = backdated_start(
+            duration if duration is not None else 86400.0, args.speed, time.time()
+        )
+    simulation = Simulation(
+        _scenario(args.scenario), args.seed, start_epoch=start, time_format=args.time_format
+    )
+    messages = simulation.messages(duration, max_events=args.events, noise=args.noise)
+    if not math.isinf(args.speed):
+        messages = paced(messages, Pacer(args.speed, origin=start))
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    progress = Progress(sys.stderr, "simulate", None) if show else None
+    count = 0
+    with ExitStack() as stack:
+        out = _open_output(args.out, stack, "--out")
+        for count, message in enumerate(messages, start=1):
+            out.write(message.line)
+            if progress is not None and not count % 10000:
+                progress.update(count, None)
+        out.flush()
+    if progress is not None:
+        progress.finish(count)
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 from streams.config import Settings
 from streams.engine.clock import Clock
 from streams.engine.engine import Engine, RejectRecord
+from streams.simulator import Pacer, Simulation
 from streams.web.app import make_app
 
 log = logging.getLogger("floorwatch.run")
@@ -113,6 +114,17 @@ async def _file_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
     while (batch := await queue.get()) is not None:
         for line in batch:
             yield line
+
+
+async def simulated_lines(
+    simulation: Simulation, pacer: Pacer, noise: float
+) -> AsyncIterator[bytes]:
+    """The simulator's messages, each when it is due at the pacer's speed."""
+    for emission in simulation.messages(noise=noise):
+        wait = pacer.delay(emission.at)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        yield emission.payload
 
 
 def log_reject(record: RejectRecord) -> None:

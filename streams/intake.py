@@ -89,7 +89,10 @@ def parse_timestamp(value: object) -> float:
             ) from None
         if parsed.tzinfo is None:
             raise Rejection("invalid_timestamp", "occurred_at: RFC 3339 timestamp lacks an offset")
-        return parsed.timestamp()
+        ts = parsed.timestamp()
+        if ts < 0:
+            raise Rejection("out_of_range", "occurred_at: before 1970-01-01T00:00:00Z")
+        return ts
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= _MAX_EPOCH_MS:
             raise Rejection("out_of_range", "occurred_at: epoch milliseconds out of range")

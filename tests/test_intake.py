@@ -91,6 +91,7 @@ def test_unknown_extra_fields_are_ignored() -> None:
         (with_fields(event_id=""), "out_of_range"),
         (with_fields(event_id="x" * 129), "out_of_range"),
         (with_fields(occurred_at=-1), "out_of_range"),
+        (with_fields(occurred_at="1969-12-31T23:59:59.999Z"), "out_of_range"),
         (with_fields(channel="fax"), "invalid_value"),
         (with_fields(priority="asap"), "invalid_value"),
         (with_fields(queue="bill ing"), "invalid_value"),

@@ -26,6 +26,7 @@ from streams.engine.targets import TargetBook
 from streams.intake import Event
 
 HANDLE_FALLBACK_SECONDS = 1800.0
+ALL_SLAS = 1 << ANSWER | 1 << FIRST_RESPONSE | 1 << RESOLUTION
 
 # Contact flags.
 OUTCOME = 1  # answered or abandoned in the current queue entry
@@ -156,17 +157,17 @@ class ContactTracker:
         contact = self.contacts.get(event.contact_id)
         if contact is None:
             if event.type == "contact.queued":
-                self.pipeline.processed[event.type] += 1
+                self.pipeline.applied(event)
                 self._new_contact(event)
             elif event.type == "survey.responded" and event.queue and event.channel:
-                self.pipeline.processed[event.type] += 1
+                self.pipeline.applied(event)
                 self.sink.surveyed(
                     event.queue, event.channel, event.ts, event.csat, event.ces, event.nps
                 )
             else:
                 self._park(event)
             return
-        self.pipeline.processed[event.type] += 1
+        self.pipeline.applied(event)
         if event.ts < contact.last_ts:
             self.pipeline.late += 1
         else:
@@ -193,7 +194,6 @@ class ContactTracker:
 
     def _park(self, event: Event) -> None:
         """Hold an event whose contact is not known yet; it may have overtaken its queued."""
-        self.pipeline.late += 1
         if self.parked_count >= self.max_parked:
             self.on_orphan(event)
             return
@@ -256,9 +256,12 @@ class ContactTracker:
         ):
             self._ignore("already_queued")
             return
-        met, breached = self._sla_masks(contact)
+        closed_at = self.closed.get(contact.contact_id) if flags & CLOSED else None
+        met, breached = self._sla_masks(contact, closed_at)
         if flags & CLOSED:
             self._reopen_record(contact)
+        elif queue == contact.queue and channel == contact.channel:  # re-queued, not moved
+            self.sink.closed(contact.queue, contact.channel, contact.contact_id, event.ts)
         else:
             self.sink.left(contact.queue, contact.channel, contact.contact_id, event.ts)
         contact.queue, contact.channel = queue, channel
@@ -281,9 +284,17 @@ class ContactTracker:
             breached,
         )
 
-    def _sla_masks(self, contact: Contact) -> tuple[int, int]:
-        """Which SLAs the contact met already, and which it breached already (old queue)."""
+    def _sla_masks(self, contact: Contact, closed_at: float | None) -> tuple[int, int]:
+        """Which SLAs the contact met already, and which it breached (and was counted) already.
+
+        An SLA was breached in the previous entry if the contact was still open past its due
+        time: up to now for a transfer, up to its close for a contact queued again after
+        closing. After a reopen no SLA is re-armed, as for the reopen itself.
+        """
         flags = contact.flags
+        if flags & REOPENED:
+            return ALL_SLAS, 0
+        open_until = self.now if closed_at is None else closed_at
         met = 0
         if flags & ANSWERED_EVER:
             met |= 1 << ANSWER
@@ -296,7 +307,7 @@ class ContactTracker:
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             if met & (1 << kind) or not sla_applies(kind, contact.channel):
                 continue
-            if self.now > contact.first_entry + sla_target(targets, kind):
+            if open_until > contact.first_entry + sla_target(targets, kind):
                 breached |= 1 << kind
         return met, breached
 

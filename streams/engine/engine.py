@@ -70,14 +70,12 @@ class Engine:
         if self.recent_ids.seen(event.event_id):
             pipeline.duplicates += 1
             return
+        pipeline.wall_now = wall_now
         now = self.clock.observe(event.ts)
         if now > self.now:
             self.advance(now)
-        if pipeline.last_event_ts is None or event.ts > pipeline.last_event_ts:
-            pipeline.last_event_ts = event.ts
-        pipeline.lag.observe(max(0.0, wall_now - event.ts))
         if event.type == AGENT_TYPE:
-            pipeline.processed[AGENT_TYPE] += 1
+            pipeline.applied(event)
             self.agents.apply(event)
         else:
             self.contacts.apply(event)
