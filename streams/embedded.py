@@ -56,7 +56,7 @@ async def lines_of(stream: BinaryIO) -> AsyncIterator[bytes]:
     on a helper thread, in batches.
     """
     mode = os.fstat(stream.fileno()).st_mode
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(stream.fileno()):
         async for line in _pipe_lines(stream):
             yield line
     else:

@@ -47,11 +47,12 @@ class LiveFloorwatch:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stderr is not None
-        line = b""
-        while not (match := URL.search(line)):
+        seen = b""
+        while not (match := URL.search(seen)):
             line = self.process.stderr.readline()
             if not line:
-                raise AssertionError("floorwatch run exited before listening")
+                raise AssertionError(f"floorwatch run exited before listening: {seen!r}")
+            seen += line
         self.startup_seconds = time.monotonic() - self.started
         self.base = match.group(1).decode()
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientConnectionResetError, web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from streams.board import board_snapshot
@@ -81,14 +81,18 @@ def make_app(engine: Engine, ready: Callable[[], str | None]) -> web.Application
             }
         )
         await response.prepare(request)
-        await response.write(b"retry: 1000\n\n")
         version = -1
-        while True:
-            if feed.version > version:
-                version = feed.version
-                await response.write(b"event: board\ndata: " + feed.payload + b"\n\n")
-            elif not await feed.wait_newer(version, HEARTBEAT_SECONDS):
-                await response.write(b": heartbeat\n\n")
+        try:
+            await response.write(b"retry: 1000\n\n")
+            while True:
+                if feed.version > version:
+                    version = feed.version
+                    await response.write(b"event: board\ndata: " + feed.payload + b"\n\n")
+                elif not await feed.wait_newer(version, HEARTBEAT_SECONDS):
+                    await response.write(b": heartbeat\n\n")
+        except (ConnectionResetError, ClientConnectionResetError):
+            pass  # the browser went away; it reconnects by itself
+        return response
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok\n")

@@ -27,8 +27,7 @@ function el(tag, attrs, ...children) {
 }
 
 function stat(label, field, text, colour) {
-  const value = el("span", { class: `value ${colour || ""}`, "data-field": field });
-  value.innerHTML = text;
+  const value = el("span", { class: `value ${colour || ""}`, "data-field": field }, text);
   return el("div", { class: "stat" }, el("span", { class: "label" }, label), value);
 }
 
@@ -36,7 +35,7 @@ function tile(q) {
   const today = q.windows.today || {};
   const recent = q.windows["15m"] || {};
   const target = q.targets.service_level;
-  const targetText = target === null ? "" : ` <small>/ ${percent(target)}</small>`;
+  const targetText = target === null ? "" : ` · target ${percent(target)}`;
   const node = el("section", {
     class: `tile ${q.status.overall}`,
     "data-queue": q.queue, "data-channel": q.channel, "data-status": q.status.overall,
@@ -46,10 +45,10 @@ function tile(q) {
   big.append(
     stat("Waiting", "waiting", String(q.live.waiting)),
     stat("Longest wait", "longest_wait", duration(q.live.longest_wait_seconds)),
-    stat("SL today", "service_level_today",
-      percent(today.service_level_ratio) + targetText, q.status.service_level_today),
-    stat("SL 15 min", "service_level_15m",
-      percent(recent.service_level_ratio) + targetText, q.status.service_level_15m),
+    stat(`SL today${targetText}`, "service_level_today",
+      percent(today.service_level_ratio), q.status.service_level_today),
+    stat(`SL 15 min${targetText}`, "service_level_15m",
+      percent(recent.service_level_ratio), q.status.service_level_15m),
   );
   node.append(big);
   const small = el("div", { class: "small-stats" });
