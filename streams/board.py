@@ -14,7 +14,7 @@ from typing import Any
 from streams.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
 from streams.engine.engine import Engine
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
-from streams.views import window_values
+from streams.views import staffing_view, window_values
 
 AMBER_MARGIN = 0.05
 _RANK = {"green": 0, "amber": 1, "red": 2}
@@ -66,6 +66,7 @@ def _tile(engine: Engine, st: QueueStats) -> dict[str, Any]:
                 status[f"service_level_{window}"] = service_level_status(
                     windows[window]["service_level_ratio"], targets.service_level_target
                 )
+    staffing = staffing_view(engine, st)
     sla_status = "red" if breached else ("amber" if at_risk else "green")
     status["overall"] = _worst(sla_status, *status.values())
     return {
@@ -84,6 +85,12 @@ def _tile(engine: Engine, st: QueueStats) -> dict[str, Any]:
         },
         "sla": {"breached": breached, "at_risk": at_risk, "by_priority": by_priority},
         "agents": agents,
+        "staffing": {
+            "required_agents": staffing.required,
+            "staffed_agents": staffing.staffed,
+            "gap_agents": staffing.gap,
+            "projected_service_level": staffing.projected_service_level,
+        },
         "windows": windows,
         "status": status,
     }
