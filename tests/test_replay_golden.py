@@ -180,7 +180,7 @@ def test_exposition_passes_promtool(golden: tuple[Metrics, dict, str], promtool:
 
 
 def test_every_contract_name_is_exported(golden: tuple[Metrics, dict, str]) -> None:
-    """The names of metrics.md (live, window, counters and histograms, pipeline)."""
+    """Every name of metrics.md (live, window, counters and histograms, staffing, pipeline)."""
     metrics, _, _ = golden
     contract = """
     contacts_waiting longest_wait_seconds backlog_contacts sla_breached_contacts
@@ -197,6 +197,8 @@ def test_every_contract_name_is_exported(golden: tuple[Metrics, dict, str]) -> N
     resolution_seconds_bucket
     events_processed_total events_rejected_total events_duplicate_total events_late_total
     last_event_timestamp_seconds event_processing_lag_seconds_bucket
+    staffing_required_agents staffing_staffed_agents staffing_gap_agents
+    staffing_projected_service_level_ratio
     """
     missing = {"contactcenter_" + n for n in contract.split()} - metrics.names()
     assert not missing
