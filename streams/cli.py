@@ -19,6 +19,7 @@ from streams.engine.clock import ScaledClock, WallClock
 from streams.exporter import exposition
 from streams.intake import Rejection, parse_timestamp
 from streams.logs import configure as configure_logs
+from streams.process import tune_gc
 from streams.progress import Progress
 from streams.replay import rejects_summary, replay
 from streams.simulator import (
@@ -478,6 +479,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    tune_gc()
     try:
         return args.handler(args)
     except CliError as exc:
