@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.kafka_broker import Broker, running_broker
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -25,6 +28,14 @@ def require_tool(name: str, package: str) -> str:
 @pytest.fixture(scope="session")
 def promtool() -> str:
     return require_tool("promtool", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """One Kafka 3.9 broker for the run: Docker if it answers, else devtools/kafka/broker.sh.
+    Skipped with the reason when neither works; failed in CI (CI=true)."""
+    with running_broker(tmp_path_factory.mktemp("kafka")) as broker:
+        yield broker
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,341 @@
+"""A Kafka broker for tests, and small admin helpers.
+
+`start_broker` returns a running single-node Kafka 3.9 broker, found in this order:
+
+1. ``FLOORWATCH_KAFKA_BOOTSTRAP=host:port``: a broker someone already runs; nothing is
+   started or stopped.
+2. Docker, when a Docker engine answers: testcontainers' ``KafkaContainer`` in KRaft mode,
+   image ``FLOORWATCH_KAFKA_IMAGE`` (default Confluent Platform 7.9 = Apache Kafka 3.9).
+3. Native: ``devtools/kafka/broker.sh`` (Java 17 and the Kafka jars from Maven Central,
+   fetched once into ``~/.cache/floorwatch``) on free ports under the given directory.
+
+``FLOORWATCH_KAFKA=docker`` or ``native`` allows only that way. When no way works,
+`KafkaUnavailable` says what is missing and how to install it; `require_broker` turns that
+into a failure in CI (``CI=true``) and a skip elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ROOT = Path(__file__).resolve().parent.parent
+BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"
+# testcontainers' KafkaContainer drives the Confluent image's start scripts, so the
+# apache/kafka image does not fit it; Confluent Platform 7.9.x ships Apache Kafka 3.9.
+DOCKER_IMAGE = "confluentinc/cp-kafka:7.9.1"
+
+FETCH_TIMEOUT_S = 900  # a cold fetch downloads about 46 MB of jars from Maven Central
+START_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 30
+EXIT_PORT_IN_USE = 4  # broker.sh's exit code for "port in use"
+
+
+class KafkaUnavailable(RuntimeError):
+    """No Kafka broker could be started; the message says what is missing and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Broker:
+    bootstrap: str
+    """``host:port`` for ``bootstrap_servers``."""
+    stop: Callable[[], None] = field(repr=False)
+    """Stops the broker; safe to call more than once (it also runs at interpreter exit)."""
+    kind: str = "native"
+    """``external``, ``docker`` or ``native``."""
+    log_path: Path | None = None
+    """The broker's log, for the native broker."""
+
+
+def start_broker(tmp_dir: Path) -> Broker:
+    """A running Kafka broker for tests (see the module docstring for the order tried)."""
+    external = os.environ.get("FLOORWATCH_KAFKA_BOOTSTRAP", "").strip()
+    if external:
+        return Broker(external, stop=lambda: None, kind="external")
+    mode = os.environ.get("FLOORWATCH_KAFKA", "auto").strip().lower() or "auto"
+    if mode not in ("auto", "docker", "native"):
+        raise KafkaUnavailable(f"FLOORWATCH_KAFKA={mode!r}: use auto, docker or native")
+    problems: list[str] = []
+    if mode in ("auto", "docker"):
+        try:
+            return start_docker_broker()
+        except KafkaUnavailable as exc:
+            problems.append(f"Docker: {exc}")
+    if mode in ("auto", "native"):
+        try:
+            return start_native_broker(tmp_dir)
+        except KafkaUnavailable as exc:
+            problems.append(f"native broker (devtools/kafka/broker.sh): {exc}")
+    raise KafkaUnavailable(
+        "no Kafka broker for the tests:\n"
+        + "\n".join(f"  - {problem}" for problem in problems)
+        + "\n  (or set FLOORWATCH_KAFKA_BOOTSTRAP=host:port to use a running Kafka 3.9 broker)"
+    )
+
+
+def require_broker(tmp_dir: Path) -> Broker:
+    """`start_broker`, failing the test in CI (CI=true) and skipping it elsewhere."""
+    try:
+        return start_broker(tmp_dir)
+    except KafkaUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"Kafka broker unavailable in CI: {exc}", pytrace=False)
+        pytest.skip(f"Kafka broker unavailable: {exc}")
+
+
+@contextlib.contextmanager
+def running_broker(tmp_dir: Path) -> Iterator[Broker]:
+    """`require_broker` for the body of a fixture: the broker is stopped however it ends."""
+    broker = require_broker(tmp_dir)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+# ---------------------------------------------------------------- Docker
+
+
+def start_docker_broker(image: str | None = None) -> Broker:
+    image = image or os.environ.get("FLOORWATCH_KAFKA_IMAGE", "").strip() or DOCKER_IMAGE
+    try:
+        from docker.errors import DockerException
+        from testcontainers.community.kafka import KafkaContainer
+    except ImportError as exc:
+        raise KafkaUnavailable(
+            f"testcontainers is not installed ({exc}): .venv/bin/pip install -e '.[test]'"
+        ) from exc
+    try:
+        # Without a Docker engine the constructor itself raises DockerException.
+        container = KafkaContainer(image).with_kraft()
+    except DockerException as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise KafkaUnavailable(
+            f"no Docker engine answers ({reason}); install and start Docker "
+            "(https://docs.docker.com/engine/install/) or set DOCKER_HOST"
+        ) from exc
+    except ValueError as exc:  # with_kraft() refuses images it cannot drive in KRaft mode
+        raise KafkaUnavailable(
+            f"{image}: {exc}; testcontainers' KafkaContainer needs confluentinc/cp-kafka:7.x"
+        ) from exc
+    try:
+        container.start(timeout=START_TIMEOUT_S)
+        bootstrap = container.get_bootstrap_server()
+    except Exception as exc:  # pull, start or readiness: report it, let native have a go
+        with contextlib.suppress(Exception):
+            container.stop()
+        raise KafkaUnavailable(f"{image} did not start: {exc}") from exc
+    stop = _once(container.stop)
+    atexit.register(stop)
+    return Broker(bootstrap, stop=stop, kind="docker")
+
+
+# ---------------------------------------------------------------- native
+
+
+def start_native_broker(tmp_dir: Path, *, attempts: int = 3) -> Broker:
+    """Fetch the jars if needed, then start broker.sh on free ports in ``tmp_dir/broker``."""
+    bash = shutil.which("bash")
+    if bash is None:
+        raise KafkaUnavailable("bash not found: install bash (it runs devtools/kafka/broker.sh)")
+    _broker_sh(bash, "fetch", timeout_s=FETCH_TIMEOUT_S)
+    broker_dir = tmp_dir / "broker"
+    stop = _once(lambda: _stop_native(bash, broker_dir))
+    for _ in range(attempts):
+        port, controller_port = free_ports(2)
+        try:
+            result = _broker_sh(
+                bash,
+                "start",
+                "--port",
+                str(port),
+                "--controller-port",
+                str(controller_port),
+                "--dir",
+                str(broker_dir),
+                "--timeout",
+                str(START_TIMEOUT_S),
+                # broker.sh stops the broker when this process dies without cleaning up.
+                "--watch-pid",
+                str(os.getpid()),
+                timeout_s=START_TIMEOUT_S + 30,
+                retry_codes=(EXIT_PORT_IN_USE,),
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                _stop_native(bash, broker_dir)  # whatever half-started
+            raise
+        if result.returncode == 0:
+            break
+        # Another process took a free port between our check and the broker's bind: retry.
+    else:
+        raise KafkaUnavailable(f"free ports kept being taken ({attempts} attempts)")
+    bootstrap = _bootstrap_line(result.stdout)
+    atexit.register(stop)
+    return Broker(bootstrap, stop=stop, kind="native", log_path=broker_dir / "broker.log")
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on 127.0.0.1 right now."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def _broker_sh(
+    bash: str, *args: str, timeout_s: float, retry_codes: tuple[int, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run broker.sh; KafkaUnavailable with its own message when it fails."""
+    try:
+        result = subprocess.run(
+            [bash, str(BROKER_SH), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise KafkaUnavailable(
+            f"broker.sh {args[0]} did not finish within {timeout_s:.0f}s"
+        ) from exc
+    if result.returncode == 0 or result.returncode in retry_codes:
+        return result
+    # broker.sh ends with its diagnosis ("java not found: install a JDK 17 ..."); the log
+    # excerpt before it helps when the broker itself failed.
+    detail = "\n    ".join(result.stderr.strip().splitlines()[-12:])
+    raise KafkaUnavailable(f"broker.sh {args[0]} failed (exit {result.returncode}):\n    {detail}")
+
+
+def _bootstrap_line(stdout: str) -> str:
+    for line in stdout.splitlines():
+        if line.startswith("bootstrap="):
+            return line.removeprefix("bootstrap=").strip()
+    raise KafkaUnavailable(f"broker.sh start printed no bootstrap= line: {stdout!r}")
+
+
+def _stop_native(bash: str, broker_dir: Path) -> None:
+    try:
+        stop_args = ("--dir", str(broker_dir), "--timeout", str(STOP_TIMEOUT_S))
+        _broker_sh(bash, "stop", *stop_args, timeout_s=STOP_TIMEOUT_S + 30)
+    except KafkaUnavailable:
+        # Last resort: the broker must not outlive the tests.
+        pid_file = broker_dir / "broker.pid"
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+        raise
+
+
+def _once(func: Callable[[], object]) -> Callable[[], None]:
+    lock = threading.Lock()
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        with lock:
+            if done:
+                return
+            done = True
+        func()
+
+    return run
+
+
+# ---------------------------------------------------------------- admin helpers
+
+
+async def create_topic(
+    bootstrap: str,
+    name: str,
+    partitions: int,
+    *,
+    replication_factor: int = 1,
+    config: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
+    timeout_s: float = 30.0,
+) -> None:
+    """Create a topic and wait until every partition has a leader (ready to use)."""
+    timeout_ms = int(timeout_s * 1000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    await admin.start()
+    try:
+        topic = NewTopic(
+            name=name,
+            num_partitions=partitions,
+            replication_factor=replication_factor,
+            topic_configs=dict(config or {}),
+        )
+        response = await admin.create_topics([topic], timeout_ms=timeout_ms)
+        for topic_name, error_code, *message in response.topic_errors:
+            error = for_code(error_code) if error_code else None
+            if error is None or (exist_ok and error is TopicAlreadyExistsError):
+                continue
+            raise error(f"creating topic {topic_name!r}: {message[0] if message else ''}")
+        await _wait_for_leaders(admin, name, partitions, timeout_s)
+    finally:
+        await admin.close()
+
+
+async def _wait_for_leaders(
+    admin: AIOKafkaAdminClient, name: str, partitions: int, timeout_s: float
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        (topic,) = await admin.describe_topics([name])
+        led = [p for p in topic["partitions"] if p["error_code"] == 0 and p["leader"] >= 0]
+        if topic["error_code"] == 0 and len(led) == partitions:
+            return
+        if loop.time() >= deadline:
+            raise TimeoutError(f"topic {name!r} has no leader everywhere after {timeout_s}s")
+        await asyncio.sleep(0.05)  # metadata propagation poll, bounded by the deadline
+
+
+def create_topic_sync(
+    bootstrap: str,
+    name: str,
+    partitions: int,
+    *,
+    replication_factor: int = 1,
+    config: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
+) -> None:
+    """`create_topic` for synchronous tests (not from inside a running event loop)."""
+    asyncio.run(
+        create_topic(
+            bootstrap,
+            name,
+            partitions,
+            replication_factor=replication_factor,
+            config=config,
+            exist_ok=exist_ok,
+        )
+    )
+
+
+def list_topics_sync(bootstrap: str) -> list[str]:
+    async def list_topics() -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return await admin.list_topics()
+        finally:
+            await admin.close()
+
+    return asyncio.run(list_topics())
