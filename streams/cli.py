@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import ExitStack
 from typing import BinaryIO
 
-from streams import __version__, staffing
+from aiokafka.errors import KafkaError
+
+from streams import __version__, kafka_client, staffing
 from streams.config import ConfigError, Settings, load_settings, parse_duration
 from streams.embedded import EmbeddedRunner, lines_of, run_until_signalled, simulated_lines
 from streams.engine.clock import ScaledClock, WallClock
@@ -24,6 +27,7 @@ from streams.progress import Progress
 from streams.replay import rejects_summary, replay
 from streams.simulator import (
     TIME_FORMATS,
+    Emission,
     Pacer,
     Scenario,
     ScenarioError,
@@ -254,12 +258,49 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
     )
     sm.add_argument("--out", default="-", metavar="FILE|-", help="output (default: stdout)")
     sm.add_argument(
+        "--kafka",
+        action="store_true",
+        help="produce to the Kafka topic of [kafka] (key = contact_id or agent_id) "
+        "instead of --out; the topic is created when missing",
+    )
+    sm.add_argument("--config", metavar="PATH", help="TOML configuration, for [kafka]")
+    sm.add_argument(
         "--progress",
         choices=("auto", "always", "never"),
         default="auto",
         help="progress line on stderr (default: when stderr is a terminal)",
     )
     sm.set_defaults(handler=_simulate)
+
+
+async def _simulate_to_kafka(
+    settings: Settings,
+    messages: Iterator[Emission],
+    speed: float,
+    start: float,
+    progress: Progress | None,
+) -> int:
+    pacer = Pacer(speed, origin=start)
+
+    async def keyed() -> AsyncIterator[tuple[bytes | None, bytes]]:
+        for message in messages:
+            wait = pacer.delay(message.at)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            yield (message.key.encode() if message.key is not None else None), message.payload
+
+    def sent(count: int) -> None:
+        if progress is not None:
+            progress.update(count, None)
+
+    try:
+        return await kafka_client.produce(settings.kafka, keyed(), sent)
+    except KafkaError as exc:
+        raise CliError(
+            f"Kafka at {settings.kafka.bootstrap_servers}: {exc}; check [kafka] or "
+            "FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS",
+            EXIT_INPUT,
+        ) from None
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -285,10 +326,16 @@ def _simulate(args: argparse.Namespace) -> int:
         _scenario(args.scenario), args.seed, start_epoch=start, time_format=args.time_format
     )
     messages = simulation.messages(duration, max_events=args.events, noise=args.noise)
-    if not math.isinf(args.speed):
-        messages = paced(messages, Pacer(args.speed, origin=start))
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = Progress(sys.stderr, "simulate", None) if show else None
+    if args.kafka:
+        settings = _settings(args.config)
+        sent = asyncio.run(_simulate_to_kafka(settings, messages, args.speed, start, progress))
+        if progress is not None:
+            progress.finish(sent)
+        return EXIT_OK
+    if not math.isinf(args.speed):
+        messages = paced(messages, Pacer(args.speed, origin=start))
     count = 0
     with ExitStack() as stack:
         out = _open_output(args.out, stack, "--out")

@@ -118,6 +118,29 @@ class ServerSettings:
     port: int = 9641
 
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Kafka connection and topics. Passwords belong in the environment
+    (FLOORWATCH_KAFKA__SASL_PASSWORD), not in a file under version control."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "contact-events"
+    dlq_topic: str = "contact-events-dlq"
+    partitions: int = 6
+    consumer_group: str = "floorwatch"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     timezone: str = "UTC"
@@ -127,6 +150,7 @@ class Settings:
     staffing: StaffingSettings = field(default_factory=StaffingSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -363,7 +387,43 @@ def _server(table: Mapping[str, Any]) -> ServerSettings:
     return ServerSettings(host, port)
 
 
-TOP_LEVEL_KEYS = ("timezone", "windows", "defaults", "targets", "staffing", "engine", "server")
+_KAFKA_KEYS = tuple(KafkaSettings.__dataclass_fields__)
+
+
+def _kafka(table: Mapping[str, Any]) -> KafkaSettings:
+    _reject_unknown(table, _KAFKA_KEYS, "kafka.")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"kafka.{key}"
+        if key == "partitions":
+            values[key] = _integer(value, name, low=1)
+        elif key == "security_protocol":
+            values[key] = _choice(value, name, SECURITY_PROTOCOLS)
+        elif key == "sasl_mechanism":
+            values[key] = _choice(value, name, SASL_MECHANISMS)
+        else:
+            values[key] = _string(value, name)
+    kafka = KafkaSettings(**values)
+    if kafka.security_protocol.startswith("SASL") and not (
+        kafka.sasl_mechanism and kafka.sasl_username and kafka.sasl_password
+    ):
+        raise ConfigError(
+            f"kafka.security_protocol: {kafka.security_protocol} needs kafka.sasl_mechanism, "
+            "kafka.sasl_username and the password in FLOORWATCH_KAFKA__SASL_PASSWORD"
+        )
+    return kafka
+
+
+TOP_LEVEL_KEYS = (
+    "timezone",
+    "windows",
+    "defaults",
+    "targets",
+    "staffing",
+    "engine",
+    "server",
+    "kafka",
+)
 
 
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
@@ -389,7 +449,8 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         rules = tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS))
     staffing = _staffing(_table(data.get("staffing", {}), "staffing"), engine.bucket_seconds)
     server = _server(_table(data.get("server", {}), "server"))
-    return Settings(timezone, windows, defaults, rules, staffing, engine, server)
+    kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
+    return Settings(timezone, windows, defaults, rules, staffing, engine, server, kafka)
 
 
 def _env_key_paths() -> dict[str, tuple[str, ...]]:
@@ -403,6 +464,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
         "staffing": _STAFFING_KEYS,
         "engine": ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS),
         "server": ("host", "port"),
+        "kafka": _KAFKA_KEYS,
     }
     for section, keys in sections.items():
         for key in keys:

@@ -1,0 +1,82 @@
+"""aiokafka clients configured from `[kafka]` settings (security included)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
+
+from streams.config import KafkaSettings
+
+
+def client_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """Keyword arguments shared by every aiokafka client: servers, SASL and SSL."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap_servers,
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.security_protocol.startswith("SASL"):
+        options.update(
+            sasl_mechanism=kafka.sasl_mechanism,
+            sasl_plain_username=kafka.sasl_username,
+            sasl_plain_password=kafka.sasl_password,
+        )
+    if kafka.security_protocol.endswith("SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=kafka.ssl_cafile, certfile=kafka.ssl_certfile, keyfile=kafka.ssl_keyfile
+        )
+    return options
+
+
+def producer(kafka: KafkaSettings) -> AIOKafkaProducer:
+    """A producer that waits for all in-sync replicas and never duplicates on retry."""
+    return AIOKafkaProducer(
+        **client_options(kafka), acks="all", enable_idempotence=True, linger_ms=5
+    )
+
+
+async def ensure_topic(kafka: KafkaSettings, name: str, partitions: int) -> None:
+    """Create the topic when it does not exist yet (replication 1 on a single broker)."""
+    admin = AIOKafkaAdminClient(**client_options(kafka))
+    await admin.start()
+    try:
+        if name in await admin.list_topics():
+            return
+        brokers = len((await admin.describe_cluster())["brokers"])
+        topic = NewTopic(name, num_partitions=partitions, replication_factor=min(3, brokers))
+        with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently
+            await admin.create_topics([topic])
+    finally:
+        await admin.close()
+
+
+async def produce(
+    kafka: KafkaSettings,
+    messages: AsyncIterator[tuple[bytes | None, bytes]],
+    on_sent: Callable[[int], None] | None = None,
+) -> int:
+    """Send (key, value) pairs to the events topic in order; returns how many were sent."""
+    await ensure_topic(kafka, kafka.topic, kafka.partitions)
+    client = producer(kafka)
+    await client.start()
+    sent = 0
+    pending: list[asyncio.Future[Any]] = []
+    try:
+        async for key, value in messages:
+            pending.append(await client.send(kafka.topic, value=value, key=key))
+            sent += 1
+            if len(pending) >= 1000:
+                await asyncio.gather(*pending)
+                pending.clear()
+                if on_sent is not None:
+                    on_sent(sent)
+        await asyncio.gather(*pending)
+    finally:
+        await client.stop()
+    return sent
