@@ -147,3 +147,23 @@ def test_calculator_rejects_impossible_input() -> None:
     )
     assert done.returncode == 2
     assert "service_level_target" in done.stderr
+
+
+def test_arrival_rate_counts_from_the_facts_not_from_when_the_queue_was_first_seen() -> None:
+    """Live mode replays history on start: facts older than the clock must not inflate it."""
+    feed = Feed()
+    feed.advance(T0 + 1800)  # the clock is already half an hour ahead
+    for i in range(90):  # one call every 10 s from T0 + 900 to T0 + 1790
+        feed.event(
+            "contact.queued",
+            T0 + 900 + 10 * i,
+            contact_id=f"c{i}",
+            queue="billing",
+            channel="voice",
+        )
+    # The 15 min window at T0 + 1800 starts at the bucket T0 + 910 (90 buckets of 10 s
+    # ending with the one holding now): 89 calls over 890 s.
+    rate = feed.metrics().get(
+        "contactcenter_staffing_arrival_rate_per_second", queue="billing", channel="voice"
+    )
+    assert rate == pytest.approx(89 / 890)

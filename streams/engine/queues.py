@@ -150,11 +150,10 @@ class QueueStats:
         channel: str,
         ring: BucketRing[Summary],
         hist_bounds: tuple[tuple[float, ...], ...],
-        first_seen: float,
     ) -> None:
         self.queue = queue
         self.channel = channel
-        self.first_seen = first_seen
+        self.first_seen = _INF  # attribution time of the earliest fact (rate denominators)
         self.team: str | None = None
         self.ring = ring
         self.today = Summary()
@@ -266,7 +265,7 @@ class QueueBoard(FactSink):
                 self.stats[(queue, channel)] = folded
             return folded
         ring: BucketRing[Summary] = BucketRing(self.bucket_seconds, self.ring_slots, Summary)
-        st = QueueStats(queue, channel, ring, self.hist_bounds, self.now)
+        st = QueueStats(queue, channel, ring, self.hist_bounds)
         self.stats[(queue, channel)] = st
         self.tracked.append(st)
         if queue != OVERFLOW_QUEUE:
@@ -277,6 +276,8 @@ class QueueBoard(FactSink):
         """Where a fact at event time `ts` is attributed: its bucket and, if today, the day."""
         now = self.now
         at = ts if ts < now else now
+        if at < st.first_seen:
+            st.first_seen = at
         bucket = st.ring.at(at, now)
         in_today = self.has_today and at >= self.day_start
         if bucket is None:
