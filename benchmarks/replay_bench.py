@@ -6,7 +6,7 @@ Generates (once, cached in benchmarks/out/) a synthetic day of >= 1 million even
 measures on this machine:
   1. a plain `json.loads` loop over the file (the floor any Python consumer pays),
   2. whole-process `floorwatch replay FILE --metrics-out /dev/null` (subprocess, wall time,
-     peak RSS),
+     peak RSS), with the decoding process (the default on two cores) and without,
   3. engine-only: `Engine.apply` over pre-decoded events,
   4. memory per open contact: traced allocations of N open email contacts / N.
 Prints a table and writes benchmarks/out/replay_bench.json.
@@ -60,7 +60,7 @@ def json_loop(path: Path) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def whole_process(path: Path) -> tuple[float, int]:
+def whole_process(path: Path, decode_process: str) -> tuple[float, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     subprocess.run(
@@ -74,6 +74,8 @@ def whole_process(path: Path) -> tuple[float, int]:
             os.devnull,
             "--progress",
             "never",
+            "--decode-process",
+            decode_process,
         ],
         check=True,
     )
@@ -142,7 +144,8 @@ def main() -> int:
     args = parser.parse_args()
     path = dataset(args.contacts)
     lines, json_s = json_loop(path)
-    whole_s, peak_kib = whole_process(path)
+    whole_s, peak_kib = whole_process(path, "on")
+    single_s, _ = whole_process(path, "off")
     events, engine_s = engine_only(path)
     per_contact = memory_per_open_contact(args.open_contacts)
     result = {
@@ -153,6 +156,7 @@ def main() -> int:
         "json_loads_events_per_s": round(lines / json_s),
         "whole_process_events_per_s": round(lines / whole_s),
         "whole_process_seconds": round(whole_s, 2),
+        "whole_process_one_core_events_per_s": round(lines / single_s),
         "whole_process_peak_rss_mib": round(peak_kib / 1024, 1),
         "engine_only_events_per_s": round(events / engine_s),
         "ratio_whole_process_to_json_loads": round(json_s / whole_s, 3),

@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="progress line on stderr (default: auto = when stderr is a terminal)",
     )
+    rp.add_argument(
+        "--decode-process",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="decode and validate a FILE in a second process while this one applies the "
+        "events (default auto: on when the machine has two or more cores; standard input is "
+        "always read in one process)",
+    )
     rp.set_defaults(handler=_replay)
     _add_run(commands)
     _add_simulate(commands)
@@ -517,7 +525,13 @@ def _replay(args: argparse.Namespace) -> int:
         )
         show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
         progress = Progress(sys.stderr, "replay", size) if show else None
-        engine = replay(source, settings, rejects=rejects, progress=progress)
+        decode_process = args.file != "-" and (
+            args.decode_process == "on"
+            or (args.decode_process == "auto" and (os.cpu_count() or 1) >= 2)
+        )
+        engine = replay(
+            source, settings, rejects=rejects, progress=progress, decode_process=decode_process
+        )
         metrics_out.write(exposition(engine))
         metrics_out.flush()
     rejects_summary(engine, sys.stderr)

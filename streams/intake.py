@@ -238,3 +238,66 @@ def decode(raw: bytes, wall_now: float) -> Event:
     if type(data) is not dict:
         raise Rejection("not_an_object", "a message must be one JSON object")
     return _validate(data, wall_now)
+
+
+EventTuple = tuple[
+    str,
+    str,
+    float,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str,
+    float | None,
+    bool | None,
+    int | None,
+    int | None,
+    int | None,
+    str,
+    tuple[str, ...] | None,
+]
+
+
+def event_to_tuple(event: Event) -> EventTuple:
+    """A plain tuple of every field (cheap to pickle between processes)."""
+    return (
+        event.event_id,
+        event.type,
+        event.ts,
+        event.contact_id,
+        event.queue,
+        event.channel,
+        event.priority,
+        event.team,
+        event.agent_id,
+        event.hold_seconds,
+        event.first_contact,
+        event.csat,
+        event.ces,
+        event.nps,
+        event.state,
+        event.agent_queues,
+    )
+
+
+def event_from_tuple(fields: EventTuple) -> Event:
+    """The inverse of `event_to_tuple`."""
+    event = Event(fields[0], fields[1], fields[2])
+    (
+        event.contact_id,
+        event.queue,
+        event.channel,
+        event.priority,
+        event.team,
+        event.agent_id,
+        event.hold_seconds,
+        event.first_contact,
+        event.csat,
+        event.ces,
+        event.nps,
+        event.state,
+        event.agent_queues,
+    ) = fields[3:]
+    return event

@@ -59,7 +59,7 @@ class Engine:
         try:
             event = decode(raw, wall_now)
         except Rejection as rejection:
-            self._reject(rejection.reason, rejection.detail, raw)
+            self.reject(rejection.reason, rejection.detail, raw)
             return False
         self.apply(event, wall_now)
         return True
@@ -80,14 +80,15 @@ class Engine:
         else:
             self.contacts.apply(event)
 
-    def _reject(self, reason: str, detail: str, raw: bytes | None) -> None:
+    def reject(self, reason: str, detail: str, raw: bytes | None) -> None:
+        """Count a rejected message and hand it to `on_reject` (it changes no metric)."""
         self.pipeline.rejected[reason] += 1
         if self.on_reject is not None:
             self.on_reject(RejectRecord(reason, detail, raw))
 
     def _orphan(self, event: Event) -> None:
         """A parked event whose contact never appeared."""
-        self._reject(
+        self.reject(
             "unknown_contact",
             f"{event.type} {event.event_id}: contact {event.contact_id} never queued",
             None,
