@@ -192,3 +192,37 @@ def test_decode_process_gives_the_same_result_as_one_process(tmp_path: Path) -> 
         outputs[mode] = (lines, rejects.read_bytes(), done.stderr)
     assert outputs["on"] == outputs["off"]
     assert b"rejected" in outputs["on"][2] and outputs["on"][1].count(b"\n") > 10
+
+
+def test_simulate_is_deterministic_and_counts_events(tmp_path: Path) -> None:
+    args = ("simulate", "--seed", "4", "--start", "2026-11-20T08:00:00Z", "--events", "500")
+    first, second = floorwatch(*args), floorwatch(*args)
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+    lines = first.stdout.splitlines()
+    assert len(lines) == 500
+    assert orjson.loads(lines[0])["occurred_at"].startswith("2026-11-20T08:")
+    other = floorwatch(
+        "simulate", "--seed", "5", "--start", "2026-11-20T08:00:00Z", "--events", "500"
+    )
+    assert other.stdout != first.stdout
+
+
+def test_simulated_traffic_replays_without_rejections(tmp_path: Path) -> None:
+    events = tmp_path / "day.jsonl"
+    assert floorwatch("simulate", "--duration", "3h", "--out", str(events)).returncode == 0
+    done = floorwatch("replay", str(events))
+    assert done.returncode == 0
+    assert b"rejected" not in done.stderr  # the default start makes the traffic end now
+
+
+def test_run_refuses_an_infinite_speed() -> None:
+    done = floorwatch("run", "--speed", "max", "--port", "0")
+    assert done.returncode == 2
+    assert b"floorwatch run needs a number" in done.stderr
+
+
+def test_unknown_scenario_names_the_choices() -> None:
+    done = floorwatch("simulate", "--scenario", "call-centre", "--events", "1")
+    assert done.returncode == 2
+    assert b"contact-centre" in done.stderr and b"support-desk" in done.stderr
