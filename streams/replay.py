@@ -90,9 +90,9 @@ def _in_process(
     return count
 
 
-# One message from the decoding child: items in line order, the file position after them.
-# An item is an event tuple, or (line number, reason, detail, raw bytes) for a rejection.
-Batch = tuple[list[EventTuple | tuple[int, str, str, bytes]], int | None]
+# Each message from the decoding child: (items in line order, the file position after
+# them). An item is an event tuple, or (line number, reason, detail, raw) for a rejection.
+# After the last batch the child sends None; on failure, a string saying what went wrong.
 BATCH_LINES = 2048
 
 

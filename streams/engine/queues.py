@@ -229,7 +229,6 @@ class QueueBoard(FactSink):
         self._heap: list[tuple[float, int, OpenContact, QueueStats]] = []
         self._seq = itertools.count()
         self._plans: dict[tuple[str, str, str], SlaPlan] = {}
-        self._plan_targets: dict[tuple[str, str, str], TargetSettings] = {}
 
     # ------------------------------------------------------------------ clock
 
@@ -289,10 +288,8 @@ class QueueBoard(FactSink):
     def _plan(self, queue: str, channel: str, priority: str) -> SlaPlan:
         key = (queue, channel, priority)
         plan = self._plans.get(key)
-        if plan is None or self._plan_targets.get(key) is not self.targets.get(*key):
-            targets = self.targets.get(*key)
-            plan = self._plans[key] = sla_plan(targets, channel)
-            self._plan_targets[key] = targets
+        if plan is None:
+            plan = self._plans[key] = sla_plan(self.targets.get(*key), channel)
         return plan
 
     def _evaluate(self, rec: OpenContact, st: QueueStats) -> None:

@@ -6,7 +6,7 @@ from streams.config import Settings, TargetSettings
 
 
 class TargetBook:
-    """Resolves and caches targets; `replace_settings` drops the cache (live target changes)."""
+    """Resolves targets once per queue x channel x priority and caches them."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -18,7 +18,3 @@ class TargetBook:
         if found is None:
             found = self._cache[key] = self.settings.targets_for(queue, channel, priority)
         return found
-
-    def replace_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        self._cache.clear()
