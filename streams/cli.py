@@ -67,12 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     rp.add_argument("file", metavar="FILE", help="JSON Lines events, or - for standard input")
-    rp.add_argument(
-        "--config",
-        metavar="PATH",
-        help="TOML configuration (default: $FLOORWATCH_CONFIG, else ./floorwatch.toml "
-        "if present, else built-in defaults)",
-    )
+    _config_option(rp)
     rp.add_argument(
         "--metrics-out",
         metavar="PATH",
@@ -116,7 +111,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
             "Stops cleanly on Ctrl-C or SIGTERM."
         ),
     )
-    rn.add_argument("--config", metavar="PATH", help="TOML configuration (see replay --help)")
+    _config_option(rn)
     rn.add_argument(
         "--source",
         metavar="FILE|-",
@@ -271,7 +266,7 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
         help="produce to the Kafka topic of [kafka] (key = contact_id or agent_id) "
         "instead of --out; the topic is created when missing",
     )
-    sm.add_argument("--config", metavar="PATH", help="TOML configuration, for [kafka]")
+    _config_option(sm)
     sm.add_argument(
         "--progress",
         choices=("auto", "always", "never"),
@@ -481,6 +476,15 @@ def _staffing(args: argparse.Namespace) -> int:
 
 def _finite(value: float) -> float | None:
     return None if value == float("inf") else value
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="TOML configuration (default: $FLOORWATCH_CONFIG, else ./floorwatch.toml "
+        "if present, else built-in defaults)",
+    )
 
 
 def _settings(path: str | None) -> Settings:
