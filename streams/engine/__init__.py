@@ -2,5 +2,7 @@
 
 Stage 1 (`contacts.ContactTracker`) turns each contact's events into facts; stage 2
 (`queues.QueueBoard`) keeps per queue x channel windows, counters and SLA clocks;
-`agents.AgentBoard` keeps agent states. `engine.Engine` wires them for one process.
+`agents.AgentTracker` follows agent states and `agents.QueueAgentBoard` counts them per
+queue; `snapshot` turns their state into Table values and back. `engine.Engine` wires
+them for one process.
 """

@@ -1,4 +1,8 @@
-"""Agents by state per queue, and occupancy windows per queue.
+"""Agents: stage 1 follows each agent's state, stage 2 keeps agents by state per queue.
+
+`AgentTracker` (stage 1, keyed by agent) turns `agent.state` events into per-queue facts
+(`FactSink.agent_state`); `QueueAgentBoard` (stage 2, keyed by queue) counts agents by
+state and keeps occupancy windows:
 
 Occupancy = (on_contact + after_contact_work time) / (that + available time) of the
 queue's agents. Finished state intervals are split across the time buckets they cover;
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from streams.config import Settings
 from streams.contract import AGENT_STATES, OVERFLOW_QUEUE
+from streams.engine.facts import FactSink
 from streams.engine.pipeline import PipelineStats
 from streams.engine.windows import BucketRing, day_bounds
 from streams.intake import Event
@@ -43,34 +48,81 @@ class AgentTime:
 
 
 class Agent:
-    __slots__ = ("queues", "since", "state")
+    """An agent as stage 1 remembers it; `offset` is the source offset last applied."""
+
+    __slots__ = ("offset", "queues", "since", "state")
 
     def __init__(self, state: str, queues: tuple[str, ...], since: float) -> None:
         self.state = state
         self.queues = queues
         self.since = since
+        self.offset = -1
+
+
+class AgentTracker:
+    """Stage 1 for agents: one state per agent, facts for every queue it serves."""
+
+    def __init__(self, sink: FactSink, pipeline: PipelineStats) -> None:
+        self.sink = sink
+        self.pipeline = pipeline
+        self.agents: dict[str, Agent] = {}
+        self.offset = -1  # source offset of the event in hand (-1 outside Kafka)
+
+    def apply(self, event: Event) -> None:
+        """An agent.state event; `queues` absent means the agent's queues are unchanged."""
+        agent_id = event.agent_id
+        if agent_id is None:
+            raise ValueError(f"{event.event_id}: agent.state without agent_id")
+        state = event.state
+        ts = event.ts
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            queues = event.agent_queues or ()
+            agent = self.agents[agent_id] = Agent(state, queues, ts)
+            agent.offset = self.offset
+            for name in queues:
+                self.sink.agent_state(name, agent_id, state, ts)
+            return
+        agent.offset = self.offset
+        if ts < agent.since:
+            self.pipeline.late += 1
+            ignored = self.pipeline.ignored
+            ignored["late_agent_state"] = ignored.get("late_agent_state", 0) + 1
+            return
+        queues = event.agent_queues if event.agent_queues is not None else agent.queues
+        for name in agent.queues:
+            if name not in queues:
+                self.sink.agent_state(name, agent_id, None, ts)
+        for name in queues:
+            self.sink.agent_state(name, agent_id, state, ts)
+        agent.state = state
+        agent.queues = queues
+        agent.since = ts
 
 
 class QueueAgents:
-    __slots__ = ("counts", "ring", "today")
+    """One queue's agents: current state and since of each, counts, occupancy buckets."""
+
+    __slots__ = ("agents", "counts", "ring", "today")
 
     def __init__(self, ring: BucketRing[AgentTime]) -> None:
+        self.agents: dict[str, tuple[str, float]] = {}
         self.counts = [0] * len(AGENT_STATES)
         self.ring = ring
         self.today = AgentTime()
 
 
-class AgentBoard:
-    def __init__(self, settings: Settings, pipeline: PipelineStats) -> None:
+class QueueAgentBoard:
+    """Stage 2 for agents: per queue, fed by `agent_state` facts."""
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.pipeline = pipeline
         self.bucket_seconds = settings.engine.bucket_seconds
         windows = settings.window_seconds()
         self.trailing = {n: s for n, s in windows.items() if s is not None}
         self.ring_slots = max([*self.trailing.values(), self.bucket_seconds]) // self.bucket_seconds
         self.zone = settings.zone
         self.max_queues = settings.engine.max_queue_channels
-        self.agents: dict[str, Agent] = {}
         self.queues: dict[str, QueueAgents] = {}
         self.now = float("-inf")
         self.day_start = self.day_end = float("-inf")
@@ -84,51 +136,40 @@ class AgentBoard:
             for queue in self.queues.values():
                 queue.today = AgentTime()
 
+    def new_queue(self) -> QueueAgents:
+        return QueueAgents(BucketRing(self.bucket_seconds, self.ring_slots, AgentTime))
+
     def _queue(self, name: str) -> QueueAgents:
         found = self.queues.get(name)
         if found is None:
             if len(self.queues) >= self.max_queues and name != OVERFLOW_QUEUE:
                 return self._queue(OVERFLOW_QUEUE)
-            ring: BucketRing[AgentTime] = BucketRing(
-                self.bucket_seconds, self.ring_slots, AgentTime
-            )
-            found = self.queues[name] = QueueAgents(ring)
+            found = self.queues[name] = self.new_queue()
         return found
 
-    def apply(self, event: Event) -> None:
-        """An agent.state event; `queues` absent means the agent's queues are unchanged."""
-        ts = min(event.ts, self.now)
-        agent = self.agents.get(event.agent_id)
-        state = event.state
-        if agent is None:
-            queues = event.agent_queues or ()
-            self.agents[event.agent_id] = Agent(state, queues, ts)
-            for name in queues:
-                self._queue(name).counts[STATE_INDEX[state]] += 1
+    def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
+        """The agent is in `state` for `queue` from `ts` on (None: it left the queue)."""
+        if ts > self.now:
+            ts = self.now
+        found = self._queue(queue)
+        key = agent_id if queue in self.queues else queue + "\x00" + agent_id  # folded
+        previous = found.agents.get(key)
+        if previous is not None:
+            old_state, since = previous
+            self._close_interval(found, old_state, since, ts)
+            found.counts[STATE_INDEX[old_state]] -= 1
+        if state is None:
+            found.agents.pop(key, None)
             return
-        if event.ts < agent.since:
-            self.pipeline.late += 1
-            ignored = self.pipeline.ignored
-            ignored["late_agent_state"] = ignored.get("late_agent_state", 0) + 1
-            return
-        self._close_interval(agent, ts)
-        for name in agent.queues:
-            self._queue(name).counts[STATE_INDEX[agent.state]] -= 1
-        if event.agent_queues is not None:
-            agent.queues = event.agent_queues
-        agent.state = state
-        agent.since = ts
-        for name in agent.queues:
-            self._queue(name).counts[STATE_INDEX[state]] += 1
+        found.agents[key] = (state, ts)
+        found.counts[STATE_INDEX[state]] += 1
 
-    def _close_interval(self, agent: Agent, end: float) -> None:
-        if agent.state not in COUNTED_STATES or end <= agent.since:
+    def _close_interval(self, found: QueueAgents, state: str, since: float, end: float) -> None:
+        if state not in COUNTED_STATES or end <= since:
             return
-        for name in agent.queues:
-            queue = self._queue(name)
-            if end > self.day_start:
-                queue.today.add(agent.state, end - max(agent.since, self.day_start))
-            self._spread(queue.ring, agent.state, agent.since, end)
+        if end > self.day_start:
+            found.today.add(state, end - max(since, self.day_start))
+        self._spread(found.ring, state, since, end)
 
     def _spread(self, ring: BucketRing[AgentTime], state: str, start: float, end: float) -> None:
         size = self.bucket_seconds
@@ -157,10 +198,10 @@ class AgentBoard:
             today.merge(queue.today)
             merged["today"] = today
             starts["today"] = self.day_start
-        for agent in self.agents.values():
-            if agent.state in COUNTED_STATES and name in agent.queues:
+        for state, since in queue.agents.values():
+            if state in COUNTED_STATES:
                 for window, start in starts.items():
-                    running = now - max(agent.since, start)
+                    running = now - max(since, start)
                     if running > 0:
-                        merged[window].add(agent.state, running)
+                        merged[window].add(state, running)
         return {w: merged[w] for w in self.settings.windows}

@@ -55,6 +55,7 @@ class Contact:
         "hold",
         "interactions",
         "last_ts",
+        "offset",
         "priority",
         "queue",
         "team",
@@ -76,6 +77,7 @@ class Contact:
         self.hold: float | None = None
         self.flags = 0
         self.interactions = 0
+        self.offset = -1  # source offset of the last event applied (-1 outside Kafka)
 
 
 def _queue_and_channel(event: Event) -> tuple[str, str]:
@@ -109,11 +111,16 @@ class ContactTracker:
         self.closed: dict[str, float] = {}  # contact id -> close time
         self._closed_order: deque[tuple[float, str]] = deque()  # in closing order
         self.parked: dict[str, list[Event]] = {}
+        self.parked_offset: dict[str, int] = {}  # contact id -> source offset of its last
         self.parked_count = 0
         self._parked_expiry: list[tuple[float, str]] = []
         self._fallbacks: list[tuple[float, str]] = []  # (ended + 30 min, contact id)
         self.now = float("-inf")
         self._next_sweep = float("-inf")  # remembered contacts are swept once a clock second
+        # The distributed runtime persists what changed: it sets `offset` to the source
+        # offset of each event before applying it and collects `touched` contact ids.
+        self.offset = -1
+        self.touched: set[str] | None = None
 
     # ------------------------------------------------------------------ clock
 
@@ -135,9 +142,11 @@ class ContactTracker:
         expiry = self._parked_expiry
         while expiry and expiry[0][0] <= now:
             _, contact_id = heapq.heappop(expiry)
+            self.parked_offset.pop(contact_id, None)
             for event in self.parked.pop(contact_id, ()):
                 self.parked_count -= 1
                 self.on_orphan(event)
+            self._touch(contact_id)
         if now < self._next_sweep:
             return
         self._next_sweep = now + 1.0
@@ -149,11 +158,17 @@ class ContactTracker:
             if closed.get(contact_id) == closed_at:  # not reopened or closed again since
                 del closed[contact_id]
                 self.contacts.pop(contact_id, None)
+                self._touch(contact_id)
 
     # ------------------------------------------------------------------ events
 
+    def _touch(self, contact_id: str) -> None:
+        if self.touched is not None:
+            self.touched.add(contact_id)
+
     def apply(self, event: Event) -> None:
         """Apply one validated contact or survey event (counted as processed unless parked)."""
+        self._touch(event.contact_id)
         contact = self.contacts.get(event.contact_id)
         if contact is None:
             if event.type == "contact.queued":
@@ -168,6 +183,7 @@ class ContactTracker:
                 self._park(event)
             return
         self.pipeline.applied(event)
+        contact.offset = self.offset
         if event.ts < contact.last_ts:
             self.pipeline.late += 1
         else:
@@ -204,12 +220,14 @@ class ContactTracker:
             heapq.heappush(self._parked_expiry, (expires, event.contact_id))
         waiting.append(event)
         self.parked_count += 1
+        self.parked_offset[event.contact_id] = self.offset
 
     def _new_contact(self, event: Event) -> None:
         queue, channel = _queue_and_channel(event)
         contact = Contact(
             event.contact_id, queue, channel, event.priority or "normal", event.team, event.ts
         )
+        contact.offset = self.offset
         self.contacts[contact.contact_id] = contact
         self.sink.entered(
             contact.queue,
@@ -223,6 +241,7 @@ class ContactTracker:
             0,
         )
         parked = self.parked.pop(contact.contact_id, None)
+        self.parked_offset.pop(contact.contact_id, None)
         if parked:
             self.parked_count -= len(parked)
             for later in sorted(parked, key=lambda e: e.ts):
@@ -257,7 +276,7 @@ class ContactTracker:
             self._ignore("already_queued")
             return
         closed_at = self.closed.get(contact.contact_id) if flags & CLOSED else None
-        met, breached = self._sla_masks(contact, closed_at)
+        met, breached = self._sla_masks(contact, event.ts if closed_at is None else closed_at)
         if flags & CLOSED:
             self._reopen_record(contact)
         elif queue == contact.queue and channel == contact.channel:  # re-queued, not moved
@@ -284,17 +303,16 @@ class ContactTracker:
             breached,
         )
 
-    def _sla_masks(self, contact: Contact, closed_at: float | None) -> tuple[int, int]:
+    def _sla_masks(self, contact: Contact, open_until: float) -> tuple[int, int]:
         """Which SLAs the contact met already, and which it breached (and was counted) already.
 
         An SLA was breached in the previous entry if the contact was still open past its due
-        time: up to now for a transfer, up to its close for a contact queued again after
-        closing. After a reopen no SLA is re-armed, as for the reopen itself.
+        time: up to the transfer for a transfer, up to its close for a contact queued again
+        after closing. After a reopen no SLA is re-armed, as for the reopen itself.
         """
         flags = contact.flags
         if flags & REOPENED:
             return ALL_SLAS, 0
-        open_until = self.now if closed_at is None else closed_at
         met = 0
         if flags & ANSWERED_EVER:
             met |= 1 << ANSWER

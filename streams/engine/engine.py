@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from streams.config import Settings
 from streams.contract import AGENT_TYPE
-from streams.engine.agents import AgentBoard
+from streams.engine.agents import AgentTracker
 from streams.engine.clock import Clock
 from streams.engine.contacts import ContactTracker
 from streams.engine.dedup import RecentIds
@@ -40,7 +40,8 @@ class Engine:
         self.pipeline = PipelineStats()
         self.targets = TargetBook(settings)
         self.queues = QueueBoard(settings, self.targets)
-        self.agents = AgentBoard(settings, self.pipeline)
+        self.agents = self.queues.agents
+        self.agent_tracker = AgentTracker(self.queues, self.pipeline)
         self.contacts = ContactTracker(
             settings, self.targets, self.queues, self.pipeline, self._orphan
         )
@@ -51,7 +52,6 @@ class Engine:
         """Move every clock-driven part to `now` (SLA clocks, day rollover, timers)."""
         self.now = now
         self.queues.advance(now)
-        self.agents.advance(now)
         self.contacts.advance(now)
 
     def ingest(self, raw: bytes, wall_now: float) -> bool:
@@ -76,7 +76,7 @@ class Engine:
             self.advance(now)
         if event.type == AGENT_TYPE:
             pipeline.applied(event)
-            self.agents.apply(event)
+            self.agent_tracker.apply(event)
         else:
             self.contacts.apply(event)
 

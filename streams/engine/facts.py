@@ -96,3 +96,7 @@ class FactSink:
         nps: int | None,
     ) -> None:
         raise NotImplementedError
+
+    def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
+        """The agent is in `state` for `queue` from `ts` on (None: it left the queue)."""
+        raise NotImplementedError

@@ -1,9 +1,14 @@
 """Stage 2: per queue x channel windows, counters, histograms, open contacts and SLA clocks.
 
-`QueueBoard` receives facts from stage 1 (see `facts.FactSink`) and the clock through
-`advance(now)`. SLA breaches and at-risk contacts come from an ordered due-time index
-(a heap with one live entry per open contact), so they appear when the clock passes the
-due time, not at the next event.
+`QueueBoard` receives facts from stage 1 (see `facts.FactSink`) and two clocks: the
+reading clock (`now`: windows, attribution, live views, the local day) and the SLA clock
+(`sla_now`: due times). `advance(now)` moves both; the distributed runtime moves the SLA
+clock only to the watermark of its sources, so a backlog being caught up does not breach
+contacts whose answer is still on its way. SLA breaches and at-risk contacts come from an
+ordered due-time index (a heap with one live entry per open contact), so they appear when
+the clock passes the due time, not at the next event; a fact that meets or ends an SLA
+first settles it at the fact's own time (answered after the due time = breached), so the
+result does not depend on which of the two arrives first.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from streams.contract import (
     PRIORITIES,
     SLA_KINDS,
 )
+from streams.engine.agents import QueueAgentBoard
 from streams.engine.facts import FactSink
 from streams.engine.histogram import Histogram, bounds_with
 from streams.engine.summary import Summary
@@ -219,7 +225,9 @@ class QueueBoard(FactSink):
             bounds_with(HANDLE_BOUNDS, ()),
             bounds_with(RESOLUTION_BOUNDS, _configured(settings, "resolution_within_seconds")),
         )
+        self.agents = QueueAgentBoard(settings)
         self.now = -_INF
+        self.sla_now = -_INF
         self.day_start = -_INF
         self.day_end = -_INF
         self.stats: dict[tuple[str, str], QueueStats] = {}
@@ -233,22 +241,46 @@ class QueueBoard(FactSink):
     # ------------------------------------------------------------------ clock
 
     def advance(self, now: float) -> None:
-        """Move the clock forward: day rollover, then every SLA clock that is due."""
+        """Move both clocks forward: day rollover, then every SLA clock that is due."""
+        self.advance_reading(now)
+        self.advance_sla(now)
+
+    def advance_reading(self, now: float) -> None:
+        """Move the reading clock: windows, attribution, the local day (and its rollover)."""
         if now <= self.now:
             return
         self.now = now
+        self.agents.advance(now)
         if now >= self.day_end:
             self.day_start, self.day_end = day_bounds(now, self.zone)
             for st in self.tracked:
                 st.today = Summary()
+
+    def advance_sla(self, now: float) -> None:
+        """Move the SLA clock: every at-risk and breach time up to `now` takes effect."""
+        if now <= self.sla_now:
+            return
+        self.sla_now = now
         heap = self._heap
         while heap and heap[0][0] <= now:
             wake, _, rec, st = heapq.heappop(heap)
             if rec.wake == wake:
                 rec.wake = _INF
-                self._evaluate(rec, st)
+                self._evaluate(rec, st, now)
 
     # ------------------------------------------------------------------ lookup
+
+    def stats_for(self, queue: str, channel: str) -> QueueStats:
+        """The stats of a queue x channel, created on first use (restoring state)."""
+        return self._stats(queue, channel)
+
+    def plan_for(self, queue: str, channel: str, priority: str) -> SlaPlan:
+        return self._plan(queue, channel, priority)
+
+    def rearm(self, rec: OpenContact, st: QueueStats) -> None:
+        """Schedule a restored open contact's SLA clocks (evaluated at the SLA clock)."""
+        rec.wake = _INF
+        self._evaluate(rec, st, self.sla_now)
 
     def _stats(self, queue: str, channel: str) -> QueueStats:
         st = self.stats.get((queue, channel))
@@ -292,9 +324,13 @@ class QueueBoard(FactSink):
             plan = self._plans[key] = sla_plan(self.targets.get(*key), channel)
         return plan
 
-    def _evaluate(self, rec: OpenContact, st: QueueStats) -> None:
-        """Advance each SLA of `rec` to the state the clock says, then schedule the next change."""
-        now = self.now
+    def _settle(self, rec: OpenContact, st: QueueStats, ts: float) -> None:
+        """Before a fact at `ts` meets or ends SLAs: apply what the clock would have by `ts`."""
+        if ts > self.sla_now:
+            self._evaluate(rec, st, ts)
+
+    def _evaluate(self, rec: OpenContact, st: QueueStats, now: float) -> None:
+        """Advance each SLA of `rec` to its state at `now`, then schedule the next change."""
         wake = _INF
         sla = rec.sla
         base = rec.priority * 3
@@ -339,10 +375,11 @@ class QueueBoard(FactSink):
             st.breached[rec.priority * 3 + kind] -= 1
         rec.sla |= DONE << shift
 
-    def _leave(self, st: QueueStats, contact_id: str) -> None:
+    def _leave(self, st: QueueStats, contact_id: str, ts: float) -> None:
         rec = st.open.pop(contact_id, None)
         if rec is None:
             return
+        self._settle(rec, st, ts)
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             self._met(rec, st, kind)
         if rec.waiting:
@@ -370,7 +407,7 @@ class QueueBoard(FactSink):
         st.offered_total += 1
         for s in self._summaries(st, ts):
             s.offered += 1
-        self._leave(st, contact_id)
+        self._leave(st, contact_id, ts)
         sla = 0
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             bit = 1 << kind
@@ -387,7 +424,7 @@ class QueueBoard(FactSink):
                 st.breached[prio * 3 + kind] += 1
         st.open[contact_id] = rec
         st.waiting += 1
-        self._evaluate(rec, st)
+        self._evaluate(rec, st, self.sla_now)
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         """Transferred out: leaves the queue neither answered nor abandoned."""
@@ -395,7 +432,7 @@ class QueueBoard(FactSink):
         st.transferred_total += 1
         for s in self._summaries(st, ts):
             s.transferred += 1
-        self._leave(st, contact_id)
+        self._leave(st, contact_id, ts)
 
     def answered(
         self,
@@ -419,6 +456,7 @@ class QueueBoard(FactSink):
             self._first_response(st, summaries, first_response)
         rec = st.open.get(contact_id)
         if rec is not None:
+            self._settle(rec, st, ts)
             if rec.waiting:
                 rec.waiting = False
                 st.waiting -= 1
@@ -437,7 +475,7 @@ class QueueBoard(FactSink):
             st.abandoned_total += 1
         for s in self._summaries(st, ts):
             s.abandoned_wait(short, met)
-        self._leave(st, contact_id)
+        self._leave(st, contact_id, ts)
 
     def _first_response(
         self, st: QueueStats, summaries: tuple[Summary, ...], seconds: float
@@ -456,13 +494,14 @@ class QueueBoard(FactSink):
         rec = st.open.get(contact_id)
         if rec is not None:
             if first_response is not None:
+                self._settle(rec, st, ts)
                 self._met(rec, st, FIRST_RESPONSE)
             if rec.waiting and channel not in LIVE_CHANNELS:
                 rec.waiting = False
                 st.waiting -= 1
 
     def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
-        self._leave(self._stats(queue, channel), contact_id)
+        self._leave(self._stats(queue, channel), contact_id, ts)
 
     def handled(
         self,
@@ -494,6 +533,7 @@ class QueueBoard(FactSink):
             s.resolution(resolution, first_contact)
         rec = st.open.get(contact_id)
         if rec is not None:
+            self._settle(rec, st, ts)
             self._met(rec, st, RESOLUTION)
 
     def reopened(
@@ -533,6 +573,9 @@ class QueueBoard(FactSink):
         st = self._stats(queue, channel)
         for s in self._summaries(st, ts):
             s.survey(csat, ces, nps)
+
+    def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
+        self.agents.agent_state(queue, agent_id, state, ts)
 
     # ------------------------------------------------------------------ reading
 
