@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streams.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
-from streams.engine.engine import Engine
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
+from streams.readable import Readable
 from streams.views import staffing_view, window_values
 
 AMBER_MARGIN = 0.05
@@ -40,7 +40,7 @@ def _iso(ts: float) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _tile(engine: Engine, st: QueueStats) -> dict[str, Any]:
+def _tile(engine: Readable, st: QueueStats) -> dict[str, Any]:
     targets = engine.targets.get(st.queue, st.channel, "normal")
     live = engine.queues.live(st)
     windows = {
@@ -96,7 +96,7 @@ def _tile(engine: Engine, st: QueueStats) -> dict[str, Any]:
     }
 
 
-def board_snapshot(engine: Engine) -> dict[str, Any]:
+def board_snapshot(engine: Readable) -> dict[str, Any]:
     """Every queue x channel of the engine, sorted by queue then channel."""
     engine.advance(engine.clock.now())
     tracked = sorted(engine.queues.tracked, key=lambda st: (st.queue, st.channel))

@@ -130,6 +130,7 @@ class KafkaSettings:
     bootstrap_servers: str = "127.0.0.1:9092"
     topic: str = "contact-events"
     dlq_topic: str = "contact-events-dlq"
+    facts_topic: str = "floorwatch-facts"  # stage 1 -> stage 2, partitioned by queue
     partitions: int = 6
     consumer_group: str = "floorwatch"
     security_protocol: str = "PLAINTEXT"
@@ -139,6 +140,20 @@ class KafkaSettings:
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+
+
+STORES = ("rocksdb", "memory")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """`floorwatch worker`: where Tables live and how often state is written."""
+
+    store: str = "rocksdb"  # "memory" keeps Tables in RAM (tests); changelogs stay in Kafka
+    store_path: str = "floorwatch-data"
+    batch_size: int = 2000  # messages applied per batch
+    checkpoint_seconds: float = 1.0  # stage 2 writes changed queues at most this often
+    tick_seconds: float = 0.5  # partition clocks advance at least this often
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,7 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -414,6 +430,30 @@ def _kafka(table: Mapping[str, Any]) -> KafkaSettings:
     return kafka
 
 
+def _worker(table: Mapping[str, Any]) -> WorkerSettings:
+    _reject_unknown(table, _WORKER_KEYS, "worker.")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"worker.{key}"
+        if key == "store":
+            values[key] = _choice(value, name, STORES)
+        elif key == "store_path":
+            values[key] = _string(value, name)
+        elif key == "batch_size":
+            values[key] = _integer(value, name, low=1)
+        else:
+            values[key] = _positive_seconds(value, name)
+    return WorkerSettings(**values)
+
+
+def _positive_seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+        raise ConfigError(f"{name}: expected seconds between 0 and 60, got {value!r}")
+    return float(value)
+
+
+_WORKER_KEYS = tuple(WorkerSettings.__dataclass_fields__)
+
 TOP_LEVEL_KEYS = (
     "timezone",
     "windows",
@@ -423,6 +463,7 @@ TOP_LEVEL_KEYS = (
     "engine",
     "server",
     "kafka",
+    "worker",
 )
 
 
@@ -450,7 +491,8 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     staffing = _staffing(_table(data.get("staffing", {}), "staffing"), engine.bucket_seconds)
     server = _server(_table(data.get("server", {}), "server"))
     kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
-    return Settings(timezone, windows, defaults, rules, staffing, engine, server, kafka)
+    worker = _worker(_table(data.get("worker", {}), "worker"))
+    return Settings(timezone, windows, defaults, rules, staffing, engine, server, kafka, worker)
 
 
 def _env_key_paths() -> dict[str, tuple[str, ...]]:
@@ -465,6 +507,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
         "engine": ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS),
         "server": ("host", "port"),
         "kafka": _KAFKA_KEYS,
+        "worker": _WORKER_KEYS,
     }
     for section, keys in sections.items():
         for key in keys:

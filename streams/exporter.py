@@ -20,9 +20,9 @@ from prometheus_client.registry import Collector
 
 from streams.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
 from streams.engine import sketch
-from streams.engine.engine import Engine
 from streams.engine.histogram import Histogram
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
+from streams.readable import Readable
 from streams.views import WINDOW_GAUGES, staffing_view, window_values
 
 P = "contactcenter_"
@@ -70,9 +70,9 @@ def _add_histogram(family: HistogramMetricFamily, values: list[str], hist: Histo
 
 
 class EngineCollector(Collector):
-    """Renders an `Engine` fresh on every scrape."""
+    """Renders a running engine fresh on every scrape."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Readable) -> None:
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
@@ -327,12 +327,12 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily(
             P + "events_parked",
             "Events waiting for their contact's contact.queued.",
-            value=engine.contacts.parked_count,
+            value=engine.parked_count,
         )
         yield GaugeMetricFamily(
             P + "contacts_tracked",
             "Contacts in memory (open and remembered).",
-            value=len(engine.contacts.contacts),
+            value=engine.contacts_tracked,
         )
         yield GaugeMetricFamily(
             P + "overflow_queue_channels",
@@ -353,7 +353,7 @@ def _quantiles(family: Metric, labels: list[str], bins: dict[int, int], total: f
     family.add_sample(family.name + "_count", names, count)
 
 
-def exposition(engine: Engine) -> bytes:
+def exposition(engine: Readable) -> bytes:
     """The Prometheus text exposition of an engine (fresh registry, our collector only)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EngineCollector(engine))

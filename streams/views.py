@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from streams import staffing
 from streams.contract import AGENT_STATES
-from streams.engine.engine import Engine
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
 from streams.engine.summary import Summary, nps_score, ratio, service_level
+from streams.readable import Readable
 
 STAFFED_STATES = tuple(
     AGENT_STATES.index(state) for state in ("available", "on_contact", "after_contact_work")
@@ -131,7 +131,7 @@ class StaffingView:
         self.projected_service_level = projected_service_level
 
 
-def staffing_view(engine: Engine, st: QueueStats) -> StaffingView:
+def staffing_view(engine: Readable, st: QueueStats) -> StaffingView:
     """Erlang C for voice and chat, a workload requirement for asynchronous channels.
 
     Arrival rate = contacts offered in `arrival_window` / the seconds it covers; AHT =

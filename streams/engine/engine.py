@@ -48,6 +48,14 @@ class Engine:
         self.recent_ids = RecentIds(settings.engine.dedup_capacity)
         self.now = float("-inf")
 
+    @property
+    def parked_count(self) -> int:
+        return self.contacts.parked_count
+
+    @property
+    def contacts_tracked(self) -> int:
+        return len(self.contacts.contacts)
+
     def advance(self, now: float) -> None:
         """Move every clock-driven part to `now` (SLA clocks, day rollover, timers)."""
         self.now = now

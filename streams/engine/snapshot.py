@@ -104,13 +104,18 @@ def contact_value(tracker: ContactTracker, contact_id: str) -> list[Any] | None:
 
 
 def restore_contact(tracker: ContactTracker, contact_id: str, value: list[Any]) -> None:
-    """Put a stored contact (or its parked events) back; timers restart from `tracker.now`."""
+    """Put a stored contact (or its parked events) back.
+
+    Parked events wait `orphan_hold` from the newest of them (their parking time is not
+    stored); the handle-time fallback and remembered-contact expiry keep their own times.
+    """
     if value[0] == "parked":
         events = [event_from_tuple(tuple(item)) for item in value[2]]
         tracker.parked[contact_id] = events
         tracker.parked_offset[contact_id] = value[1]
         tracker.parked_count += len(events)
-        heapq.heappush(tracker._parked_expiry, (tracker.now + tracker.orphan_hold, contact_id))
+        expires = max(e.ts for e in events) + tracker.orphan_hold
+        heapq.heappush(tracker._parked_expiry, (expires, contact_id))
         return
     (
         _,

@@ -16,8 +16,8 @@ from aiohttp import ClientConnectionResetError, web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from streams.board import board_snapshot
-from streams.engine.engine import Engine
 from streams.exporter import exposition
+from streams.readable import Readable
 
 STATIC = resources.files("streams.web") / "static"
 PUSH_INTERVAL_SECONDS = 0.25
@@ -28,7 +28,7 @@ ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 class BoardFeed:
     """Recomputes the board a few times a second and wakes subscribers when it changed."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Readable) -> None:
         self.engine = engine
         self.payload = b""
         self.version = 0
@@ -59,7 +59,7 @@ class BoardFeed:
         return True
 
 
-def make_app(engine: Engine, ready: Callable[[], str | None]) -> web.Application:
+def make_app(engine: Readable, ready: Callable[[], str | None]) -> web.Application:
     """`ready()` returns None when ready, else the reason it is not."""
     feed = BoardFeed(engine)
     app = web.Application()

@@ -1,0 +1,139 @@
+"""Stage 1 of one input partition: contacts and agents keyed as the topic is, to facts.
+
+Pure logic (no Faust). The runtime feeds it the partition's messages in offset order and,
+after each batch, sends `recorder.take()` to the facts topic, writes `changed()` to the
+Table and sends `rejects` to the dead-letter topic — in that order, before acknowledging.
+Each contact and agent remembers the source offset of the last event applied to it, so
+events redelivered after a crash (at or below it) are skipped: nothing counts twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.config import Settings
+from streams.contract import AGENT_TYPE
+from streams.engine import snapshot
+from streams.engine.agents import AgentTracker
+from streams.engine.contacts import ContactTracker
+from streams.engine.dedup import RecentIds
+from streams.engine.pipeline import PipelineStats
+from streams.engine.targets import TargetBook
+from streams.intake import Event, Rejection, decode
+from streams.worker.facts import FactRecorder
+
+CONTACT_PREFIX = "c:"
+AGENT_PREFIX = "a:"
+
+
+class Reject:
+    """A message for the dead-letter topic: original key and bytes, reason, where it was."""
+
+    __slots__ = ("detail", "key", "offset", "raw", "reason")
+
+    def __init__(self, offset: int, key: bytes | None, raw: bytes, reason: str, detail: str):
+        self.offset = offset
+        self.key = key
+        self.raw = raw
+        self.reason = reason
+        self.detail = detail
+
+
+class ContactPartition:
+    def __init__(
+        self, partition: int, settings: Settings, pipeline: PipelineStats, facts_partitions: int
+    ) -> None:
+        self.partition = partition
+        self.pipeline = pipeline
+        self.recorder = FactRecorder(facts_partitions)
+        self.contacts = ContactTracker(
+            settings, TargetBook(settings), self.recorder, pipeline, self._orphan
+        )
+        self.contacts.touched = set()
+        self.agents = AgentTracker(self.recorder, pipeline)
+        self.touched_agents: set[str] = set()
+        self.recent_ids = RecentIds(settings.engine.dedup_capacity)
+        self.now = float("-inf")  # the partition's event time: the largest occurred_at seen
+        self.last_offset = -1
+        self.rejects: list[Reject] = []
+        self.orphans = 0
+
+    def restore(self, key: str, value: list[Any]) -> None:
+        if key.startswith(AGENT_PREFIX):
+            snapshot.restore_agent(self.agents, key[len(AGENT_PREFIX) :], value)
+        else:
+            snapshot.restore_contact(self.contacts, key[len(CONTACT_PREFIX) :], value)
+
+    def restored(self) -> None:
+        snapshot.finish_contact_restore(self.contacts)
+
+    def _guard(self, event: Event) -> int:
+        """Source offset of the last event applied to this event's contact or agent."""
+        if event.type == AGENT_TYPE:
+            agent = self.agents.agents.get(event.agent_id or "")
+            return agent.offset if agent is not None else -1
+        contact = self.contacts.contacts.get(event.contact_id)
+        if contact is not None:
+            return contact.offset
+        return self.contacts.parked_offset.get(event.contact_id, -1)
+
+    def apply(self, offset: int, key: bytes | None, raw: bytes, wall: float) -> None:
+        """Apply one message of this partition (offsets ascending)."""
+        self.last_offset = offset
+        self.recorder.start_event(offset)
+        pipeline = self.pipeline
+        try:
+            event = decode(raw, wall)
+        except Rejection as rejection:
+            pipeline.rejected[rejection.reason] += 1
+            self.rejects.append(Reject(offset, key, raw, rejection.reason, rejection.detail))
+            return
+        if offset <= self._guard(event):
+            return  # applied before a restart or a rebalance
+        if self.recent_ids.seen(event.event_id):
+            pipeline.duplicates += 1
+            return
+        pipeline.wall_now = wall
+        if event.ts > self.now:
+            self.now = event.ts
+            self.contacts.advance(event.ts)
+        self.contacts.offset = offset
+        self.agents.offset = offset
+        if event.type == AGENT_TYPE:
+            pipeline.applied(event)
+            self.agents.apply(event)
+            self.touched_agents.add(event.agent_id or "")
+        else:
+            self.contacts.apply(event)
+
+    def changed(self) -> list[tuple[str, list[Any] | None]]:
+        """Table keys changed since the last call and their values (None: delete)."""
+        out: list[tuple[str, list[Any] | None]] = []
+        touched = self.contacts.touched
+        assert touched is not None
+        for contact_id in touched:
+            out.append(
+                (CONTACT_PREFIX + contact_id, snapshot.contact_value(self.contacts, contact_id))
+            )
+        touched.clear()
+        for agent_id in self.touched_agents:
+            out.append((AGENT_PREFIX + agent_id, snapshot.agent_value(self.agents, agent_id)))
+        self.touched_agents.clear()
+        return out
+
+    def take_rejects(self) -> list[Reject]:
+        rejects, self.rejects = self.rejects, []
+        return rejects
+
+    def _orphan(self, event: Event) -> None:
+        """A parked event whose contact never appeared (counted; its bytes are gone)."""
+        self.pipeline.rejected["unknown_contact"] += 1
+        self.orphans += 1
+
+    @property
+    def parked_count(self) -> int:
+        return self.contacts.parked_count
+
+    @property
+    def tracked_count(self) -> int:
+        return len(self.contacts.contacts)
