@@ -130,10 +130,12 @@ class Cluster:
                 self.delivered[dest] += 1
 
     def checkpoint(self) -> None:
-        """Stage 2 writes its changed queues, then commits what it has applied."""
+        """Stage 2 writes its changed queues (the runtime commits offsets later)."""
         for side in self.sides:
             for _, queue, value in side.checkpoint():
                 self.stage2_table[queue] = orjson.loads(orjson.dumps(value))
+
+    def commit(self) -> None:
         self.committed = dict(self.delivered)
 
     def restart_side(self, index: int, owned: tuple[int, ...]) -> None:
@@ -196,6 +198,8 @@ def test_restarts_redo_nothing_twice() -> None:
     crash_at = len(chunks) // 2
     for i, (source, chunk) in enumerate(chunks):
         cluster.run(source, chunk)
+        if i == crash_at - 20:
+            cluster.commit()  # offsets committed lag behind the Table writes
         if i == crash_at - 10:
             cluster.checkpoint()  # the last checkpoint before the crash
     # Crash: stage 1 of partition 0 and stage 2 side 0 lose their memory. Stage 1 redoes
@@ -206,8 +210,12 @@ def test_restarts_redo_nothing_twice() -> None:
     redo_from = len(parts[0]) // 4
     for source, chunk in chunks[: crash_at + 1]:
         if source == 0 and chunk[-1][0] >= redo_from:
-            cluster.run(0, [m for m in chunk if m[0] >= redo_from])
+            for offset, key, raw in chunk:
+                if offset >= redo_from:
+                    cluster.stage1[0].apply(offset, key, raw, WALL)
+            assert cluster.stage1[0].recorder.take() == {}, "an applied event was redone"
     for source, chunk in chunks[crash_at + 1 :]:
         cluster.run(source, chunk)
+    assert cluster.sides[0].skipped > 0  # facts applied before the checkpoint came again
     end = max(cluster.stage1[p].now for p in range(PARTITIONS)) + 1
     assert_same(cluster.finish(end), reference(events, end))
