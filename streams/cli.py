@@ -95,9 +95,48 @@ def _parser() -> argparse.ArgumentParser:
     )
     rp.set_defaults(handler=_replay)
     _add_run(commands)
+    _add_worker(commands)
     _add_simulate(commands)
     _add_staffing(commands)
     return parser
+
+
+def _add_worker(commands: argparse._SubParsersAction) -> None:
+    wk = commands.add_parser(
+        "worker",
+        help="distributed mode: a Faust worker consuming the [kafka] topic",
+        description=(
+            "Run one Faust worker of the consumer group: stage 1 keeps each contact's state "
+            "(Table by contact_id), stage 2 each queue's windows and SLA clocks (Table by "
+            "queue, fed through the facts topic). Rejected messages go to the dead-letter "
+            "topic. Serves /metrics (the queues of the partitions it owns, and consumer "
+            "lag), /api/v1/board, /healthz and /readyz. Start several with different "
+            "--port values to share the partitions. Configure Kafka with [kafka] or "
+            "FLOORWATCH_KAFKA__* variables and the Table store with [worker]."
+        ),
+    )
+    _config_option(wk)
+    wk.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
+    wk.add_argument("--port", type=int, help="port (default: [server] port, 9641)")
+    wk.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    wk.set_defaults(handler=_worker)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from streams.worker.runner import run_worker  # Faust is imported only by this command
+
+    settings = _settings(args.config)
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    configure_logs(args.log_level)
+    try:
+        return run_worker(settings, host, port, args.log_level)
+    except KafkaError as exc:
+        raise CliError(
+            f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}; "
+            "check [kafka] bootstrap_servers (FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS)",
+            EXIT_INPUT,
+        ) from None
 
 
 def _add_run(commands: argparse._SubParsersAction) -> None:

@@ -353,8 +353,10 @@ def _quantiles(family: Metric, labels: list[str], bins: dict[int, int], total: f
     family.add_sample(family.name + "_count", names, count)
 
 
-def exposition(engine: Readable) -> bytes:
-    """The Prometheus text exposition of an engine (fresh registry, our collector only)."""
+def exposition(engine: Readable, *extra: Collector) -> bytes:
+    """The Prometheus text exposition of an engine (fresh registry: our collectors only)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EngineCollector(engine))
+    for collector in extra:
+        registry.register(collector)
     return generate_latest(registry)

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import ClientConnectionResetError, web
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from streams.board import board_snapshot
 from streams.exporter import exposition
@@ -59,14 +60,19 @@ class BoardFeed:
         return True
 
 
-def make_app(engine: Readable, ready: Callable[[], str | None]) -> web.Application:
-    """`ready()` returns None when ready, else the reason it is not."""
+def make_app(
+    engine: Readable, ready: Callable[[], str | None], *extra: Collector
+) -> web.Application:
+    """`ready()` returns None when ready, else the reason it is not; `extra` collectors
+    add their metrics to /metrics."""
     feed = BoardFeed(engine)
     app = web.Application()
     app["feed"] = feed
 
     async def metrics(_: web.Request) -> web.Response:
-        return web.Response(body=exposition(engine), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(
+            body=exposition(engine, *extra), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     async def board(_: web.Request) -> web.Response:
         body: dict[str, Any] = board_snapshot(engine)

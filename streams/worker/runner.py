@@ -1,0 +1,39 @@
+"""Start a worker: make sure the topics exist, then hand the loop to Faust's Worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from faust.worker import Worker as FaustWorker
+
+from streams.config import Settings
+from streams.kafka_client import ensure_topic
+from streams.worker.app import Worker
+
+log = logging.getLogger("floorwatch.worker")
+
+
+async def _ensure_topics(settings: Settings) -> None:
+    kafka = settings.kafka
+    for name in (kafka.topic, kafka.facts_topic, kafka.dlq_topic):
+        await ensure_topic(kafka, name, kafka.partitions)
+
+
+def run_worker(settings: Settings, host: str, port: int, log_level: str) -> int:
+    """Run until SIGINT/SIGTERM; returns the exit code."""
+    asyncio.run(_ensure_topics(settings))
+    worker = Worker(settings, host, port)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    faust_worker = FaustWorker(
+        worker.app,
+        loop=loop,
+        loglevel=log_level.upper(),
+        quiet=True,
+        redirect_stdouts=False,
+        override_logging=False,
+    )
+    log.info("worker starting", extra={"group": settings.kafka.consumer_group})
+    faust_worker.execute_from_commandline()
+    return 0
