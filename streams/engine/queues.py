@@ -144,6 +144,7 @@ class QueueStats:
         "ring",
         "short_abandoned_total",
         "team",
+        "team_ts",
         "today",
         "transferred_total",
         "wait_hist",
@@ -160,7 +161,8 @@ class QueueStats:
         self.queue = queue
         self.channel = channel
         self.first_seen = _INF  # attribution time of the earliest fact (rate denominators)
-        self.team: str | None = None
+        self.team: str | None = None  # of the latest contact (by event time) that named one
+        self.team_ts = -_INF
         self.ring = ring
         self.today = Summary()
         self.open: dict[str, OpenContact] = {}
@@ -402,8 +404,9 @@ class QueueBoard(FactSink):
     ) -> None:
         """The contact entered this queue (new, transferred in, or queued again)."""
         st = self._stats(queue, channel)
-        if team is not None:
-            st.team = team
+        if team is not None and (ts, team) > (st.team_ts, st.team or ""):
+            st.team = team  # the latest by event time: the same whatever the arrival order
+            st.team_ts = ts
         st.offered_total += 1
         for s in self._summaries(st, ts):
             s.offered += 1

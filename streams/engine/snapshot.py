@@ -14,6 +14,7 @@ they were stored with, so a restart with new targets never re-bins old counts.
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Any
 
 from streams.contract import PRIORITIES
@@ -223,6 +224,7 @@ def _pair(board: QueueBoard, st: QueueStats) -> list[Any]:
     return [
         st.channel,
         st.team,
+        st.team_ts if st.team is not None else None,
         st.first_seen if st.first_seen != float("inf") else None,
         [getattr(st, name) for name in QUEUE_TOTALS],
         st.at_risk,
@@ -271,6 +273,7 @@ def restore_queue(board: QueueBoard, queue: str, value: dict[str, Any]) -> None:
         (
             channel,
             team,
+            team_ts,
             first_seen,
             totals,
             at_risk,
@@ -283,6 +286,7 @@ def restore_queue(board: QueueBoard, queue: str, value: dict[str, Any]) -> None:
         ) = pair
         st = board.stats_for(queue, channel)
         st.team = team
+        st.team_ts = team_ts if team_ts is not None else -math.inf
         st.first_seen = first_seen if first_seen is not None else float("inf")
         for name, count in zip(QUEUE_TOTALS, totals, strict=True):
             setattr(st, name, count)

@@ -199,6 +199,7 @@ class Worker:
                 message = event.message
                 part.apply(message.offset, message.key, message.value or b"", wall)
             sends += await self._send_facts(part, wall)
+            part.published()
             for reject in part.take_rejects():
                 headers = [
                     ("reason", reject.reason.encode()),
@@ -224,14 +225,14 @@ class Worker:
     def progress(self, part: ContactPartition, caught_up: bool, wall: float) -> float | None:
         """How far a source partition has got: the wall clock once it is caught up."""
         if caught_up:
-            return max(wall, part.now)
-        return part.now if math.isfinite(part.now) else None
+            return max(wall, part.published_now)
+        return part.published_now if math.isfinite(part.published_now) else None
 
     async def _send_facts(self, part: ContactPartition, wall: float) -> list[Any]:
         out = part.recorder.take()
         if not out:
             return []
-        mark = self.progress(part, False, wall)
+        mark = part.now if math.isfinite(part.now) else None
         return [
             await self.facts_topic.send(
                 partition=dest, value=orjson.dumps({"p": part.partition, "w": mark, "f": facts})
@@ -271,8 +272,8 @@ class Worker:
         if highwater is None:
             return None
         part = self.stage1.get(tp.partition)
-        if part is not None and part.last_offset >= 0:
-            return max(0, highwater - part.last_offset - 1)
+        if part is not None and part.published_offset >= 0:
+            return max(0, highwater - part.published_offset - 1)
         position = await self.app.consumer.position(tp)
         return None if position is None else max(0, highwater - position)
 

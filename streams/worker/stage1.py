@@ -55,6 +55,9 @@ class ContactPartition:
         self.recent_ids = RecentIds(settings.engine.dedup_capacity)
         self.now = float("-inf")  # the partition's event time: the largest occurred_at seen
         self.last_offset = -1
+        # What stage 2 may rely on: event time and offset whose facts are on their way.
+        self.published_now = float("-inf")
+        self.published_offset = -1
         self.rejects: list[Reject] = []
         self.orphans = 0
 
@@ -120,6 +123,11 @@ class ContactPartition:
             out.append((AGENT_PREFIX + agent_id, snapshot.agent_value(self.agents, agent_id)))
         self.touched_agents.clear()
         return out
+
+    def published(self) -> None:
+        """The facts of everything applied so far are sent: progress may say so."""
+        self.published_now = self.now
+        self.published_offset = self.last_offset
 
     def take_rejects(self) -> list[Reject]:
         rejects, self.rejects = self.rejects, []

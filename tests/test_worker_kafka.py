@@ -1,0 +1,129 @@
+"""`floorwatch worker` against a real Kafka broker.
+
+The reference is the replay engine (the code behind `floorwatch replay`) fed the same
+events. Test days lie two days back, so every SLA due time has passed for both clocks
+(the replay's event time and the workers' wall clock), and each partition ends with an
+agent event two hours after the day, so every partition's event time passes every
+stage 1 timer; series that change with the second they are read (longest wait,
+occupancy) are left out. Events are produced before the workers start: a worker that
+has caught up moves its SLA clocks to the wall clock, so two-day-old events produced
+after that are late data (their contacts breach at once), not a replay.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.config import Settings, settings_from_mapping
+from streams.daygen import DayPlan, generate_day
+from streams.engine.clock import EventTimeClock
+from streams.engine.engine import Engine
+from streams.exporter import exposition
+from tests.kafka_broker import Broker
+from tests.live import wait_for
+from tests.worker_cluster import (
+    PARTITIONS,
+    Cluster,
+    kafka_partition,
+    keyed,
+    parse,
+    queue_series,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def day_events(seed: int, contacts: int = 400) -> list[dict]:
+    day = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    events = list(generate_day(DayPlan(seed=seed, contacts=contacts, day=day, timezone="UTC"))[0])
+    end = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() + 26 * 3600
+    covered: dict[int, str] = {}
+    n = 0
+    while len(covered) < PARTITIONS:
+        covered.setdefault(kafka_partition(f"clock-{n}"), f"clock-{n}")
+        n += 1
+    for i, agent_id in enumerate(covered.values()):
+        events.append(
+            {
+                "event_id": f"clock-event-{i}",
+                "type": "agent.state",
+                "occurred_at": int(end * 1000),
+                "agent_id": agent_id,
+                "state": "offline",
+                "queues": [],
+            }
+        )
+    return events
+
+
+def reference(events: list[dict | bytes], settings: Settings | None = None) -> dict[str, float]:
+    engine = Engine(settings or settings_from_mapping({}), EventTimeClock())
+    wall = time.time()
+    for event in events:
+        engine.ingest(event if isinstance(event, bytes) else orjson.dumps(event), wall)
+    engine.queues.advance(time.time())
+    return queue_series(parse(exposition(engine).decode()))
+
+
+def same(actual: dict[str, float], expected: dict[str, float]) -> bool:
+    """Equal series and values (up to float summation order across partitions)."""
+    if actual.keys() != expected.keys():
+        return False
+    return all(actual[s] == pytest.approx(v, rel=1e-9, abs=1e-9) for s, v in expected.items())
+
+
+def differences(actual: dict[str, float], expected: dict[str, float]) -> list[str]:
+    keys = sorted(actual.keys() | expected.keys())
+    return [
+        f"{k}: {actual.get(k)} != {expected.get(k)}"
+        for k in keys
+        if actual.get(k) is None
+        or expected.get(k) is None
+        or actual[k] != pytest.approx(expected[k], rel=1e-9, abs=1e-9)
+    ][:20]
+
+
+def converge(cluster: Cluster, expected: dict[str, float], timeout: float = 90) -> None:
+    """Wait until the union of the workers' metrics equals `expected`, then check once more."""
+    try:
+        wait_for(lambda: same(cluster.union(), expected), timeout, "workers to converge", 0.5)
+    except AssertionError:
+        raise AssertionError("\n".join(differences(cluster.union(), expected))) from None
+    assert same(cluster.union(), expected)
+
+
+@pytest.fixture
+def cluster(kafka_broker: Broker, tmp_path: Path):  # type: ignore[no-untyped-def]
+    made = Cluster(kafka_broker.bootstrap, tmp_path)
+    yield made
+    made.stop()
+
+
+def test_two_workers_equal_replay(cluster: Cluster) -> None:
+    events = day_events(seed=31)
+    expected = reference(events)
+    assert any(
+        s.startswith("contactcenter_sla_breaches_total") and v > 0 for s, v in expected.items()
+    )
+    cluster.produce(keyed(events))
+    cluster.start("a")
+    cluster.start("b")
+    converge(cluster, expected)
+    assert cluster.processed() == len(events)  # each event applied once across the workers
+
+
+def test_kill_minus_nine_and_restart_equal_uninterrupted(cluster: Cluster) -> None:
+    events = day_events(seed=32)
+    expected = reference(events)
+    cluster.produce(keyed(events))
+    worker = cluster.start("a")
+    wait_for(lambda: cluster.processed() > len(events) // 4, 60, "the worker to be mid-stream")
+    worker.kill()
+    assert cluster.processed() == 0  # gone: nothing served until the restart
+    cluster.start("a")
+    converge(cluster, expected)

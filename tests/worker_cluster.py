@@ -1,0 +1,185 @@
+"""Run `floorwatch worker` processes against a real broker and read their /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import orjson
+from aiokafka.partitioner import murmur2
+
+from streams import kafka_client
+from streams.config import KafkaSettings, Settings, settings_from_mapping
+from tests.kafka_broker import free_ports
+from tests.live import wait_for
+
+PARTITIONS = 4
+# Series that depend on the exact second they are read (compared elsewhere, not here).
+CLOCK_DEPENDENT = ("contactcenter_longest_wait_seconds", "contactcenter_occupancy_ratio")
+PER_PROCESS = (
+    "contactcenter_events_",
+    "contactcenter_event_processing_lag_seconds",
+    "contactcenter_last_event_timestamp_seconds",
+    "contactcenter_contacts_tracked",
+    "contactcenter_overflow_queue_channels",
+    "contactcenter_consumer_lag_messages",
+    "contactcenter_worker_partitions",
+    "contactcenter_dead_letters_total",
+)
+
+
+def kafka_partition(key: str, partitions: int = PARTITIONS) -> int:
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def parse(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            assert series not in out, f"duplicate series in one scrape: {series}"
+            out[series] = float(value)
+    return out
+
+
+def queue_series(metrics: dict[str, float]) -> dict[str, float]:
+    return {s: v for s, v in metrics.items() if not s.startswith((*PER_PROCESS, *CLOCK_DEPENDENT))}
+
+
+class Cluster:
+    """Names (topics, group) unique to one test, the workers, a producer."""
+
+    def __init__(self, bootstrap: str, work: Path) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.work = work
+        self.env = {
+            "FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+            "FLOORWATCH_KAFKA__TOPIC": f"events-{tag}",
+            "FLOORWATCH_KAFKA__FACTS_TOPIC": f"facts-{tag}",
+            "FLOORWATCH_KAFKA__DLQ_TOPIC": f"dlq-{tag}",
+            "FLOORWATCH_KAFKA__CONSUMER_GROUP": f"group-{tag}",
+            "FLOORWATCH_KAFKA__PARTITIONS": str(PARTITIONS),
+            "FLOORWATCH_WORKER__TICK_SECONDS": "0.2",
+            "FLOORWATCH_WORKER__CHECKPOINT_SECONDS": "0.5",
+        }
+        self.settings: Settings = settings_from_mapping(
+            {
+                "kafka": {
+                    "bootstrap_servers": bootstrap,
+                    "topic": self.env["FLOORWATCH_KAFKA__TOPIC"],
+                    "dlq_topic": self.env["FLOORWATCH_KAFKA__DLQ_TOPIC"],
+                    "partitions": PARTITIONS,
+                }
+            }
+        )
+        self.workers: dict[str, Worker] = {}
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        return self.settings.kafka
+
+    def produce(self, messages: list[tuple[bytes | None, bytes]]) -> None:
+        async def source():  # type: ignore[no-untyped-def]
+            for message in messages:
+                yield message
+
+        asyncio.run(kafka_client.produce(self.kafka, source()))
+
+    def start(self, name: str) -> Worker:
+        worker = Worker(name, self.env, self.work / f"state-{name}")
+        self.workers[name] = worker
+        return worker
+
+    def scrape_all(self) -> dict[str, dict[str, float]]:
+        return {name: w.metrics() for name, w in self.workers.items() if w.alive()}
+
+    def union(self) -> dict[str, float]:
+        """Queue series of every live worker; a series from two workers is an error."""
+        out: dict[str, float] = {}
+        for name, metrics in self.scrape_all().items():
+            for series, value in queue_series(metrics).items():
+                assert series not in out, f"{series} served by two workers (one is {name})"
+                out[series] = value
+        return out
+
+    def processed(self) -> int:
+        return int(
+            sum(
+                v
+                for m in self.scrape_all().values()
+                for s, v in m.items()
+                if s.startswith("contactcenter_events_processed_total")
+            )
+        )
+
+    def stop(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
+
+
+class Worker:
+    def __init__(self, name: str, env: dict[str, str], store: Path) -> None:
+        self.name = name
+        (self.port,) = free_ports(1)
+        self.log = store.with_suffix(".log")
+        store.mkdir(parents=True, exist_ok=True)
+        self._log = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams", "worker", "--port", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                **env,
+                "FLOORWATCH_WORKER__STORE_PATH": str(store),
+                "PYTHONUNBUFFERED": "1",
+            },
+        )
+        wait_for(self.ready, 60, f"worker {name} ready (log {self.log})", interval=0.2)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            url = f"http://127.0.0.1:{self.port}{path}"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+        except (urllib.error.URLError, ConnectionError):
+            return 0, b""
+
+    def ready(self) -> bool:
+        assert self.alive(), f"worker {self.name} exited; log {self.log}"
+        return self.get("/readyz")[0] == 200
+
+    def metrics(self) -> dict[str, float]:
+        status, body = self.get("/metrics")
+        return parse(body.decode()) if status == 200 else {}
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def keyed(events: list[dict]) -> list[tuple[bytes | None, bytes]]:
+    """The contract's keys: contact_id, or agent_id for agent events."""
+    return [((e.get("contact_id") or e["agent_id"]).encode(), orjson.dumps(e)) for e in events]
