@@ -20,6 +20,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -339,3 +340,42 @@ def list_topics_sync(bootstrap: str) -> list[str]:
             await admin.close()
 
     return asyncio.run(list_topics())
+
+
+def restart_native_broker(broker: Broker) -> None:
+    """Start a stopped native broker again with its data (topics, offsets) and ports."""
+    if broker.kind != "native" or broker.log_path is None:
+        raise KafkaUnavailable(f"only the native broker restarts with its data, not {broker.kind}")
+    bash = shutil.which("bash")
+    if bash is None:
+        raise KafkaUnavailable("bash not found: install bash (it runs devtools/kafka/broker.sh)")
+    broker_dir = broker.log_path.parent
+    config = (broker_dir / "server.properties").read_text()
+    controller = re.search(r"controller\.quorum\.voters=1@127\.0\.0\.1:(\d+)", config)
+    assert controller is not None, f"no controller port in {broker_dir}/server.properties"
+    port = broker.bootstrap.rsplit(":", 1)[1]
+    result = _broker_sh(
+        bash,
+        "start",
+        "--keep-data",
+        "--port",
+        port,
+        "--controller-port",
+        controller.group(1),
+        "--dir",
+        str(broker_dir),
+        "--timeout",
+        str(START_TIMEOUT_S),
+        "--watch-pid",
+        str(os.getpid()),
+        timeout_s=START_TIMEOUT_S + 30,
+    )
+    if result.returncode != 0:
+        raise KafkaUnavailable(f"broker restart failed: {result.stderr.strip()[-500:]}")
+
+
+def stop_native_broker(broker: Broker) -> None:
+    """Stop the broker but keep its data for `restart_native_broker`."""
+    bash = shutil.which("bash")
+    assert bash is not None and broker.log_path is not None
+    _stop_native(bash, broker.log_path.parent)

@@ -12,6 +12,7 @@ after that are late data (their contacts breach at once), not a replay.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from streams.daygen import DayPlan, generate_day
 from streams.engine.clock import EventTimeClock
 from streams.engine.engine import Engine
 from streams.exporter import exposition
-from tests.kafka_broker import Broker
+from tests.kafka_broker import Broker, restart_native_broker, running_broker, stop_native_broker
 from tests.live import wait_for
 from tests.worker_cluster import (
     PARTITIONS,
@@ -127,3 +128,120 @@ def test_kill_minus_nine_and_restart_equal_uninterrupted(cluster: Cluster) -> No
     assert cluster.processed() == 0  # gone: nothing served until the restart
     cluster.start("a")
     converge(cluster, expected)
+
+
+def test_two_workers_one_leaves_and_comes_back(cluster: Cluster) -> None:
+    events = day_events(seed=33)
+    expected = reference(events)
+    cluster.produce(keyed(events))
+    cluster.start("a")
+    leaving = cluster.start("b")
+    wait_for(lambda: cluster.processed() > len(events) // 4, 60, "the workers to be mid-stream")
+    cluster.union()  # asserts that no series is served by both workers
+    leaving.stop()
+    wait_for(
+        lambda: len(cluster.union()) > 0 and cluster.workers["a"].ready(),
+        60,
+        "worker a to take every partition",
+    )
+    cluster.start("b")
+    converge(cluster, expected)  # every scrape on the way checks for doubly served series
+    assert {name for name, m in cluster.scrape_all().items() if queue_series(m)} == {"a", "b"}
+
+
+BAD_MESSAGES = [
+    (b"c-bad-1", b"{not json"),
+    (b"c-bad-2", b'{"event_id":"x1","type":"contact.queued","occurred_at":"2026-11-20T10:00:00Z"}'),
+    (
+        b"c-bad-3",
+        b'{"event_id":"x2","type":"contact.teleported","occurred_at":1795000000000,'
+        b'"contact_id":"c-bad-3"}',
+    ),
+    (None, b"[1, 2, 3]"),
+    (
+        b"c-bad-5",
+        b'{"event_id":"x3","type":"survey.responded","occurred_at":"yesterday",'
+        b'"contact_id":"c-bad-5","csat":4}',
+    ),
+]
+BAD_REASONS = [
+    "invalid_json",
+    "missing_field",
+    "unknown_type",
+    "not_an_object",
+    "invalid_timestamp",
+]
+
+
+def read_topic(cluster: Cluster, topic: str, count: int) -> list:  # type: ignore[type-arg]
+    from aiokafka import AIOKafkaConsumer
+
+    from streams.kafka_client import client_options
+
+    async def run() -> list:  # type: ignore[type-arg]
+        consumer = AIOKafkaConsumer(
+            topic,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **client_options(cluster.kafka),
+        )
+        await consumer.start()
+        records = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(records) < count and time.monotonic() < deadline:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records += batch
+        finally:
+            await consumer.stop()
+        return records
+
+    return asyncio.run(run())
+
+
+def test_dead_letters_keep_key_bytes_reason_and_source(cluster: Cluster) -> None:
+    events = day_events(seed=34, contacts=150)
+    mixed = keyed(events)
+    for i, bad in enumerate(BAD_MESSAGES):  # spread among valid neighbours
+        mixed.insert(len(mixed) * (i + 1) // (len(BAD_MESSAGES) + 1), bad)
+    cluster.produce(mixed)
+    cluster.start("a")
+    converge(cluster, reference(events))
+    dead = read_topic(cluster, cluster.kafka.dlq_topic, len(BAD_MESSAGES))
+    assert len(dead) == len(BAD_MESSAGES)
+    source = {}
+    for record in read_topic(cluster, cluster.kafka.topic, len(mixed)):
+        source[(record.partition, record.offset)] = (record.key, record.value)
+    found = {}
+    for record in dead:
+        headers = {k: v.decode() for k, v in record.headers}
+        assert headers["source_topic"] == cluster.kafka.topic
+        origin = (int(headers["source_partition"]), int(headers["source_offset"]))
+        assert source[origin] == (record.key, record.value)  # original key and bytes
+        found[(record.key, record.value)] = headers["reason"]
+    assert found == dict(zip(BAD_MESSAGES, BAD_REASONS, strict=True))
+    metrics = cluster.workers["a"].metrics()
+    assert metrics["contactcenter_dead_letters_total"] == len(BAD_MESSAGES)
+    for reason in BAD_REASONS:
+        assert metrics[f'contactcenter_events_rejected_total{{reason="{reason}"}}'] == 1
+
+
+def test_broker_down_for_30_seconds_and_back(tmp_path: Path) -> None:
+    with running_broker(tmp_path / "kafka") as broker:
+        if broker.kind != "native":
+            pytest.skip("restarting a broker with its data needs the native broker")
+        cluster = Cluster(broker.bootstrap, tmp_path)
+        try:
+            events = day_events(seed=35)
+            expected = reference(events)
+            cluster.produce(keyed(events))
+            worker = cluster.start("a")
+            wait_for(lambda: cluster.processed() > len(events) // 4, 60, "mid-stream")
+            stop_native_broker(broker)
+            time.sleep(30)  # the outage under test, not a wait for something to happen
+            assert worker.alive()
+            restart_native_broker(broker)
+            converge(cluster, expected, timeout=150)
+            assert worker.alive()  # recovered by itself, no restart
+        finally:
+            cluster.stop()

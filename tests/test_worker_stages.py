@@ -16,7 +16,6 @@ from aiokafka.partitioner import murmur2
 from streams.daygen import DayPlan, generate_day
 from streams.engine.clock import EventTimeClock
 from streams.engine.pipeline import PipelineStats
-from streams.exporter import exposition
 from streams.worker.stage1 import ContactPartition
 from streams.worker.stage2 import QueueSide
 from streams.worker.view import WorkerView

@@ -4,7 +4,8 @@
 #
 #   broker.sh fetch                     copy the Kafka jars from Maven Central into the cache (once)
 #   broker.sh start [--port N] [--controller-port N] [--dir DIR] [--timeout S] [--watch-pid PID]
-#                                       format a fresh cluster in DIR, start it in the background,
+#                   [--keep-data]       format a fresh cluster in DIR (--keep-data: restart the
+#                                       one there, same ports), start it in the background,
 #                                       wait for "Kafka Server started", print bootstrap=HOST:PORT
 #   broker.sh stop [--dir DIR] [--timeout S]   SIGTERM, then SIGKILL after the timeout
 #   broker.sh status [--dir DIR]        print the broker's state; exit 0 running, 3 not running
@@ -196,13 +197,18 @@ bootstrap_of() {
   sed -n 's:^advertised\.listeners=PLAINTEXT\://::p' "$DIR/server.properties" 2>/dev/null
 }
 
-parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID from the common options
-  DIR=$DEFAULT_DIR PORT=9092 CPORT="" TIMEOUT=$1 WATCH_PID=""
+parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID KEEP_DATA from the common options
+  DIR=$DEFAULT_DIR PORT=9092 CPORT="" TIMEOUT=$1 WATCH_PID="" KEEP_DATA=""
   local allowed=$2
   shift 2
   while [ $# -gt 0 ]; do
     case "$1" in
       -h | --help) usage ;;
+      --keep-data)
+        case " $allowed " in *" $1 "*) ;; *) die 2 "unknown option for this command: $1" ;; esac
+        KEEP_DATA=1
+        shift
+        ;;
       --dir | --port | --controller-port | --timeout | --watch-pid)
         case " $allowed " in *" $1 "*) ;; *) die 2 "unknown option for this command: $1" ;; esac
         need_value "$@"
@@ -288,7 +294,7 @@ start_watchdog() {  # stop the broker when process $WATCH_PID (the test run) is 
 }
 
 cmd_start() {
-  parse_dir_args 60 "--dir --port --controller-port --timeout --watch-pid" "$@"
+  parse_dir_args 60 "--dir --port --controller-port --timeout --watch-pid --keep-data" "$@"
   [ "$PORT" != "$CPORT" ] || die 2 "--port and --controller-port must differ (both $PORT)"
   find_java
   libs_complete || fetch_libs
@@ -305,15 +311,20 @@ cmd_start() {
 
   local start cluster_id
   start=$(now)
-  rm -rf "$DIR/data" "$DIR/broker.pid" "$DIR/watchdog.pid"
-  write_config
-  cluster_id=$(storage_tool random-uuid | tail -n 1)
-  [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] ||
-    die 1 "kafka.tools.StorageTool random-uuid printed '$cluster_id', not a cluster id"
-  storage_tool format -t "$cluster_id" -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 || {
-    cat "$DIR/format.log" >&2
-    die 1 "kafka.tools.StorageTool format failed (log: $DIR/format.log)"
-  }
+  rm -f "$DIR/broker.pid" "$DIR/watchdog.pid"
+  if [ -n "$KEEP_DATA" ] && [ -f "$DIR/data/meta.properties" ]; then
+    cluster_id=$(sed -n 's/^cluster.id=//p' "$DIR/data/meta.properties")
+  else
+    rm -rf "$DIR/data"
+    write_config
+    cluster_id=$(storage_tool random-uuid | tail -n 1)
+    [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] ||
+      die 1 "kafka.tools.StorageTool random-uuid printed '$cluster_id', not a cluster id"
+    storage_tool format -t "$cluster_id" -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 || {
+      cat "$DIR/format.log" >&2
+      die 1 "kafka.tools.StorageTool format failed (log: $DIR/format.log)"
+    }
+  fi
 
   java_opts
   nohup "$JAVA" "${JAVA_OPTS[@]}" -Dlog4j.configuration="file:$DIR/log4j.properties" \

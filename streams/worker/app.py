@@ -147,14 +147,13 @@ class Worker:
         @app.agent(self.events_topic, concurrency=1, name="floorwatch-stage1")
         async def stage_one(stream: Any) -> None:
             async for events in stream.noack_take(batch, within=0.02):
-                await self.stage1_batch(events)
-                for event in events:
+                for event in await self.stage1_batch(self.current(events)):
                     await stream.ack(event)
 
         @app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")
         async def stage_two(stream: Any) -> None:
             async for events in stream.noack_take(batch, within=tick / 2):
-                self.stage2_batch(events)
+                self.stage2_batch(self.current(events))
                 if time.time() >= self.next_checkpoint:
                     self.checkpoint()
                     for event in self.unacked_facts:
@@ -173,6 +172,12 @@ class Worker:
         async def on_revoked(sender: Any, *args: Any, **_: Any) -> None:
             self.revoke(args[0])
 
+    def current(self, events: Sequence[EventT]) -> list[EventT]:
+        """Events fetched in this consumer generation; the rest were buffered before a
+        rebalance: their partitions are reloaded and they come again from the commit."""
+        generation = self.app.consumer_generation_id
+        return [e for e in events if e.message.generation_id == generation]
+
     # ------------------------------------------------------------------ stage 1
 
     def stage1_partition(self, partition: int) -> ContactPartition:
@@ -187,7 +192,8 @@ class Worker:
             log.info("stage 1 partition %d loaded: %d contacts", partition, found.tracked_count)
         return found
 
-    async def stage1_batch(self, events: Sequence[EventT]) -> None:
+    async def stage1_batch(self, events: list[EventT]) -> list[EventT]:
+        """Apply a batch; returns the events that may be acknowledged now."""
         wall = time.time()
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
@@ -221,6 +227,7 @@ class Worker:
                         self.contacts_table[encoded] = orjson.dumps(value)
                     elif encoded in self.contacts_table:
                         del self.contacts_table[encoded]
+        return events
 
     def progress(self, part: ContactPartition, caught_up: bool, wall: float) -> float | None:
         """How far a source partition has got: the wall clock once it is caught up."""
@@ -279,7 +286,7 @@ class Worker:
 
     # ------------------------------------------------------------------ stage 2
 
-    def stage2_batch(self, events: Sequence[EventT]) -> None:
+    def stage2_batch(self, events: list[EventT]) -> None:
         wall = time.time()
         side = self.side
         for event in events:
