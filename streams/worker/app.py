@@ -10,6 +10,11 @@ acks — and Faust flushing the producer before committing offsets, make each ef
 durable before the offset that caused it is committed. The offsets kept inside Table
 values skip what a restart delivers again. Agents run with concurrency 1 (Faust commits
 past in-flight messages above 1); no `exactly_once` guarantee (see design notes).
+
+Faust acknowledges the messages it drops while a rebalance is under way, so a committed
+offset can pass messages never applied. Each partition's applied offset is therefore
+kept in its Table too (key `o:<partition>`), and a gap in the offsets is refilled by
+seeking back (`in_order`).
 """
 
 from __future__ import annotations
@@ -45,11 +50,17 @@ log = logging.getLogger("floorwatch.worker")
 CONTACTS_TABLE = "floorwatch-contacts"
 QUEUES_TABLE = "floorwatch-queues"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafka's 1 MiB
+OFFSET_PREFIX = "o:"  # Table key of a partition's applied offset: o:<partition>
+GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
 
 
 def key_partition(key: str, partitions: int) -> int:
     """Kafka's default partitioner (murmur2) for a message key."""
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def offset_key(partition: int) -> bytes:
+    return f"{OFFSET_PREFIX}{partition}".encode()
 
 
 @contextlib.contextmanager
@@ -118,6 +129,9 @@ class Worker:
         self.lags: dict[int, int] = {}  # source partition -> messages not applied yet
         self.last_facts_event: dict[int, EventT] = {}
         self.unacked_facts: list[EventT] = []
+        self.facts_applied: dict[int, int] = {}  # facts partition -> last offset applied
+        self.expected: dict[TP, int] = {}  # next offset to apply, per partition
+        self.sought: dict[TP, float] = {}  # when we last sought back to refill a gap
         self.next_checkpoint = 0.0
         self.started = False
         self._wire()
@@ -153,7 +167,7 @@ class Worker:
         @app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")
         async def stage_two(stream: Any) -> None:
             async for events in stream.noack_take(batch, within=tick / 2):
-                self.stage2_batch(self.current(events))
+                await self.stage2_batch(self.current(events))
                 if time.time() >= self.next_checkpoint:
                     self.checkpoint()
                     for event in self.unacked_facts:
@@ -178,15 +192,48 @@ class Worker:
         generation = self.app.consumer_generation_id
         return [e for e in events if e.message.generation_id == generation]
 
+    async def in_order(self, events: list[EventT]) -> list[EventT]:
+        """Events without gaps in each partition's offsets. Redeliveries pass (the offsets
+        in the Tables skip them); after a gap the consumer seeks back to the first missing
+        offset and later events wait for it. A gap that does not refill (deleted by
+        retention) is accepted after GAP_PATIENCE_SECONDS, with a warning."""
+        out = []
+        for event in events:
+            tp, offset = event.message.tp, event.message.offset
+            expected = self.expected.get(tp)
+            if expected is None or offset <= expected:
+                out.append(event)
+                if expected is None or offset == expected:
+                    self.expected[tp] = offset + 1
+                continue
+            sought = self.sought.get(tp)
+            if sought is None:
+                self.sought[tp] = time.monotonic()
+                log.info("refilling %s: offsets %d to %d", tp, expected, offset - 1)
+                await self.app.consumer.seek(tp, expected)
+            elif time.monotonic() - sought > GAP_PATIENCE_SECONDS:
+                log.warning("offsets %d to %d of %s are gone; going on", expected, offset - 1, tp)
+                out.append(event)
+                self.expected[tp] = offset + 1
+                del self.sought[tp]
+        for event in out:
+            self.sought.pop(event.message.tp, None)
+        return out
+
     # ------------------------------------------------------------------ stage 1
 
     def stage1_partition(self, partition: int) -> ContactPartition:
         found = self.stage1.get(partition)
         if found is None:
             found = ContactPartition(partition, self.settings, self.pipeline, self.partitions)
-            for key, value in self.contacts_table.items():
-                if key_partition(key.decode()[2:], self.partitions) == partition:
-                    found.restore(key.decode(), orjson.loads(value))
+            for raw_key, value in self.contacts_table.items():
+                key = raw_key.decode()
+                if key.startswith(OFFSET_PREFIX):
+                    if int(key[len(OFFSET_PREFIX) :]) == partition:
+                        tp = TP(self.events_topic.get_topic_name(), partition)
+                        self.expected[tp] = int(value) + 1
+                elif key_partition(key[2:], self.partitions) == partition:
+                    found.restore(key, orjson.loads(value))
             found.restored()
             self.stage1[partition] = found
             log.info("stage 1 partition %d loaded: %d contacts", partition, found.tracked_count)
@@ -195,6 +242,9 @@ class Worker:
     async def stage1_batch(self, events: list[EventT]) -> list[EventT]:
         """Apply a batch; returns the events that may be acknowledged now."""
         wall = time.time()
+        for partition in {e.message.partition for e in events}:
+            self.stage1_partition(partition)  # loaded first: it knows where to resume
+        events = await self.in_order(events)
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
@@ -227,6 +277,8 @@ class Worker:
                         self.contacts_table[encoded] = orjson.dumps(value)
                     elif encoded in self.contacts_table:
                         del self.contacts_table[encoded]
+                last = str(self.stage1[partition].last_offset).encode()
+                self.contacts_table[offset_key(partition)] = last  # after what it covers
         return events
 
     def progress(self, part: ContactPartition, caught_up: bool, wall: float) -> float | None:
@@ -286,34 +338,46 @@ class Worker:
 
     # ------------------------------------------------------------------ stage 2
 
-    def stage2_batch(self, events: list[EventT]) -> None:
+    async def stage2_batch(self, events: list[EventT]) -> None:
         wall = time.time()
         side = self.side
-        for event in events:
-            partition = event.message.partition
+        for partition in {e.message.partition for e in events}:
             if partition not in side.owned:
-                self._load_queues(partition, wall)
+                self._load_queues(partition, wall)  # first: it knows where to resume
+        for event in await self.in_order(events):
+            partition = event.message.partition
             side.apply_message(partition, orjson.loads(event.message.value or b"{}"), wall)
+            self.facts_applied[partition] = max(
+                event.message.offset, self.facts_applied.get(partition, -1)
+            )
             self.last_facts_event[partition] = event
             self.unacked_facts.append(event)
 
     def _load_queues(self, partition: int, wall: float) -> None:
-        stored = [
-            (key.decode(), orjson.loads(value))
-            for key, value in self.queues_table.items()
-            if self.side.partition_of(key.decode()) == partition
-        ]
+        stored = []
+        for raw_key, value in self.queues_table.items():
+            key = raw_key.decode()
+            if key.startswith(OFFSET_PREFIX):
+                if int(key[len(OFFSET_PREFIX) :]) == partition:
+                    self.facts_applied[partition] = int(value)
+                    tp = TP(self.facts_topic.get_topic_name(), partition)
+                    self.expected[tp] = int(value) + 1
+            elif self.side.partition_of(key) == partition:
+                stored.append((key, orjson.loads(value)))
         self.side.load(partition, stored, wall)
         log.info("stage 2 partition %d loaded: %d queues", partition, len(stored))
 
     def checkpoint(self) -> None:
-        """Write every queue changed since the last checkpoint (acks follow)."""
+        """Write every queue changed since the last checkpoint, then each partition's
+        applied offset (acks follow)."""
         for partition, queue, value in self.side.checkpoint():
-            event = self.last_facts_event.get(partition)
-            if event is None:
-                continue
-            with writing_for(event):
+            with writing_for(self.last_facts_event[partition]):
                 self.queues_table[queue.encode()] = orjson.dumps(value)
+        for partition, event in self.last_facts_event.items():
+            with writing_for(event):
+                self.queues_table[offset_key(partition)] = str(
+                    self.facts_applied[partition]
+                ).encode()
         self.next_checkpoint = time.time() + self.settings.worker.checkpoint_seconds
 
     # ------------------------------------------------------------------ rebalance
@@ -323,12 +387,15 @@ class Worker:
         events = self.events_topic.get_topic_name()
         facts = self.facts_topic.get_topic_name()
         for tp in revoked:
+            self.expected.pop(tp, None)
+            self.sought.pop(tp, None)
             if tp.topic == events:
                 self.stage1.pop(tp.partition, None)
                 self.lags.pop(tp.partition, None)
             elif tp.topic == facts:
                 self.side.drop(tp.partition)
                 self.last_facts_event.pop(tp.partition, None)
+                self.facts_applied.pop(tp.partition, None)
         self.unacked_facts = [e for e in self.unacked_facts if e.message.tp not in revoked]
         log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
 

@@ -1,0 +1,379 @@
+"""Distributed-mode benchmark: one `floorwatch worker` against a local Kafka broker.
+
+    .venv/bin/python benchmarks/worker_bench.py [--contacts 202000] [--rate 2000]
+
+Starts its own single-node broker (devtools/kafka/broker.sh, native; stopped at the end),
+then measures on this machine, in one run:
+  a. raw consumer: a plain aiokafka consumer reading the pre-filled topic (>= 1M events,
+     the synthetic day of replay_bench.py) — the ceiling for any Python consumer;
+  b. worker: `floorwatch worker` (new consumer group, RocksDB Tables) from start to lag 0
+     on the same topic, and from its first applied event;
+  c. freshness: at a steady --rate events/s, the time from producing a probe event to
+     its count showing in the worker's /metrics (p50, p99; scraped every 10 ms);
+  d. restart to ready with 100,000 open contacts: SIGTERM, then a new process on the same
+     store (local RocksDB) and on an empty one (Tables restored from the changelogs).
+Prints a table and writes benchmarks/out/worker_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replay_bench import OUT, dataset
+
+from streams import kafka_client
+from streams.config import KafkaSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"
+PARTITIONS = 6
+PROBE_SERIES = 'contactcenter_contacts_offered_total{channel="voice",queue="probe"}'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_broker(work: Path) -> str:
+    port, controller = free_port(), free_port()
+    done = subprocess.run(
+        [
+            "bash",
+            str(BROKER_SH),
+            "start",
+            "--port",
+            str(port),
+            "--controller-port",
+            str(controller),
+            "--dir",
+            str(work / "kafka"),
+            "--watch-pid",
+            str(os.getpid()),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return re.search(r"bootstrap=(\S+)", done.stdout).group(1)  # type: ignore[union-attr]
+
+
+def stop_broker(work: Path) -> None:
+    subprocess.run(["bash", str(BROKER_SH), "stop", "--dir", str(work / "kafka")], check=False)
+
+
+def settings(bootstrap: str, topic: str) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=bootstrap, topic=topic, partitions=PARTITIONS)
+
+
+def keyed_lines(path: Path) -> list[tuple[bytes | None, bytes]]:
+    out = []
+    with path.open("rb") as handle:
+        for line in handle:
+            event = orjson.loads(line)
+            key = event.get("contact_id") or event.get("agent_id")
+            out.append((key.encode() if key else None, line.rstrip(b"\n")))
+    return out
+
+
+async def produce(kafka: KafkaSettings, messages: list[tuple[bytes | None, bytes]]) -> None:
+    async def source():  # type: ignore[no-untyped-def]
+        for message in messages:
+            yield message
+
+    await kafka_client.produce(kafka, source())
+
+
+async def raw_consume(kafka: KafkaSettings, count: int) -> float:
+    consumer = AIOKafkaConsumer(
+        kafka.topic,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        **kafka_client.client_options(kafka),
+    )
+    await consumer.start()
+    seen = 0
+    started = time.perf_counter()
+    try:
+        while seen < count:
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=20000)).values():
+                seen += len(records)
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - started
+
+
+class WorkerProcess:
+    def __init__(self, bootstrap: str, topic: str, group: str, store: Path) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+            "FLOORWATCH_KAFKA__TOPIC": topic,
+            "FLOORWATCH_KAFKA__FACTS_TOPIC": f"{topic}-facts",
+            "FLOORWATCH_KAFKA__DLQ_TOPIC": f"{topic}-dlq",
+            "FLOORWATCH_KAFKA__CONSUMER_GROUP": group,
+            "FLOORWATCH_KAFKA__PARTITIONS": str(PARTITIONS),
+            "FLOORWATCH_WORKER__STORE_PATH": str(store),
+        }
+        self.log = store.with_suffix(".log").open("ab")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streams",
+                "worker",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+        except OSError:
+            return 0, b""
+
+    def metrics(self) -> dict[str, float]:
+        status, body = self.get("/metrics")
+        out: dict[str, float] = {}
+        if status == 200:
+            for line in body.decode().splitlines():
+                if line and not line.startswith("#"):
+                    series, _, value = line.rpartition(" ")
+                    out[series] = float(value)
+        return out
+
+    def wait(self, condition, what: str, timeout: float = 1800) -> float:  # type: ignore[no-untyped-def]
+        """Seconds since the process started, once `condition(metrics)` holds."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            assert self.process.poll() is None, f"worker exited; see {self.log.name}"
+            if condition(self.metrics()):
+                return time.perf_counter() - self.started
+            time.sleep(0.05)
+        raise TimeoutError(f"{what} not within {timeout} s; see {self.log.name}")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def total(metrics: dict[str, float], prefix: str) -> float:
+    return sum(v for s, v in metrics.items() if s.startswith(prefix))
+
+
+def caught_up(metrics: dict[str, float]) -> bool:
+    lags = [v for s, v in metrics.items() if s.startswith("contactcenter_consumer_lag_messages")]
+    return len(lags) == PARTITIONS and not any(lags)
+
+
+def throughput(bootstrap: str, topic: str, count: int, work: Path) -> dict[str, float]:
+    worker = WorkerProcess(bootstrap, topic, "bench-throughput", work / "state-throughput")
+    first = worker.wait(lambda m: total(m, "contactcenter_events_processed_total") > 0, "start")
+    done = worker.wait(caught_up, "lag 0")
+    processed = total(worker.metrics(), "contactcenter_events_processed_total")
+    worker.stop()
+    return {
+        "seconds_from_start": done,
+        "seconds_from_first_event": done - first,
+        "processed": processed,
+    }
+
+
+async def freshness(bootstrap: str, rate: int, seconds: float, work: Path) -> list[float]:
+    topic = "bench-fresh"
+    kafka = settings(bootstrap, topic)
+    await kafka_client.ensure_topic(kafka, topic, PARTITIONS)
+    worker = WorkerProcess(bootstrap, topic, "bench-fresh", work / "state-fresh")
+    await asyncio.to_thread(worker.wait, lambda m: caught_up(m), "ready")
+    producer = kafka_client.producer(kafka)
+    await producer.start()
+    sent_at: dict[int, float] = {}
+    latencies: list[float] = []
+    stop = asyncio.Event()
+
+    async def scrape() -> None:
+        seen = 0
+        while not stop.is_set() or seen < len(sent_at):
+            metrics = await asyncio.to_thread(worker.metrics)
+            now = time.perf_counter()
+            count = int(
+                total(
+                    metrics, 'contactcenter_contacts_offered_total{channel="voice",queue="probe"}'
+                )
+            )
+            for k in range(seen + 1, count + 1):
+                latencies.append(now - sent_at[k])
+            seen = max(seen, count)
+            await asyncio.sleep(0.01)
+
+    scraper = asyncio.create_task(scrape())
+    tick = 0.01
+    per_tick = max(1, int(rate * tick))
+    started = time.perf_counter()
+    n = probes = 0
+    while time.perf_counter() - started < seconds:
+        now_ms = int(time.time() * 1000)
+        for i in range(per_tick):
+            n += 1
+            if i == 0 and n % 10 == 1:  # ten probes a second at 2,000 events/s
+                probes += 1
+                event = {
+                    "event_id": f"p{probes}",
+                    "type": "contact.queued",
+                    "occurred_at": now_ms,
+                    "contact_id": f"probe-{probes}",
+                    "queue": "probe",
+                    "channel": "voice",
+                }
+                sent_at[probes] = time.perf_counter()
+            else:
+                event = {
+                    "event_id": f"f{n}",
+                    "type": "contact.queued",
+                    "occurred_at": now_ms,
+                    "contact_id": f"load-{n}",
+                    "queue": f"load-{n % 10}",
+                    "channel": "chat",
+                }
+            await producer.send(topic, orjson.dumps(event), key=event["contact_id"].encode())
+        next_tick = started + (n // per_tick) * tick
+        await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
+    await producer.flush()
+    stop.set()
+    await asyncio.wait_for(scraper, 60)
+    await producer.stop()
+    worker.stop()
+    return latencies
+
+
+async def fill_open(bootstrap: str, count: int) -> None:
+    kafka = settings(bootstrap, "bench-open")
+    now_ms = int(time.time() * 1000) - 60_000
+    await produce(
+        kafka,
+        [
+            (
+                f"open-{i}".encode(),
+                orjson.dumps(
+                    {
+                        "event_id": f"o{i}",
+                        "type": "contact.queued",
+                        "occurred_at": now_ms + i % 60_000,
+                        "contact_id": f"open-{i}",
+                        "queue": f"backlog-{i % 20}",
+                        "channel": "email",
+                    }
+                ),
+            )
+            for i in range(count)
+        ],
+    )
+
+
+def restart(bootstrap: str, count: int, work: Path) -> dict[str, float]:
+    asyncio.run(fill_open(bootstrap, count))
+    store = work / "state-open"
+
+    def loaded(metrics: dict[str, float]) -> bool:
+        return total(metrics, "contactcenter_contacts_waiting") == count
+
+    first = WorkerProcess(bootstrap, "bench-open", "bench-open", store)
+    first.wait(loaded, "100k open contacts")
+    first.stop()
+    again = WorkerProcess(bootstrap, "bench-open", "bench-open", store)
+    local = again.wait(lambda m: loaded(m) and again.get("/readyz")[0] == 200, "restart")
+    again.stop()
+    fresh = WorkerProcess(bootstrap, "bench-open", "bench-open", work / "state-open-fresh")
+    from_changelog = fresh.wait(lambda m: loaded(m) and fresh.get("/readyz")[0] == 200, "restore")
+    fresh.stop()
+    return {"local_store_seconds": local, "from_changelog_seconds": from_changelog}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", type=int, default=202_000)
+    parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--freshness-seconds", type=float, default=60)
+    parser.add_argument("--open-contacts", type=int, default=100_000)
+    args = parser.parse_args()
+    path = dataset(args.contacts)
+    messages = keyed_lines(path)
+    with tempfile.TemporaryDirectory(prefix="worker-bench-") as tmp:
+        work = Path(tmp)
+        bootstrap = start_broker(work)
+        try:
+            kafka = settings(bootstrap, "bench-events")
+            print(f"producing {len(messages):,} events …", file=sys.stderr)
+            started = time.perf_counter()
+            asyncio.run(produce(kafka, messages))
+            produce_s = time.perf_counter() - started
+            print("raw consumer …", file=sys.stderr)
+            raw_s = asyncio.run(raw_consume(kafka, len(messages)))
+            print("worker throughput …", file=sys.stderr)
+            worker = throughput(bootstrap, "bench-events", len(messages), work)
+            print("freshness …", file=sys.stderr)
+            latencies = asyncio.run(freshness(bootstrap, args.rate, args.freshness_seconds, work))
+            print("restart …", file=sys.stderr)
+            restarts = restart(bootstrap, args.open_contacts, work)
+        finally:
+            stop_broker(work)
+    n = len(messages)
+    quantiles = statistics.quantiles(latencies, n=100)
+    result = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "events": n,
+        "produce_events_per_s": n / produce_s,
+        "raw_consumer_events_per_s": n / raw_s,
+        "worker_events_per_s_from_first_event": n / worker["seconds_from_first_event"],
+        "worker_events_per_s_from_start": n / worker["seconds_from_start"],
+        "worker_processed": worker["processed"],
+        "freshness_probes": len(latencies),
+        "freshness_p50_s": quantiles[49],
+        "freshness_p99_s": quantiles[98],
+        **restarts,
+    }
+    result["worker_to_raw_ratio"] = (
+        result["worker_events_per_s_from_first_event"] / result["raw_consumer_events_per_s"]
+    )
+    OUT.mkdir(exist_ok=True)
+    (OUT / "worker_bench.json").write_text(json.dumps(result, indent=2))
+    for key, value in result.items():
+        print(f"{key:40} {value:,.3f}" if isinstance(value, float) else f"{key:40} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
