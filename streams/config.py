@@ -517,7 +517,8 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
 
 ENV_KEY_PATHS = _env_key_paths()
 # Variables read elsewhere (not configuration keys of the TOML file).
-ENV_OTHER = ("CONFIG",)
+# Not settings: the file's path, the build switch (setup.py) and devtools/kafka/broker.sh's.
+ENV_OTHER = ("CONFIG", "PURE_PYTHON", "CACHE", "MAVEN_REPO", "KAFKA_DIR")
 
 
 def _env_value(raw: str, path: tuple[str, ...]) -> Any:

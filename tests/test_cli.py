@@ -48,11 +48,21 @@ def jsonl(*events: dict | bytes) -> bytes:
     return b"".join((e if isinstance(e, bytes) else orjson.dumps(e)) + b"\n" for e in events)
 
 
-@pytest.mark.parametrize("command", [[], ["replay"]])
+@pytest.mark.parametrize(
+    "command", [[], ["replay"], ["run"], ["simulate"], ["staffing"], ["worker"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     done = floorwatch(*command, "--help")
     assert done.returncode == 0
     assert b"usage: floorwatch" in done.stdout
+
+
+def test_worker_without_a_broker_says_what_to_do() -> None:
+    env = {**os.environ, "FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:9"}
+    done = floorwatch("worker", env=env)
+    assert done.returncode == 1
+    assert b"cannot reach Kafka at 127.0.0.1:9" in done.stderr
+    assert b"FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS" in done.stderr
 
 
 def test_replay_from_stdin_writes_the_exposition_to_stdout() -> None:

@@ -118,6 +118,10 @@ def test_file_targets_replace_the_built_in_ones() -> None:
         ({"engine": {"max_queue_channels": 0}}, "engine.max_queue_channels: 0 must be at least 1"),
         ({"engine": {"dedup_capacity": 1.5}}, "engine.dedup_capacity: expected an integer"),
         ({"defaults": 5}, "defaults: expected a table"),
+        ({"worker": {"store": "leveldb"}}, "worker.store: 'leveldb' is not one of rocksdb, memory"),
+        ({"worker": {"batch_size": 0}}, "worker.batch_size: 0 must be at least 1"),
+        ({"worker": {"tick_seconds": 0}}, "worker.tick_seconds: expected seconds between 0 and 60"),
+        ({"worker": {"queue": "x"}}, "worker.queue: unknown key"),
     ],
 )
 def test_invalid_values_are_named(data: dict, message: str) -> None:
@@ -147,6 +151,21 @@ def test_toml_file_and_environment(tmp_path: Path) -> None:
     assert settings.windows == ("5m", "today")
     assert settings.engine.orphan_hold_seconds == 120
     assert settings.targets_for("q", "email", "normal").first_response_within_seconds == 7200
+
+
+def test_worker_settings_from_the_environment() -> None:
+    settings = load_settings(
+        None,
+        {
+            "FLOORWATCH_WORKER__STORE_PATH": "/var/lib/floorwatch/w1",
+            "FLOORWATCH_WORKER__CHECKPOINT_SECONDS": "0.25",
+            "FLOORWATCH_KAFKA__FACTS_TOPIC": "facts",
+        },
+    )
+    assert settings.worker.store_path == "/var/lib/floorwatch/w1"
+    assert settings.worker.checkpoint_seconds == 0.25
+    assert settings.worker.store == "rocksdb"
+    assert settings.kafka.facts_topic == "facts"
 
 
 def test_environment_values_are_validated_like_the_file() -> None:
