@@ -232,6 +232,7 @@ class Worker:
                     if int(key[len(OFFSET_PREFIX) :]) == partition:
                         tp = TP(self.events_topic.get_topic_name(), partition)
                         self.expected[tp] = int(value) + 1
+                        found.last_offset = found.published_offset = int(value)
                 elif key_partition(key[2:], self.partitions) == partition:
                     found.restore(key, orjson.loads(value))
             found.restored()
@@ -309,14 +310,10 @@ class Worker:
         owned = [tp for tp in consumer.assignment() if tp.topic == topic]
         self.lags = {p: lag for p, lag in self.lags.items() if TP(topic, p) in owned}
         for tp in owned:
-            part = self.stage1.get(tp.partition)
-            lag = await self.lag(tp)
+            part = self.stage1_partition(tp.partition)
+            lag = self.lag(tp, part)
             if lag is not None:
                 self.lags[tp.partition] = lag
-            if part is None:
-                part = self.stage1_partition(tp.partition) if lag == 0 else None
-                if part is None:
-                    continue
             mark = self.progress(part, lag == 0, wall)
             if mark is None:
                 continue
@@ -325,16 +322,14 @@ class Worker:
                 await self.facts_topic.send(partition=dest, value=value)
         self.side.tick(wall)
 
-    async def lag(self, tp: TP) -> int | None:
-        """Messages of `tp` not applied yet (None while unknown)."""
+    def lag(self, tp: TP, part: ContactPartition) -> int | None:
+        """Messages of `tp` not applied yet (None while unknown). Counted from what was
+        applied, never from the consumer's position: that runs ahead of it (prefetched
+        messages, and positions from before a rebalance)."""
         highwater = self.app.consumer.highwater(tp)
         if highwater is None:
             return None
-        part = self.stage1.get(tp.partition)
-        if part is not None and part.published_offset >= 0:
-            return max(0, highwater - part.published_offset - 1)
-        position = await self.app.consumer.position(tp)
-        return None if position is None else max(0, highwater - position)
+        return max(0, highwater - part.published_offset - 1)
 
     # ------------------------------------------------------------------ stage 2
 
