@@ -50,6 +50,7 @@ log = logging.getLogger("floorwatch.worker")
 CONTACTS_TABLE = "floorwatch-contacts"
 QUEUES_TABLE = "floorwatch-queues"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafka's 1 MiB
+PRODUCER_BUFFER_MESSAGES = 1_000_000
 OFFSET_PREFIX = "o:"  # Table key of a partition's applied offset: o:<partition>
 GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
 
@@ -100,6 +101,8 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "table_standby_replicas": 0,
         "web_enabled": False,
         "stream_wait_empty": False,
+        "broker_max_poll_records": 10_000,  # fewer hand-overs from Faust's consumer thread
+        "stream_buffer_maxsize": 65_536,
         "loghandlers": list(logging.getLogger().handlers),  # our JSON lines
     }
 
@@ -133,6 +136,12 @@ class Worker:
         self.expected: dict[TP, int] = {}  # next offset to apply, per partition
         self.sought: dict[TP, float] = {}  # when we last sought back to refill a gap
         self.next_checkpoint = 0.0
+        self.next_stage1_checkpoint = 0.0
+        self.unacked_events: list[EventT] = []
+        self.pending_sends: list[Any] = []  # facts and dead letters not confirmed yet
+        self.stage1_writers: dict[int, EventT] = {}  # partition -> an event of it
+        self.stage1_lock = asyncio.Lock()  # a checkpoint never interleaves with a batch
+        self.stage1_stream: Any = None
         self.started = False
         self._wire()
 
@@ -160,9 +169,12 @@ class Worker:
 
         @app.agent(self.events_topic, concurrency=1, name="floorwatch-stage1")
         async def stage_one(stream: Any) -> None:
+            self.stage1_stream = stream
             async for events in stream.noack_take(batch, within=0.02):
-                for event in await self.stage1_batch(self.current(events)):
-                    await stream.ack(event)
+                async with self.stage1_lock:
+                    await self.stage1_batch(self.current(events))
+                    if time.time() >= self.next_stage1_checkpoint:
+                        await self.stage1_checkpoint()
 
         @app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")
         async def stage_two(stream: Any) -> None:
@@ -177,6 +189,9 @@ class Worker:
         @app.timer(interval=tick)
         async def progress_tick() -> None:
             await self.send_progress()
+            if self.unacked_events and time.time() >= self.next_stage1_checkpoint:
+                async with self.stage1_lock:  # traffic stopped: write what is pending
+                    await self.stage1_checkpoint()
 
         @app.task
         async def serve_web() -> None:
@@ -240,8 +255,9 @@ class Worker:
             log.info("stage 1 partition %d loaded: %d contacts", partition, found.tracked_count)
         return found
 
-    async def stage1_batch(self, events: list[EventT]) -> list[EventT]:
-        """Apply a batch; returns the events that may be acknowledged now."""
+    async def stage1_batch(self, events: list[EventT]) -> None:
+        """Apply a batch and send its facts and dead letters (Table writes and acks wait
+        for the next checkpoint, so a contact changed often is written once)."""
         wall = time.time()
         for partition in {e.message.partition for e in events}:
             self.stage1_partition(partition)  # loaded first: it knows where to resume
@@ -249,8 +265,10 @@ class Worker:
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
-        sends = []
+        sends = self.pending_sends
         for partition, batch in by_partition.items():
+            self.stage1_writers[partition] = batch[-1]
+            self.unacked_events += batch
             part = self.stage1_partition(partition)
             for event in batch:
                 message = event.message
@@ -269,9 +287,14 @@ class Worker:
                     await self.dlq_topic.send(key=reject.key, value=reject.raw, headers=headers)
                 )
                 self.dead_letters += 1
-        await asyncio.gather(*sends)  # delivered before the Table says they happened
-        for partition, batch in by_partition.items():
-            with writing_for(batch[-1]):
+
+    async def stage1_checkpoint(self) -> None:
+        """Facts and dead letters delivered, then the changed contacts and agents and each
+        partition's applied offset written, then the events acknowledged."""
+        await asyncio.gather(*self.pending_sends)  # delivered before the Table says so
+        self.pending_sends = []
+        for partition, event in self.stage1_writers.items():
+            with writing_for(event):
                 for key, value in self.stage1[partition].changed():
                     encoded = key.encode()
                     if value is not None:
@@ -280,7 +303,11 @@ class Worker:
                         del self.contacts_table[encoded]
                 last = str(self.stage1[partition].last_offset).encode()
                 self.contacts_table[offset_key(partition)] = last  # after what it covers
-        return events
+        self.stage1_writers.clear()
+        done, self.unacked_events = self.unacked_events, []
+        for event in done:
+            await self.stage1_stream.ack(event)
+        self.next_stage1_checkpoint = time.time() + self.settings.worker.checkpoint_seconds
 
     def progress(self, part: ContactPartition, caught_up: bool, wall: float) -> float | None:
         """How far a source partition has got: the wall clock once it is caught up."""
@@ -386,12 +413,14 @@ class Worker:
             self.sought.pop(tp, None)
             if tp.topic == events:
                 self.stage1.pop(tp.partition, None)
+                self.stage1_writers.pop(tp.partition, None)
                 self.lags.pop(tp.partition, None)
             elif tp.topic == facts:
                 self.side.drop(tp.partition)
                 self.last_facts_event.pop(tp.partition, None)
                 self.facts_applied.pop(tp.partition, None)
         self.unacked_facts = [e for e in self.unacked_facts if e.message.tp not in revoked]
+        self.unacked_events = [e for e in self.unacked_events if e.message.tp not in revoked]
         log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
 
     # ------------------------------------------------------------------ web
@@ -404,6 +433,9 @@ class Worker:
         return None
 
     async def serve(self) -> None:
+        # Faust stalls its consumers whenever more than 100 Table writes wait to be sent
+        # (polling every 0.1 s); a checkpoint writes thousands at once. Let them queue.
+        self.app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
         runner = web.AppRunner(make_app(self.view, self.not_ready_reason, self.collector))
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
