@@ -211,6 +211,32 @@ def throughput(bootstrap: str, topic: str, count: int, work: Path) -> dict[str, 
     }
 
 
+def probe(k: int, now_ms: int) -> dict:  # type: ignore[type-arg]
+    return {
+        "event_id": f"p{k}",
+        "type": "contact.queued",
+        "occurred_at": now_ms,
+        "contact_id": f"probe-{k}",
+        "queue": "probe",
+        "channel": "voice",
+    }
+
+
+def filler(n: int, now_ms: int) -> list[dict]:  # type: ignore[type-arg]
+    contact = {"contact_id": f"load-{n}", "occurred_at": now_ms}
+    return [
+        {
+            **contact,
+            "event_id": f"q{n}",
+            "type": "contact.queued",
+            "queue": f"load-{n % 10}",
+            "channel": "voice",
+        },
+        {**contact, "event_id": f"a{n}", "type": "contact.answered"},
+        {**contact, "event_id": f"e{n}", "type": "contact.ended"},
+    ]
+
+
 async def freshness(bootstrap: str, rate: int, seconds: float, work: Path) -> list[float]:
     topic = "bench-fresh"
     kafka = settings(bootstrap, topic)
@@ -239,35 +265,22 @@ async def freshness(bootstrap: str, rate: int, seconds: float, work: Path) -> li
             await asyncio.sleep(0.01)
 
     scraper = asyncio.create_task(scrape())
-    tick = 0.01
-    per_tick = max(1, int(rate * tick))
+    tick = 0.03
+    per_tick = max(1, int(rate * tick / 3))  # contacts per tick; three events each
     started = time.perf_counter()
     n = probes = 0
     while time.perf_counter() - started < seconds:
         now_ms = int(time.time() * 1000)
         for i in range(per_tick):
             n += 1
-            if i == 0 and n % 10 == 1:  # ten probes a second at 2,000 events/s
+            if i == 0 and (n // per_tick) % 3 == 0:  # 11 probes a second
                 probes += 1
-                event = {
-                    "event_id": f"p{probes}",
-                    "type": "contact.queued",
-                    "occurred_at": now_ms,
-                    "contact_id": f"probe-{probes}",
-                    "queue": "probe",
-                    "channel": "voice",
-                }
+                events = [probe(probes, now_ms)]
                 sent_at[probes] = time.perf_counter()
-            else:
-                event = {
-                    "event_id": f"f{n}",
-                    "type": "contact.queued",
-                    "occurred_at": now_ms,
-                    "contact_id": f"load-{n}",
-                    "queue": f"load-{n % 10}",
-                    "channel": "chat",
-                }
-            await producer.send(topic, orjson.dumps(event), key=event["contact_id"].encode())
+            else:  # a voice contact's life in three events, so contacts do not pile up
+                events = filler(n, now_ms)
+            for event in events:
+                await producer.send(topic, orjson.dumps(event), key=event["contact_id"].encode())
         next_tick = started + (n // per_tick) * tick
         await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
     await producer.flush()

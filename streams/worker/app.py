@@ -14,7 +14,7 @@ past in-flight messages above 1); no `exactly_once` guarantee (see design notes)
 Faust acknowledges the messages it drops while a rebalance is under way, so a committed
 offset can pass messages never applied. Each partition's applied offset is therefore
 kept in its Table too (key `o:<partition>`), and a gap in the offsets is refilled by
-seeking back (`in_order`).
+seeking back (`offsets.OffsetGate`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from streams.engine.pipeline import PipelineStats
 from streams.kafka_client import client_options
 from streams.web.app import make_app
 from streams.worker.metrics import WorkerCollector
+from streams.worker.offsets import ACCEPT_GAP, APPLY, SEEK, OffsetGate
 from streams.worker.stage1 import ContactPartition
 from streams.worker.stage2 import QueueSide
 from streams.worker.view import WorkerView
@@ -133,8 +134,7 @@ class Worker:
         self.last_facts_event: dict[int, EventT] = {}
         self.unacked_facts: list[EventT] = []
         self.facts_applied: dict[int, int] = {}  # facts partition -> last offset applied
-        self.expected: dict[TP, int] = {}  # next offset to apply, per partition
-        self.sought: dict[TP, float] = {}  # when we last sought back to refill a gap
+        self.gate = OffsetGate(GAP_PATIENCE_SECONDS)
         self.next_checkpoint = 0.0
         self.next_stage1_checkpoint = 0.0
         self.unacked_events: list[EventT] = []
@@ -178,7 +178,7 @@ class Worker:
 
         @app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")
         async def stage_two(stream: Any) -> None:
-            async for events in stream.noack_take(batch, within=tick / 2):
+            async for events in stream.noack_take(batch, within=0.02):
                 await self.stage2_batch(self.current(events))
                 if time.time() >= self.next_checkpoint:
                     self.checkpoint()
@@ -208,31 +208,20 @@ class Worker:
         return [e for e in events if e.message.generation_id == generation]
 
     async def in_order(self, events: list[EventT]) -> list[EventT]:
-        """Events without gaps in each partition's offsets. Redeliveries pass (the offsets
-        in the Tables skip them); after a gap the consumer seeks back to the first missing
-        offset and later events wait for it. A gap that does not refill (deleted by
-        retention) is accepted after GAP_PATIENCE_SECONDS, with a warning."""
+        """The events the offset gate admits; seeks back where it finds a gap."""
         out = []
+        now = time.monotonic()
         for event in events:
             tp, offset = event.message.tp, event.message.offset
-            expected = self.expected.get(tp)
-            if expected is None or offset <= expected:
-                out.append(event)
-                if expected is None or offset == expected:
-                    self.expected[tp] = offset + 1
-                continue
-            sought = self.sought.get(tp)
-            if sought is None:
-                self.sought[tp] = time.monotonic()
-                log.info("refilling %s: offsets %d to %d", tp, expected, offset - 1)
+            expected = self.gate.expected.get(tp)
+            decision = self.gate.admit(tp, offset, now)
+            if decision == SEEK:
+                log.info("refilling %s: offsets %s to %d", tp, expected, offset - 1)
                 await self.app.consumer.seek(tp, expected)
-            elif time.monotonic() - sought > GAP_PATIENCE_SECONDS:
-                log.warning("offsets %d to %d of %s are gone; going on", expected, offset - 1, tp)
+            elif decision == ACCEPT_GAP:
+                log.warning("offsets %s to %d of %s are gone; going on", expected, offset - 1, tp)
+            if decision in (APPLY, ACCEPT_GAP):
                 out.append(event)
-                self.expected[tp] = offset + 1
-                del self.sought[tp]
-        for event in out:
-            self.sought.pop(event.message.tp, None)
         return out
 
     # ------------------------------------------------------------------ stage 1
@@ -246,7 +235,7 @@ class Worker:
                 if key.startswith(OFFSET_PREFIX):
                     if int(key[len(OFFSET_PREFIX) :]) == partition:
                         tp = TP(self.events_topic.get_topic_name(), partition)
-                        self.expected[tp] = int(value) + 1
+                        self.gate.resume_at(tp, int(value) + 1)
                         found.last_offset = found.published_offset = int(value)
                 elif key_partition(key[2:], self.partitions) == partition:
                     found.restore(key, orjson.loads(value))
@@ -383,7 +372,7 @@ class Worker:
                 if int(key[len(OFFSET_PREFIX) :]) == partition:
                     self.facts_applied[partition] = int(value)
                     tp = TP(self.facts_topic.get_topic_name(), partition)
-                    self.expected[tp] = int(value) + 1
+                    self.gate.resume_at(tp, int(value) + 1)
             elif self.side.partition_of(key) == partition:
                 stored.append((key, orjson.loads(value)))
         self.side.load(partition, stored, wall)
@@ -409,8 +398,7 @@ class Worker:
         events = self.events_topic.get_topic_name()
         facts = self.facts_topic.get_topic_name()
         for tp in revoked:
-            self.expected.pop(tp, None)
-            self.sought.pop(tp, None)
+            self.gate.forget(tp)
             if tp.topic == events:
                 self.stage1.pop(tp.partition, None)
                 self.stage1_writers.pop(tp.partition, None)

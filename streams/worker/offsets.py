@@ -1,0 +1,49 @@
+"""Apply each partition's messages in offset order, without gaps.
+
+Faust acknowledges messages it drops during a rebalance, so after one a partition can
+resume past messages never applied. The gate notices the gap (an offset beyond the next
+expected one), asks for one seek back to the first missing offset and holds later
+messages until it arrives. Redeliveries (offsets already passed) are admitted: the offsets
+kept in the Table values skip them. A gap that does not refill within `patience_seconds`
+(its messages deleted by retention) is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+APPLY, HOLD, SEEK, ACCEPT_GAP = "apply", "hold", "seek", "accept_gap"
+
+
+class OffsetGate:
+    def __init__(self, patience_seconds: float) -> None:
+        self.patience_seconds = patience_seconds
+        self.expected: dict[Hashable, int] = {}  # next offset to apply, per partition
+        self.sought: dict[Hashable, float] = {}  # when we sought back to refill a gap
+
+    def resume_at(self, partition: Hashable, offset: int) -> None:
+        """The next offset to apply (from the partition's stored applied offset + 1)."""
+        self.expected[partition] = offset
+
+    def forget(self, partition: Hashable) -> None:
+        self.expected.pop(partition, None)
+        self.sought.pop(partition, None)
+
+    def admit(self, partition: Hashable, offset: int, now: float) -> str:
+        """APPLY, HOLD (wait for the gap to refill), SEEK (seek back to
+        `expected[partition]`, then hold) or ACCEPT_GAP (apply; the gap is gone)."""
+        expected = self.expected.get(partition)
+        if expected is None or offset <= expected:
+            if expected is None or offset == expected:
+                self.expected[partition] = offset + 1
+                self.sought.pop(partition, None)
+            return APPLY
+        sought = self.sought.get(partition)
+        if sought is None:
+            self.sought[partition] = now
+            return SEEK
+        if now - sought > self.patience_seconds:
+            self.expected[partition] = offset + 1
+            del self.sought[partition]
+            return ACCEPT_GAP
+        return HOLD

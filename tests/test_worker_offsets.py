@@ -1,0 +1,38 @@
+"""The offset gate: each partition's messages applied in order, gaps refilled."""
+
+from __future__ import annotations
+
+from streams.worker.offsets import ACCEPT_GAP, APPLY, HOLD, SEEK, OffsetGate
+
+
+def test_in_order_and_redelivered_messages_apply() -> None:
+    gate = OffsetGate(patience_seconds=10)
+    assert [gate.admit("p0", o, 0.0) for o in (5, 6, 7)] == [APPLY] * 3
+    assert gate.admit("p0", 6, 0.0) == APPLY  # delivered again: the Tables skip it
+    assert gate.expected["p0"] == 8
+
+
+def test_a_gap_seeks_back_once_and_holds_until_refilled() -> None:
+    gate = OffsetGate(patience_seconds=10)
+    gate.resume_at("p0", 100)  # stored applied offset 99
+    assert gate.admit("p0", 140, 1.0) == SEEK  # 100..139 were dropped (and acknowledged)
+    assert gate.admit("p0", 141, 1.1) == HOLD
+    assert gate.admit("p1", 7, 1.1) == APPLY  # other partitions go on
+    assert [gate.admit("p0", o, 2.0) for o in range(100, 142)] == [APPLY] * 42
+    assert gate.admit("p0", 150, 3.0) == SEEK  # a new gap seeks again
+
+
+def test_a_gap_that_never_refills_is_accepted_after_the_patience() -> None:
+    gate = OffsetGate(patience_seconds=10)
+    gate.resume_at("p0", 0)
+    assert gate.admit("p0", 500, 0.0) == SEEK
+    assert gate.admit("p0", 500, 9.0) == HOLD
+    assert gate.admit("p0", 500, 10.5) == ACCEPT_GAP
+    assert gate.admit("p0", 501, 10.6) == APPLY
+
+
+def test_forgetting_a_partition_starts_afresh() -> None:
+    gate = OffsetGate(patience_seconds=10)
+    gate.resume_at("p0", 10)
+    gate.forget("p0")
+    assert gate.admit("p0", 500, 0.0) == APPLY
