@@ -142,7 +142,6 @@ class Worker:
         self.stage1_writers: dict[int, EventT] = {}  # partition -> an event of it
         self.stage1_lock = asyncio.Lock()  # a checkpoint never interleaves with a batch
         self.stage1_stream: Any = None
-        self.started = False
         self._wire()
 
     # ------------------------------------------------------------------ wiring
@@ -429,4 +428,3 @@ class Worker:
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         log.info("serving on http://%s:%d/", self.host, self.port)
-        self.started = True
