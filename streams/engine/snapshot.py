@@ -17,7 +17,7 @@ import heapq
 import math
 from typing import Any
 
-from streams.contract import PRIORITIES
+from streams.contract import OVERFLOW_QUEUE, PRIORITIES
 from streams.engine.agents import Agent, AgentTime, AgentTracker, QueueAgentBoard, QueueAgents
 from streams.engine.contacts import (
     HANDLE_FALLBACK_SECONDS,
@@ -336,5 +336,6 @@ def drop_queue(board: QueueBoard, queue: str) -> None:
             rec.wake = -1.0  # its heap entries become stale
         board.tracked.remove(st)
         del board.stats[(queue, st.channel)]
-        board.pairs -= 1
+        if queue != OVERFLOW_QUEUE:
+            board.pairs -= 1
     board.agents.queues.pop(queue, None)
