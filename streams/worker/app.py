@@ -261,7 +261,7 @@ class Worker:
             for event in batch:
                 message = event.message
                 part.apply(message.offset, message.key, message.value or b"", wall)
-            sends += await self._send_facts(part, wall)
+            sends += await self._send_facts(part)
             part.published()
             for reject in part.take_rejects():
                 headers = [
@@ -303,7 +303,7 @@ class Worker:
             return max(wall, part.published_now)
         return part.published_now if math.isfinite(part.published_now) else None
 
-    async def _send_facts(self, part: ContactPartition, wall: float) -> list[Any]:
+    async def _send_facts(self, part: ContactPartition) -> list[Any]:
         out = part.recorder.take()
         if not out:
             return []
