@@ -53,6 +53,14 @@ def queue_series(metrics: dict[str, float]) -> dict[str, float]:
     return {s: v for s, v in metrics.items() if not s.startswith((*PER_PROCESS, *CLOCK_DEPENDENT))}
 
 
+def owned_queues(scrapes: dict[str, dict[str, float]]) -> dict[str, set[str]]:
+    """Worker -> the queue labels it serves."""
+    return {
+        name: {s.split('queue="', 1)[1].split('"', 1)[0] for s in queue_series(m) if 'queue="' in s}
+        for name, m in scrapes.items()
+    }
+
+
 class Cluster:
     """Names (topics, group) unique to one test, the workers, a producer."""
 
@@ -101,9 +109,17 @@ class Cluster:
         return {name: w.metrics() for name, w in self.workers.items() if w.alive()}
 
     def union(self) -> dict[str, float]:
-        """Queue series of every live worker; a series from two workers is an error."""
+        """Queue series of every live worker; a series from two workers is an error.
+
+        Workers are scraped one after the other, so a partition moving between two
+        scrapes could show in both. A round counts only when every worker serves the
+        same queues in two rounds in a row (ownership stable across the scrapes)."""
+        for _ in range(50):
+            first, second = self.scrape_all(), self.scrape_all()
+            if owned_queues(first) == owned_queues(second):
+                break
         out: dict[str, float] = {}
-        for name, metrics in self.scrape_all().items():
+        for name, metrics in second.items():
             for series, value in queue_series(metrics).items():
                 assert series not in out, f"{series} served by two workers (one is {name})"
                 out[series] = value
