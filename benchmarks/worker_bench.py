@@ -198,7 +198,7 @@ def caught_up(metrics: dict[str, float]) -> bool:
     return len(lags) == PARTITIONS and not any(lags)
 
 
-def throughput(bootstrap: str, topic: str, count: int, work: Path) -> dict[str, float]:
+def throughput(bootstrap: str, topic: str, work: Path) -> dict[str, float]:
     worker = WorkerProcess(bootstrap, topic, "bench-throughput", work / "state-throughput")
     first = worker.wait(lambda m: total(m, "contactcenter_events_processed_total") > 0, "start")
     done = worker.wait(caught_up, "lag 0")
@@ -355,7 +355,7 @@ def main() -> int:
             print("raw consumer …", file=sys.stderr)
             raw_s = asyncio.run(raw_consume(kafka, len(messages)))
             print("worker throughput …", file=sys.stderr)
-            worker = throughput(bootstrap, "bench-events", len(messages), work)
+            worker = throughput(bootstrap, "bench-events", work)
             print("freshness …", file=sys.stderr)
             latencies = asyncio.run(freshness(bootstrap, args.rate, args.freshness_seconds, work))
             print("restart …", file=sys.stderr)

@@ -126,17 +126,26 @@ def _worker(args: argparse.Namespace) -> int:
     from streams.worker.runner import run_worker  # Faust is imported only by this command
 
     settings = _settings(args.config)
-    host = args.host or settings.server.host
-    port = settings.server.port if args.port is None else args.port
+    host, port = _listen_address(args, settings)
     configure_logs(args.log_level)
     try:
         return run_worker(settings, host, port, args.log_level)
     except KafkaError as exc:
-        raise CliError(
-            f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}; "
-            "check [kafka] bootstrap_servers (FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS)",
-            EXIT_INPUT,
-        ) from None
+        raise _kafka_error(settings, exc) from None
+
+
+def _listen_address(args: argparse.Namespace, settings: Settings) -> tuple[str, int]:
+    """--host and --port, else [server]."""
+    host = args.host or settings.server.host
+    return host, settings.server.port if args.port is None else args.port
+
+
+def _kafka_error(settings: Settings, exc: KafkaError) -> CliError:
+    return CliError(
+        f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}; "
+        "check [kafka] bootstrap_servers (FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS)",
+        EXIT_INPUT,
+    )
 
 
 def _add_run(commands: argparse._SubParsersAction) -> None:
@@ -190,8 +199,7 @@ def _duration(text: str) -> float:
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
-    host = args.host or settings.server.host
-    port = settings.server.port if args.port is None else args.port
+    host, port = _listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
         if args.source is not None:
@@ -338,11 +346,7 @@ async def _simulate_to_kafka(
     try:
         return await kafka_client.produce(settings.kafka, keyed(), sent)
     except KafkaError as exc:
-        raise CliError(
-            f"Kafka at {settings.kafka.bootstrap_servers}: {exc}; check [kafka] or "
-            "FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS",
-            EXIT_INPUT,
-        ) from None
+        raise _kafka_error(settings, exc) from None
 
 
 def _simulate(args: argparse.Namespace) -> int:

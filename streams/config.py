@@ -517,8 +517,9 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
 
 ENV_KEY_PATHS = _env_key_paths()
 # Variables read elsewhere (not configuration keys of the TOML file).
-# Not settings: the file's path, the build switch (setup.py) and devtools/kafka/broker.sh's.
-ENV_OTHER = ("CONFIG", "PURE_PYTHON", "CACHE", "MAVEN_REPO", "KAFKA_DIR")
+# Not settings: the file's path, the build switch (setup.py), devtools/kafka/broker.sh's
+# variables and the tests' external broker.
+ENV_OTHER = ("CONFIG", "PURE_PYTHON", "CACHE", "MAVEN_REPO", "KAFKA_DIR", "KAFKA_BOOTSTRAP")
 
 
 def _env_value(raw: str, path: tuple[str, ...]) -> Any:

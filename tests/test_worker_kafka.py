@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.config import Settings, settings_from_mapping
+from streams.config import settings_from_mapping
 from streams.daygen import DayPlan, generate_day
 from streams.engine.clock import EventTimeClock
 from streams.engine.engine import Engine
@@ -62,11 +62,11 @@ def day_events(seed: int, contacts: int = 400) -> list[dict]:
     return events
 
 
-def reference(events: list[dict | bytes], settings: Settings | None = None) -> dict[str, float]:
-    engine = Engine(settings or settings_from_mapping({}), EventTimeClock())
+def reference(events: list[dict]) -> dict[str, float]:
+    engine = Engine(settings_from_mapping({}), EventTimeClock())
     wall = time.time()
     for event in events:
-        engine.ingest(event if isinstance(event, bytes) else orjson.dumps(event), wall)
+        engine.ingest(orjson.dumps(event), wall)
     engine.queues.advance(time.time())
     return queue_series(parse(exposition(engine).decode()))
 

@@ -220,7 +220,7 @@ def _restore_histogram(value: list[Any]) -> Histogram:
     return h
 
 
-def _pair(board: QueueBoard, st: QueueStats) -> list[Any]:
+def _pair(st: QueueStats) -> list[Any]:
     return [
         st.channel,
         st.team,
@@ -230,8 +230,10 @@ def _pair(board: QueueBoard, st: QueueStats) -> list[Any]:
         st.at_risk,
         st.breached,
         st.breaches_total,
-        [_histogram(h) for h in (st.wait_hist, st.first_response_hist, st.handle_hist)]
-        + [_histogram(st.resolution_hist)],
+        [
+            _histogram(h)
+            for h in (st.wait_hist, st.first_response_hist, st.handle_hist, st.resolution_hist)
+        ],
         _summary(st.today),
         _ring(st.ring, _summary),
         [
@@ -253,7 +255,7 @@ def _restore_agent_time(value: list[float]) -> AgentTime:
 
 def queue_value(board: QueueBoard, queue: str) -> dict[str, Any]:
     """Everything stage 2 keeps for one queue: every channel of it, and its agents."""
-    pairs = [_pair(board, st) for st in board.tracked if st.queue == queue]
+    pairs = [_pair(st) for st in board.tracked if st.queue == queue]
     found = board.agents.queues.get(queue)
     agents = None
     if found is not None:
