@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from streams.worker.offsets import ACCEPT_GAP, APPLY, HOLD, SEEK, OffsetGate
+from streams.worker.offsets import ACCEPT_GAP, APPLY, HOLD, SEEK, SKIP, OffsetGate
 
 
-def test_in_order_and_redelivered_messages_apply() -> None:
+def test_in_order_messages_apply_and_redelivered_ones_are_skipped() -> None:
     gate = OffsetGate(patience_seconds=10)
     assert [gate.admit("p0", o, 0.0) for o in (5, 6, 7)] == [APPLY] * 3
-    assert gate.admit("p0", 6, 0.0) == APPLY  # delivered again: the Tables skip it
+    assert gate.admit("p0", 6, 0.0) == SKIP  # delivered again (resumed from a commit)
     assert gate.expected["p0"] == 8
+    gate.resume_at("p1", 100)  # stored applied offset 99
+    assert [gate.admit("p1", o, 0.0) for o in (98, 99, 100)] == [SKIP, SKIP, APPLY]
 
 
 def test_a_gap_seeks_back_once_and_holds_until_refilled() -> None:
     gate = OffsetGate(patience_seconds=10)
     gate.resume_at("p0", 100)  # stored applied offset 99
-    assert gate.admit("p0", 140, 1.0) == SEEK  # 100..139 were dropped (and acknowledged)
+    assert gate.admit("p0", 140, 1.0) == SEEK  # 100..139 were fetched, then dropped
     assert gate.admit("p0", 141, 1.1) == HOLD
     assert gate.admit("p1", 7, 1.1) == APPLY  # other partitions go on
     assert [gate.admit("p0", o, 2.0) for o in range(100, 142)] == [APPLY] * 42
+    assert gate.admit("p0", 141, 2.0) == SKIP
     assert gate.admit("p0", 150, 3.0) == SEEK  # a new gap seeks again
 
 

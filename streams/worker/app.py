@@ -1,31 +1,31 @@
-"""The Faust worker: two agents, two Tables, a dead-letter topic and a web server.
+"""The Faust worker: two input topics, two Tables, a dead-letter topic and a web server.
 
-Stage 1 consumes `contact-events` (keyed by contact or agent id) in batches, keeps each
-contact's and agent's state in the `floorwatch-contacts` Table and sends facts to the
-facts topic, partitioned by queue. Stage 2 consumes the facts, keeps every queue's state
-in the `floorwatch-queues` Table and serves /metrics for the queues it owns.
+Stage 1 reads `contact-events` (keyed by contact or agent id), keeps each contact's and
+agent's state in the `floorwatch-contacts` Table and sends facts to the facts topic,
+partitioned by queue. Stage 2 reads the facts, keeps every queue's state in the
+`floorwatch-queues` Table and serves /metrics for the queues it owns. Both read whole
+fetches (`consumer.BatchConsumer`), one at a time under one lock, so a fetch, a
+checkpoint, a progress tick and a rebalance never interleave (concurrency 1).
 
-Order of effects per batch — facts and dead letters delivered, then Table writes, then
-acks — and Faust flushing the producer before committing offsets, make each effect
-durable before the offset that caused it is committed. The offsets kept inside Table
-values skip what a restart delivers again. Agents run with concurrency 1 (Faust commits
-past in-flight messages above 1); no `exactly_once` guarantee (see design notes).
-
-Faust acknowledges the messages it drops while a rebalance is under way, so a committed
-offset can pass messages never applied. Each partition's applied offset is therefore
-kept in its Table too (key `o:<partition>`), and a gap in the offsets is refilled by
-seeking back (`offsets.OffsetGate`).
+Order of effects at each checkpoint — facts and dead letters delivered, then Table writes
+(each partition's applied offset last), then the producer flushed and the offsets
+committed — makes each effect durable before the offset that caused it is committed.
+Each partition's applied offset (Table key `o:<partition>`) and the offsets inside Table
+values skip what a restart delivers again (at-least-once delivery, exactly-once effect;
+no Kafka transactions, see the design notes); `offsets.OffsetGate` refills the gap when a
+partition resumes beyond what was applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import faust
@@ -33,13 +33,14 @@ import orjson
 from aiohttp import web
 from aiokafka.partitioner import murmur2
 from faust.streams import _current_event  # the partition a Table write goes to
-from faust.types import TP, EventT
+from faust.types import TP
 
 from streams.config import Settings
 from streams.engine.clock import WallClock
 from streams.engine.pipeline import PipelineStats
 from streams.kafka_client import client_options
 from streams.web.app import make_app
+from streams.worker.consumer import BatchConsumer
 from streams.worker.metrics import WorkerCollector
 from streams.worker.offsets import ACCEPT_GAP, APPLY, SEEK, OffsetGate
 from streams.worker.stage1 import ContactPartition
@@ -51,6 +52,7 @@ log = logging.getLogger("floorwatch.worker")
 CONTACTS_TABLE = "floorwatch-contacts"
 QUEUES_TABLE = "floorwatch-queues"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafka's 1 MiB
+FACTS_PER_MESSAGE = 5_000  # keeps a facts message well under the topic's 1 MiB limit
 PRODUCER_BUFFER_MESSAGES = 1_000_000
 OFFSET_PREFIX = "o:"  # Table key of a partition's applied offset: o:<partition>
 GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
@@ -65,11 +67,24 @@ def offset_key(partition: int) -> bytes:
     return f"{OFFSET_PREFIX}{partition}".encode()
 
 
+class _SourceMark:
+    """All that Faust's Table writes read from the current event: `.message.topic` and
+    `.message.partition`, the source partition the write belongs to."""
+
+    __slots__ = ("__weakref__", "message", "partition", "topic")
+
+    def __init__(self, source: TP) -> None:
+        self.topic = source.topic
+        self.partition = source.partition
+        self.message = self
+
+
 @contextlib.contextmanager
-def writing_for(event: EventT) -> Iterator[None]:
-    """Faust routes a Table write to the partition of the current event; in a batch that
-    spans partitions, name the event explicitly."""
-    token = _current_event.set(weakref.ref(event))
+def writing_for(source: TP) -> Iterator[None]:
+    """Faust sends a Table write to the partition of the stream's current event; the
+    worker has no Faust events, so name the source partition."""
+    mark = _SourceMark(source)
+    token = _current_event.set(weakref.ref(mark))  # type: ignore[arg-type]
     try:
         yield
     finally:
@@ -102,8 +117,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "table_standby_replicas": 0,
         "web_enabled": False,
         "stream_wait_empty": False,
-        "broker_max_poll_records": 10_000,  # fewer hand-overs from Faust's consumer thread
-        "stream_buffer_maxsize": 65_536,
+        "broker_max_poll_records": worker.batch_size,
         "loghandlers": list(logging.getLogger().handlers),  # our JSON lines
     }
 
@@ -122,6 +136,14 @@ class Worker:
         self.events_topic = self._topic(kafka.topic)
         self.facts_topic = self._topic(kafka.facts_topic)
         self.dlq_topic = self._topic(kafka.dlq_topic)
+        self.events_name = kafka.topic
+        self.facts_name = kafka.facts_topic
+        transport: Any = self.app.transport  # its consumer is created at start
+        transport.Consumer = functools.partial(
+            BatchConsumer,
+            on_fetch=self.on_fetch,
+            batch_topics=(self.events_name, self.facts_name),
+        )
         self.contacts_table = self._table(CONTACTS_TABLE)
         self.queues_table = self._table(QUEUES_TABLE)
         self.pipeline = PipelineStats()
@@ -131,17 +153,15 @@ class Worker:
         self.collector = WorkerCollector(self)
         self.dead_letters = 0
         self.lags: dict[int, int] = {}  # source partition -> messages not applied yet
-        self.last_facts_event: dict[int, EventT] = {}
-        self.unacked_facts: list[EventT] = []
         self.facts_applied: dict[int, int] = {}  # facts partition -> last offset applied
         self.gate = OffsetGate(GAP_PATIENCE_SECONDS)
+        self.lock = asyncio.Lock()  # one fetch, checkpoint, tick or rebalance at a time
         self.next_checkpoint = 0.0
-        self.next_stage1_checkpoint = 0.0
-        self.unacked_events: list[EventT] = []
         self.pending_sends: list[Any] = []  # facts and dead letters not confirmed yet
-        self.stage1_writers: dict[int, EventT] = {}  # partition -> an event of it
-        self.stage1_lock = asyncio.Lock()  # a checkpoint never interleaves with a batch
-        self.stage1_stream: Any = None
+        self.stage1_dirty: set[int] = set()  # partitions applied since the checkpoint
+        self.stage2_dirty: set[int] = set()
+        self.to_commit: dict[TP, int] = {}  # next offset to read, per partition
+        self.commit_wanted = asyncio.Event()
         self._wire()
 
     # ------------------------------------------------------------------ wiring
@@ -163,64 +183,67 @@ class Worker:
 
     def _wire(self) -> None:
         app = self.app
-        batch = self.settings.worker.batch_size
-        tick = self.settings.worker.tick_seconds
 
-        @app.agent(self.events_topic, concurrency=1, name="floorwatch-stage1")
-        async def stage_one(stream: Any) -> None:
-            self.stage1_stream = stream
-            async for events in stream.noack_take(batch, within=0.02):
-                async with self.stage1_lock:
-                    await self.stage1_batch(self.current(events))
-                    if time.time() >= self.next_stage1_checkpoint:
-                        await self.stage1_checkpoint()
+        # The agents subscribe the input topics (Faust assigns partitions, with the
+        # Tables' changelogs, to the agents' topics); their streams stay empty, since
+        # BatchConsumer hands every fetch of those topics to on_fetch.
+        async def subscribed(stream: Any) -> None:
+            async for _ in stream:
+                raise RuntimeError("BatchConsumer delivered a message one at a time")
 
-        @app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")
-        async def stage_two(stream: Any) -> None:
-            async for events in stream.noack_take(batch, within=0.02):
-                await self.stage2_batch(self.current(events))
-                if time.time() >= self.next_checkpoint:
-                    self.checkpoint()
-                    for event in self.unacked_facts:
-                        await stream.ack(event)
-                    self.unacked_facts.clear()
+        app.agent(self.events_topic, concurrency=1, name="floorwatch-stage1")(subscribed)
+        app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")(subscribed)
 
-        @app.timer(interval=tick)
+        @app.timer(interval=self.settings.worker.tick_seconds)
         async def progress_tick() -> None:
-            await self.send_progress()
-            if self.unacked_events and time.time() >= self.next_stage1_checkpoint:
-                async with self.stage1_lock:  # traffic stopped: write what is pending
-                    await self.stage1_checkpoint()
+            async with self.lock:
+                await self.send_progress()
+                await self.maybe_checkpoint()  # traffic may have stopped
 
         @app.task
         async def serve_web() -> None:
             await self.serve()
 
+        @app.task
+        async def committer() -> None:
+            await self.commit_forever()
+
         @app.on_partitions_revoked.connect
         async def on_revoked(sender: Any, *args: Any, **_: Any) -> None:
-            self.revoke(args[0])
+            async with self.lock:
+                self.revoke(args[0])
 
-    def current(self, events: Sequence[EventT]) -> list[EventT]:
-        """Events fetched in this consumer generation; the rest were buffered before a
-        rebalance: their partitions are reloaded and they come again from the commit."""
-        generation = self.app.consumer_generation_id
-        return [e for e in events if e.message.generation_id == generation]
+    async def on_fetch(self, records: Mapping[TP, list[Any]], generation: int) -> None:
+        """One fetch of the input topics (aiokafka records per partition)."""
+        async with self.lock:
+            consumer = self.app.consumer
+            if not consumer.flow_active or self.app.consumer_generation_id != generation:
+                return  # a rebalance since the fetch: the records come again
+            wall = time.time()
+            for tp, batch in records.items():
+                if tp.topic == self.events_name:
+                    await self.stage1_records(tp, batch, wall)
+                else:
+                    await self.stage2_records(tp, batch, wall)
+            await self.maybe_checkpoint()
 
-    async def in_order(self, events: list[EventT]) -> list[EventT]:
-        """The events the offset gate admits; seeks back where it finds a gap."""
+    async def in_order(self, tp: TP, records: list[Any]) -> list[Any]:
+        """The records the offset gate admits; seeks back where it finds a gap."""
         out = []
         now = time.monotonic()
-        for event in events:
-            tp, offset = event.message.tp, event.message.offset
-            expected = self.gate.expected.get(tp)
-            decision = self.gate.admit(tp, offset, now)
-            if decision == SEEK:
+        gate = self.gate
+        for record in records:
+            offset = record.offset
+            expected = gate.expected.get(tp)
+            decision = gate.admit(tp, offset, now)
+            if decision == APPLY:
+                out.append(record)
+            elif decision == SEEK:
                 log.info("refilling %s: offsets %s to %d", tp, expected, offset - 1)
                 await self.app.consumer.seek(tp, expected)
             elif decision == ACCEPT_GAP:
                 log.warning("offsets %s to %d of %s are gone; going on", expected, offset - 1, tp)
-            if decision in (APPLY, ACCEPT_GAP):
-                out.append(event)
+                out.append(record)
         return out
 
     # ------------------------------------------------------------------ stage 1
@@ -233,7 +256,7 @@ class Worker:
                 key = raw_key.decode()
                 if key.startswith(OFFSET_PREFIX):
                     if int(key[len(OFFSET_PREFIX) :]) == partition:
-                        tp = TP(self.events_topic.get_topic_name(), partition)
+                        tp = TP(self.events_name, partition)
                         self.gate.resume_at(tp, int(value) + 1)
                         found.last_offset = found.published_offset = int(value)
                 elif key_partition(key[2:], self.partitions) == partition:
@@ -243,59 +266,31 @@ class Worker:
             log.info("stage 1 partition %d loaded: %d contacts", partition, found.tracked_count)
         return found
 
-    async def stage1_batch(self, events: list[EventT]) -> None:
-        """Apply a batch and send its facts and dead letters (Table writes and acks wait
-        for the next checkpoint, so a contact changed often is written once)."""
-        wall = time.time()
-        for partition in {e.message.partition for e in events}:
-            self.stage1_partition(partition)  # loaded first: it knows where to resume
-        events = await self.in_order(events)
-        by_partition: dict[int, list[EventT]] = {}
-        for event in events:
-            by_partition.setdefault(event.message.partition, []).append(event)
+    async def stage1_records(self, tp: TP, records: list[Any], wall: float) -> None:
+        """Apply a partition's records and send their facts and dead letters (Table
+        writes wait for the checkpoint, so a contact changed often is written once)."""
+        part = self.stage1_partition(tp.partition)  # first: it knows where to resume
+        records = await self.in_order(tp, records)
+        if not records:
+            return
+        for record in records:
+            part.apply(record.offset, record.key, record.value or b"", wall)
+        self.stage1_dirty.add(tp.partition)
         sends = self.pending_sends
-        for partition, batch in by_partition.items():
-            self.stage1_writers[partition] = batch[-1]
-            self.unacked_events += batch
-            part = self.stage1_partition(partition)
-            for event in batch:
-                message = event.message
-                part.apply(message.offset, message.key, message.value or b"", wall)
-            sends += await self._send_facts(part)
-            part.published()
-            for reject in part.take_rejects():
-                headers = [
-                    ("reason", reject.reason.encode()),
-                    ("detail", reject.detail.encode()),
-                    ("source_topic", self.events_topic.get_topic_name().encode()),
-                    ("source_partition", str(partition).encode()),
-                    ("source_offset", str(reject.offset).encode()),
-                ]
-                sends.append(
-                    await self.dlq_topic.send(key=reject.key, value=reject.raw, headers=headers)
-                )
-                self.dead_letters += 1
-
-    async def stage1_checkpoint(self) -> None:
-        """Facts and dead letters delivered, then the changed contacts and agents and each
-        partition's applied offset written, then the events acknowledged."""
-        await asyncio.gather(*self.pending_sends)  # delivered before the Table says so
-        self.pending_sends = []
-        for partition, event in self.stage1_writers.items():
-            with writing_for(event):
-                for key, value in self.stage1[partition].changed():
-                    encoded = key.encode()
-                    if value is not None:
-                        self.contacts_table[encoded] = orjson.dumps(value)
-                    elif encoded in self.contacts_table:
-                        del self.contacts_table[encoded]
-                last = str(self.stage1[partition].last_offset).encode()
-                self.contacts_table[offset_key(partition)] = last  # after what it covers
-        self.stage1_writers.clear()
-        done, self.unacked_events = self.unacked_events, []
-        for event in done:
-            await self.stage1_stream.ack(event)
-        self.next_stage1_checkpoint = time.time() + self.settings.worker.checkpoint_seconds
+        sends += await self._send_facts(part)
+        part.published()
+        for reject in part.take_rejects():
+            headers = [
+                ("reason", reject.reason.encode()),
+                ("detail", reject.detail.encode()),
+                ("source_topic", self.events_name.encode()),
+                ("source_partition", str(tp.partition).encode()),
+                ("source_offset", str(reject.offset).encode()),
+            ]
+            sends.append(
+                await self.dlq_topic.send(key=reject.key, value=reject.raw, headers=headers)
+            )
+            self.dead_letters += 1
 
     def progress(self, part: ContactPartition, caught_up: bool, wall: float) -> float | None:
         """How far a source partition has got: the wall clock once it is caught up."""
@@ -304,26 +299,26 @@ class Worker:
         return part.published_now if math.isfinite(part.published_now) else None
 
     async def _send_facts(self, part: ContactPartition) -> list[Any]:
-        out = part.recorder.take()
-        if not out:
-            return []
+        """A partition's new facts, in messages of at most FACTS_PER_MESSAGE facts; only
+        the last message to each destination carries the progress time (all the facts
+        before it are then applied)."""
         mark = part.now if math.isfinite(part.now) else None
-        return [
-            await self.facts_topic.send(
-                partition=dest, value=orjson.dumps({"p": part.partition, "w": mark, "f": facts})
-            )
-            for dest, facts in out.items()
-        ]
+        sends = []
+        for dest, facts in part.recorder.take().items():
+            for start in range(0, len(facts), FACTS_PER_MESSAGE):
+                chunk = facts[start : start + FACTS_PER_MESSAGE]
+                last = start + FACTS_PER_MESSAGE >= len(facts)
+                value = orjson.dumps({"p": part.partition, "w": mark if last else None, "f": chunk})
+                sends.append(await self.facts_topic.send(partition=dest, value=value))
+        return sends
 
     async def send_progress(self) -> None:
         """Each owned source partition tells every facts partition how far it has got."""
         if self.not_ready_reason() is not None:
             return
         wall = time.time()
-        consumer = self.app.consumer
-        topic = self.events_topic.get_topic_name()
-        owned = [tp for tp in consumer.assignment() if tp.topic == topic]
-        self.lags = {p: lag for p, lag in self.lags.items() if TP(topic, p) in owned}
+        owned = [tp for tp in self.app.consumer.assignment() if tp.topic == self.events_name]
+        self.lags = {p: lag for p, lag in self.lags.items() if TP(self.events_name, p) in owned}
         for tp in owned:
             part = self.stage1_partition(tp.partition)
             lag = self.lag(tp, part)
@@ -348,20 +343,17 @@ class Worker:
 
     # ------------------------------------------------------------------ stage 2
 
-    async def stage2_batch(self, events: list[EventT]) -> None:
-        wall = time.time()
+    async def stage2_records(self, tp: TP, records: list[Any], wall: float) -> None:
+        partition = tp.partition
         side = self.side
-        for partition in {e.message.partition for e in events}:
-            if partition not in side.owned:
-                self._load_queues(partition, wall)  # first: it knows where to resume
-        for event in await self.in_order(events):
-            partition = event.message.partition
-            side.apply_message(partition, orjson.loads(event.message.value or b"{}"), wall)
-            self.facts_applied[partition] = max(
-                event.message.offset, self.facts_applied.get(partition, -1)
-            )
-            self.last_facts_event[partition] = event
-            self.unacked_facts.append(event)
+        if partition not in side.owned:
+            self._load_queues(partition, wall)  # first: it knows where to resume
+        records = await self.in_order(tp, records)
+        for record in records:
+            side.apply_message(partition, orjson.loads(record.value or b"{}"), wall)
+        if records:
+            self.facts_applied[partition] = records[-1].offset
+            self.stage2_dirty.add(partition)
 
     def _load_queues(self, partition: int, wall: float) -> None:
         stored = []
@@ -370,44 +362,77 @@ class Worker:
             if key.startswith(OFFSET_PREFIX):
                 if int(key[len(OFFSET_PREFIX) :]) == partition:
                     self.facts_applied[partition] = int(value)
-                    tp = TP(self.facts_topic.get_topic_name(), partition)
-                    self.gate.resume_at(tp, int(value) + 1)
+                    self.gate.resume_at(TP(self.facts_name, partition), int(value) + 1)
             elif self.side.partition_of(key) == partition:
                 stored.append((key, orjson.loads(value)))
         self.side.load(partition, stored, wall)
         log.info("stage 2 partition %d loaded: %d queues", partition, len(stored))
 
-    def checkpoint(self) -> None:
-        """Write every queue changed since the last checkpoint, then each partition's
-        applied offset (acks follow)."""
-        for partition, queue, value in self.side.checkpoint():
-            with writing_for(self.last_facts_event[partition]):
-                self.queues_table[queue.encode()] = orjson.dumps(value)
-        for partition, event in self.last_facts_event.items():
-            with writing_for(event):
-                self.queues_table[offset_key(partition)] = str(
-                    self.facts_applied[partition]
-                ).encode()
+    # ------------------------------------------------------------------ checkpoints
+
+    async def maybe_checkpoint(self) -> None:
+        if time.time() >= self.next_checkpoint:
+            await self.checkpoint()
+
+    async def checkpoint(self) -> None:
+        """Facts and dead letters delivered, then what changed written to the Tables
+        (each partition's applied offset after what it covers), then the offsets handed
+        to the committer."""
+        await asyncio.gather(*self.pending_sends)  # delivered before the Table says so
+        self.pending_sends = []
+        offsets: dict[TP, int] = {}
+        for partition in self.stage1_dirty:
+            part = self.stage1[partition]
+            with writing_for(TP(self.events_name, partition)):
+                for key, value in part.changed():
+                    encoded = key.encode()
+                    if value is not None:
+                        self.contacts_table[encoded] = orjson.dumps(value)
+                    elif encoded in self.contacts_table:
+                        del self.contacts_table[encoded]
+                self.contacts_table[offset_key(partition)] = str(part.last_offset).encode()
+            offsets[TP(self.events_name, partition)] = part.last_offset + 1
+        for partition, queue, stored in self.side.checkpoint():
+            with writing_for(TP(self.facts_name, partition)):
+                self.queues_table[queue.encode()] = orjson.dumps(stored)
+        for partition in self.stage2_dirty:
+            applied = self.facts_applied[partition]
+            with writing_for(TP(self.facts_name, partition)):
+                self.queues_table[offset_key(partition)] = str(applied).encode()
+            offsets[TP(self.facts_name, partition)] = applied + 1
+        self.stage1_dirty.clear()
+        self.stage2_dirty.clear()
         self.next_checkpoint = time.time() + self.settings.worker.checkpoint_seconds
+        if offsets:
+            self.to_commit.update(offsets)
+            self.commit_wanted.set()
+
+    async def commit_forever(self) -> None:
+        """Commit what checkpoints hand over: Faust flushes the producer (the Table
+        writes with it) first, and skips partitions no longer assigned. In a task of its
+        own, outside the lock: a flush takes a while under load, and a rebalance may be
+        waiting for the lock."""
+        while not self.app.should_stop:
+            await self.commit_wanted.wait()
+            self.commit_wanted.clear()
+            offsets, self.to_commit = self.to_commit, {}
+            await self.app.consumer._commit_offsets(offsets)
 
     # ------------------------------------------------------------------ rebalance
 
     def revoke(self, revoked: set[TP]) -> None:
         """Partitions moved away: forget their state at once (their series go with it)."""
-        events = self.events_topic.get_topic_name()
-        facts = self.facts_topic.get_topic_name()
         for tp in revoked:
             self.gate.forget(tp)
-            if tp.topic == events:
+            self.to_commit.pop(tp, None)
+            if tp.topic == self.events_name:
                 self.stage1.pop(tp.partition, None)
-                self.stage1_writers.pop(tp.partition, None)
+                self.stage1_dirty.discard(tp.partition)
                 self.lags.pop(tp.partition, None)
-            elif tp.topic == facts:
+            elif tp.topic == self.facts_name:
                 self.side.drop(tp.partition)
-                self.last_facts_event.pop(tp.partition, None)
+                self.stage2_dirty.discard(tp.partition)
                 self.facts_applied.pop(tp.partition, None)
-        self.unacked_facts = [e for e in self.unacked_facts if e.message.tp not in revoked]
-        self.unacked_events = [e for e in self.unacked_events if e.message.tp not in revoked]
         log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
 
     # ------------------------------------------------------------------ web

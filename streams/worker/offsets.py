@@ -1,18 +1,18 @@
-"""Apply each partition's messages in offset order, without gaps.
+"""Apply each partition's messages in offset order, once, without gaps.
 
-Faust acknowledges messages it drops during a rebalance, so after one a partition can
-resume past messages never applied. The gate notices the gap (an offset beyond the next
-expected one), asks for one seek back to the first missing offset and holds later
-messages until it arrives. Redeliveries (offsets already passed) are admitted: the offsets
-kept in the Table values skip them. A gap that does not refill within `patience_seconds`
-(its messages deleted by retention) is accepted.
+A partition resumes from its committed offset, which can be behind what was applied
+(the Tables are written before the commit) or beyond it (a fetch dropped by a rebalance
+after the consumer had moved on). Messages below the next expected offset are skipped;
+at a gap (an offset beyond the next expected one) the gate asks for one seek back to the
+first missing offset and holds later messages until it arrives. A gap that does not
+refill within `patience_seconds` (its messages deleted by retention) is accepted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 
-APPLY, HOLD, SEEK, ACCEPT_GAP = "apply", "hold", "seek", "accept_gap"
+APPLY, SKIP, HOLD, SEEK, ACCEPT_GAP = "apply", "skip", "hold", "seek", "accept_gap"
 
 
 class OffsetGate:
@@ -30,14 +30,15 @@ class OffsetGate:
         self.sought.pop(partition, None)
 
     def admit(self, partition: Hashable, offset: int, now: float) -> str:
-        """APPLY, HOLD (wait for the gap to refill), SEEK (seek back to
-        `expected[partition]`, then hold) or ACCEPT_GAP (apply; the gap is gone)."""
+        """APPLY, SKIP (applied already), HOLD (wait for the gap to refill), SEEK (seek
+        back to `expected[partition]`, then hold) or ACCEPT_GAP (apply; the gap is gone)."""
         expected = self.expected.get(partition)
-        if expected is None or offset <= expected:
-            if expected is None or offset == expected:
-                self.expected[partition] = offset + 1
-                self.sought.pop(partition, None)
+        if expected is None or offset == expected:
+            self.expected[partition] = offset + 1
+            self.sought.pop(partition, None)
             return APPLY
+        if offset < expected:
+            return SKIP
         sought = self.sought.get(partition)
         if sought is None:
             self.sought[partition] = now
