@@ -19,20 +19,17 @@ partition resumes beyond what was applied.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import math
 import time
-import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import faust
 import orjson
 from aiohttp import web
 from aiokafka.partitioner import murmur2
-from faust.streams import _current_event  # the partition a Table write goes to
 from faust.types import TP
 
 from streams.config import Settings
@@ -45,6 +42,7 @@ from streams.worker.metrics import WorkerCollector
 from streams.worker.offsets import ACCEPT_GAP, APPLY, SEEK, OffsetGate
 from streams.worker.stage1 import ContactPartition
 from streams.worker.stage2 import QueueSide
+from streams.worker.tables import BulkTable
 from streams.worker.view import WorkerView
 
 log = logging.getLogger("floorwatch.worker")
@@ -53,7 +51,6 @@ CONTACTS_TABLE = "floorwatch-contacts"
 QUEUES_TABLE = "floorwatch-queues"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafka's 1 MiB
 FACTS_PER_MESSAGE = 5_000  # keeps a facts message well under the topic's 1 MiB limit
-PRODUCER_BUFFER_MESSAGES = 1_000_000
 OFFSET_PREFIX = "o:"  # Table key of a partition's applied offset: o:<partition>
 GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
 
@@ -65,30 +62,6 @@ def key_partition(key: str, partitions: int) -> int:
 
 def offset_key(partition: int) -> bytes:
     return f"{OFFSET_PREFIX}{partition}".encode()
-
-
-class _SourceMark:
-    """All that Faust's Table writes read from the current event: `.message.topic` and
-    `.message.partition`, the source partition the write belongs to."""
-
-    __slots__ = ("__weakref__", "message", "partition", "topic")
-
-    def __init__(self, source: TP) -> None:
-        self.topic = source.topic
-        self.partition = source.partition
-        self.message = self
-
-
-@contextlib.contextmanager
-def writing_for(source: TP) -> Iterator[None]:
-    """Faust sends a Table write to the partition of the stream's current event; the
-    worker has no Faust events, so name the source partition."""
-    mark = _SourceMark(source)
-    token = _current_event.set(weakref.ref(mark))  # type: ignore[arg-type]
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -144,8 +117,8 @@ class Worker:
             on_fetch=self.on_fetch,
             batch_topics=(self.events_name, self.facts_name),
         )
-        self.contacts_table = self._table(CONTACTS_TABLE)
-        self.queues_table = self._table(QUEUES_TABLE)
+        self.contacts_table = BulkTable(self._table(CONTACTS_TABLE), self.app)
+        self.queues_table = BulkTable(self._table(QUEUES_TABLE), self.app)
         self.pipeline = PipelineStats()
         self.stage1: dict[int, ContactPartition] = {}
         self.side = QueueSide(settings, self.partitions, self.partitions)
@@ -161,6 +134,7 @@ class Worker:
         self.stage1_dirty: set[int] = set()  # partitions applied since the checkpoint
         self.stage2_dirty: set[int] = set()
         self.to_commit: dict[TP, int] = {}  # next offset to read, per partition
+        self.to_deliver: list[tuple[BulkTable, TP, Any]] = []  # last changelog sends
         self.commit_wanted = asyncio.Event()
         self._wire()
 
@@ -249,22 +223,36 @@ class Worker:
     # ------------------------------------------------------------------ stage 1
 
     def stage1_partition(self, partition: int) -> ContactPartition:
+        """A partition's stage 1, loaded from the Table on first use — together with
+        every other assigned partition not loaded yet: one pass over the Table."""
         found = self.stage1.get(partition)
         if found is None:
-            found = ContactPartition(partition, self.settings, self.pipeline, self.partitions)
-            for raw_key, value in self.contacts_table.items():
-                key = raw_key.decode()
-                if key.startswith(OFFSET_PREFIX):
-                    if int(key[len(OFFSET_PREFIX) :]) == partition:
-                        tp = TP(self.events_name, partition)
-                        self.gate.resume_at(tp, int(value) + 1)
-                        found.last_offset = found.published_offset = int(value)
-                elif key_partition(key[2:], self.partitions) == partition:
-                    found.restore(key, orjson.loads(value))
-            found.restored()
-            self.stage1[partition] = found
-            log.info("stage 1 partition %d loaded: %d contacts", partition, found.tracked_count)
+            events = self.events_name
+            assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == events}
+            self._load_contacts((assigned | {partition}) - set(self.stage1))
+            found = self.stage1[partition]
         return found
+
+    def _load_contacts(self, partitions: set[int]) -> None:
+        loading = {
+            p: ContactPartition(p, self.settings, self.pipeline, self.partitions)
+            for p in partitions
+        }
+        for raw_key, value in self.contacts_table.items():
+            key = raw_key.decode()
+            if key.startswith(OFFSET_PREFIX):
+                part = loading.get(int(key[len(OFFSET_PREFIX) :]))
+                if part is not None:
+                    self.gate.resume_at(TP(self.events_name, part.partition), int(value) + 1)
+                    part.last_offset = part.published_offset = int(value)
+            else:
+                part = loading.get(key_partition(key[2:], self.partitions))
+                if part is not None:
+                    part.restore(key, orjson.loads(value))
+        for partition, part in loading.items():
+            part.restored()
+            self.stage1[partition] = part
+            log.info("stage 1 partition %d loaded: %d contacts", partition, part.tracked_count)
 
     async def stage1_records(self, tp: TP, records: list[Any], wall: float) -> None:
         """Apply a partition's records and send their facts and dead letters (Table
@@ -383,23 +371,26 @@ class Worker:
         offsets: dict[TP, int] = {}
         for partition in self.stage1_dirty:
             part = self.stage1[partition]
-            with writing_for(TP(self.events_name, partition)):
-                for key, value in part.changed():
-                    encoded = key.encode()
-                    if value is not None:
-                        self.contacts_table[encoded] = orjson.dumps(value)
-                    elif encoded in self.contacts_table:
-                        del self.contacts_table[encoded]
-                self.contacts_table[offset_key(partition)] = str(part.last_offset).encode()
-            offsets[TP(self.events_name, partition)] = part.last_offset + 1
+            source = TP(self.events_name, partition)
+            values = [
+                (key.encode(), None if value is None else orjson.dumps(value))
+                for key, value in part.changed()
+            ]
+            values.append((offset_key(partition), str(part.last_offset).encode()))
+            last = await self.contacts_table.write(source, values)
+            self.to_deliver.append((self.contacts_table, source, last))
+            offsets[source] = part.last_offset + 1
+        by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for partition, queue, stored in self.side.checkpoint():
-            with writing_for(TP(self.facts_name, partition)):
-                self.queues_table[queue.encode()] = orjson.dumps(stored)
+            by_partition.setdefault(partition, []).append((queue.encode(), orjson.dumps(stored)))
         for partition in self.stage2_dirty:
+            source = TP(self.facts_name, partition)
             applied = self.facts_applied[partition]
-            with writing_for(TP(self.facts_name, partition)):
-                self.queues_table[offset_key(partition)] = str(applied).encode()
-            offsets[TP(self.facts_name, partition)] = applied + 1
+            values = by_partition.get(partition, [])
+            values.append((offset_key(partition), str(applied).encode()))
+            last = await self.queues_table.write(source, values)
+            self.to_deliver.append((self.queues_table, source, last))
+            offsets[source] = applied + 1
         self.stage1_dirty.clear()
         self.stage2_dirty.clear()
         self.next_checkpoint = time.time() + self.settings.worker.checkpoint_seconds
@@ -408,14 +399,19 @@ class Worker:
             self.commit_wanted.set()
 
     async def commit_forever(self) -> None:
-        """Commit what checkpoints hand over: Faust flushes the producer (the Table
-        writes with it) first, and skips partitions no longer assigned. In a task of its
-        own, outside the lock: a flush takes a while under load, and a rebalance may be
-        waiting for the lock."""
+        """Commit what checkpoints hand over, once their Table writes are delivered
+        (Faust flushes the producer first, too, and skips partitions no longer
+        assigned). In a task of its own, outside the lock: delivery takes a while under
+        load, and a rebalance may be waiting for the lock."""
         while not self.app.should_stop:
             await self.commit_wanted.wait()
             self.commit_wanted.clear()
             offsets, self.to_commit = self.to_commit, {}
+            landing, self.to_deliver = self.to_deliver, []
+            for table, source, future in landing:
+                metadata = await future
+                if source in self.app.consumer.assignment():  # its store is still open
+                    table.delivered(source, metadata)
             await self.app.consumer._commit_offsets(offsets)
 
     # ------------------------------------------------------------------ rebalance
@@ -445,9 +441,6 @@ class Worker:
         return None
 
     async def serve(self) -> None:
-        # Faust stalls its consumers whenever more than 100 Table writes wait to be sent
-        # (polling every 0.1 s); a checkpoint writes thousands at once. Let them queue.
-        self.app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
         runner = web.AppRunner(make_app(self.view, self.not_ready_reason, self.collector))
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
