@@ -237,7 +237,10 @@ def filler(n: int, now_ms: int) -> list[dict]:  # type: ignore[type-arg]
     ]
 
 
-async def freshness(bootstrap: str, rate: int, seconds: float, work: Path) -> list[float]:
+async def freshness(
+    bootstrap: str, rate: int, seconds: float, work: Path
+) -> list[tuple[float, float]]:
+    """(seconds into the run when the probe was sent, produce -> /metrics seconds)"""
     topic = "bench-fresh"
     kafka = settings(bootstrap, topic)
     await kafka_client.ensure_topic(kafka, topic, PARTITIONS)
@@ -246,7 +249,7 @@ async def freshness(bootstrap: str, rate: int, seconds: float, work: Path) -> li
     producer = kafka_client.producer(kafka)
     await producer.start()
     sent_at: dict[int, float] = {}
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     stop = asyncio.Event()
 
     async def scrape() -> None:
@@ -260,14 +263,14 @@ async def freshness(bootstrap: str, rate: int, seconds: float, work: Path) -> li
                 )
             )
             for k in range(seen + 1, count + 1):
-                latencies.append(now - sent_at[k])
+                latencies.append((sent_at[k] - started, now - sent_at[k]))
             seen = max(seen, count)
             await asyncio.sleep(0.01)
 
+    started = time.perf_counter()
     scraper = asyncio.create_task(scrape())
     tick = 0.03
     per_tick = max(1, int(rate * tick / 3))  # contacts per tick; three events each
-    started = time.perf_counter()
     n = probes = 0
     while time.perf_counter() - started < seconds:
         now_ms = int(time.time() * 1000)
@@ -363,7 +366,8 @@ def main() -> int:
         finally:
             stop_broker(work)
     n = len(messages)
-    quantiles = statistics.quantiles(latencies, n=100)
+    quantiles = statistics.quantiles([latency for _, latency in latencies], n=100)
+    slow = [f"{latency:.2f} s at {at:.1f} s" for at, latency in latencies if latency > 1.0]
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
@@ -376,6 +380,8 @@ def main() -> int:
         "freshness_probes": len(latencies),
         "freshness_p50_s": quantiles[49],
         "freshness_p99_s": quantiles[98],
+        "freshness_max_s": max(latency for _, latency in latencies),
+        "freshness_over_1s": ", ".join(slow) or "none",
         **restarts,
     }
     result["worker_to_raw_ratio"] = (

@@ -151,7 +151,7 @@ class WorkerSettings:
 
     store: str = "rocksdb"  # "memory" keeps Tables in RAM (tests); changelogs stay in Kafka
     store_path: str = "floorwatch-data"
-    batch_size: int = 2000  # messages applied per batch
+    batch_size: int = 2000  # records per fetch (max.poll.records), applied as one batch
     checkpoint_seconds: float = 1.0  # stage 2 writes changed queues at most this often
     tick_seconds: float = 0.5  # partition clocks advance at least this often
 
