@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.kafka_broker import Broker, running_broker
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.kafka_broker import IN_CI, Broker, running_broker
 
 
 def require_tool(name: str, package: str) -> str:
