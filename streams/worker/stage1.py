@@ -1,8 +1,9 @@
 """Stage 1 of one input partition: contacts and agents keyed as the topic is, to facts.
 
-Pure logic (no Faust). The runtime feeds it the partition's messages in offset order and,
-after each batch, sends `recorder.take()` to the facts topic, writes `changed()` to the
-Table and sends `rejects` to the dead-letter topic — in that order, before acknowledging.
+Pure logic (no Faust). The runtime feeds it the partition's messages in offset order,
+sends `recorder.take()` to the facts topic and `rejects` to the dead-letter topic after
+each batch and, at each checkpoint, once those are delivered, writes `changed()` to the
+Table; offsets are committed only after that.
 Each contact and agent remembers the source offset of the last event applied to it, so
 events redelivered after a crash (at or below it) are skipped: nothing counts twice.
 """

@@ -5,7 +5,7 @@ watermark — the smallest progress time over every source partition, as reporte
 facts messages — so catching up a backlog never breaches a contact whose answer is still
 queued in another partition. Changed queues are written to the Table at most once per
 checkpoint, with the last (offset, seq) applied from each source partition, and only then
-are the facts acknowledged.
+are the facts' offsets committed.
 """
 
 from __future__ import annotations
