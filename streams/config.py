@@ -154,6 +154,7 @@ class WorkerSettings:
     batch_size: int = 2000  # records per fetch (max.poll.records), applied as one batch
     checkpoint_seconds: float = 1.0  # stage 2 writes changed queues at most this often
     tick_seconds: float = 0.5  # partition clocks advance at least this often
+    session_timeout_seconds: float = 10.0  # a silent worker's partitions move after this
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,13 @@ def _worker(table: Mapping[str, Any]) -> WorkerSettings:
             values[key] = _string(value, name)
         elif key == "batch_size":
             values[key] = _integer(value, name, low=1)
+        elif key == "session_timeout_seconds":
+            values[key] = _positive_seconds(value, name)
+            if values[key] < MIN_SESSION_TIMEOUT_SECONDS:
+                raise ConfigError(
+                    f"{name}: at least {MIN_SESSION_TIMEOUT_SECONDS:g} s (the broker's default "
+                    f"group.min.session.timeout.ms), got {value!r}"
+                )
         else:
             values[key] = _positive_seconds(value, name)
     return WorkerSettings(**values)
@@ -453,6 +461,7 @@ def _positive_seconds(value: Any, name: str) -> float:
 
 
 _WORKER_KEYS = tuple(WorkerSettings.__dataclass_fields__)
+MIN_SESSION_TIMEOUT_SECONDS = 6.0
 
 TOP_LEVEL_KEYS = (
     "timezone",

@@ -121,6 +121,10 @@ def test_file_targets_replace_the_built_in_ones() -> None:
         ({"worker": {"store": "leveldb"}}, "worker.store: 'leveldb' is not one of rocksdb, memory"),
         ({"worker": {"batch_size": 0}}, "worker.batch_size: 0 must be at least 1"),
         ({"worker": {"tick_seconds": 0}}, "worker.tick_seconds: expected seconds between 0 and 60"),
+        (
+            {"worker": {"session_timeout_seconds": 3}},
+            "worker.session_timeout_seconds: at least 6 s (the broker's default",
+        ),
         ({"worker": {"queue": "x"}}, "worker.queue: unknown key"),
     ],
 )

@@ -218,3 +218,40 @@ def test_restarts_redo_nothing_twice() -> None:
     assert cluster.sides[0].skipped > 0  # facts applied before the checkpoint came again
     end = max(cluster.stage1[p].now for p in range(PARTITIONS)) + 1
     assert_same(cluster.finish(end), reference(events, end))
+
+
+def answered_in_time() -> tuple[list, list]:
+    """A voice contact entered at 1,000 and answered 10 s later (target 20 s)."""
+    entered = [0, 0, "entered", "support", "voice", "c1", 1000.0, 1000.0, "normal", None, 0, 0]
+    answered = [1, 0, "answered", "support", "voice", "c1", 1010.0, "normal", 10.0, None]
+    return entered, answered
+
+
+def test_partitions_assigned_again_restart_the_sla_clock() -> None:
+    """A rebalance revokes every partition, then assigns them again (eager protocol), and
+    each resumes from its checkpoint. The SLA clock must not stay where it was: the
+    restored contact was answered in time by a fact replayed after the checkpoint."""
+    side = QueueSide(Feed().settings, 1, 1)
+    side.load(0, [], WALL)
+    entered, answered = answered_in_time()
+    side.apply_message(0, {"p": 0, "w": 1000.0, "f": [entered]}, WALL)
+    stored = [(queue, orjson.loads(orjson.dumps(value))) for _, queue, value in side.checkpoint()]
+    since_checkpoint = {"p": 0, "w": 5000.0, "f": [answered]}  # its due time (1,020) passed
+    side.apply_message(0, since_checkpoint, WALL)
+    side.drop(0)
+    side.load(0, stored, WALL)
+    side.apply_message(0, since_checkpoint, WALL)
+    stats = side.board.stats_for("support", "voice")
+    assert (stats.answered_total, stats.answered_within_target_total) == (1, 1)
+    assert sum(stats.breaches_total) == 0
+
+
+def test_a_partition_cannot_join_after_the_sla_clock_moved() -> None:
+    """Facts partitions share one SLA clock: a late joiner's contacts would be judged
+    against marks its sources never sent, so the worker loads them all at once."""
+    side = QueueSide(Feed().settings, 1, 2)
+    side.load(0, [], WALL)
+    side.apply_message(0, {"p": 0, "w": 1000.0, "f": []}, WALL)
+    assert side.board.sla_now == 1000.0
+    with pytest.raises(RuntimeError, match="facts partition 1 loaded after the SLA clock moved"):
+        side.load(1, [], WALL)

@@ -23,7 +23,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import faust
@@ -91,6 +91,8 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "web_enabled": False,
         "stream_wait_empty": False,
         "broker_max_poll_records": worker.batch_size,
+        "broker_session_timeout": worker.session_timeout_seconds,
+        "broker_heartbeat_interval": worker.session_timeout_seconds / 3,  # Kafka's advice
         "loghandlers": list(logging.getLogger().handlers),  # our JSON lines
     }
 
@@ -318,6 +320,7 @@ class Worker:
             value = orjson.dumps({"p": tp.partition, "w": mark, "f": []})
             for dest in range(self.partitions):
                 await self.facts_topic.send(partition=dest, value=value)
+        self.load_stage2(wall)
         self.side.tick(wall)
 
     def lag(self, tp: TP, part: ContactPartition) -> int | None:
@@ -335,7 +338,7 @@ class Worker:
         partition = tp.partition
         side = self.side
         if partition not in side.owned:
-            self._load_queues(partition, wall)  # first: it knows where to resume
+            self.load_stage2(wall, {partition})  # first: it knows where to resume
         records = await self.in_order(tp, records)
         for record in records:
             side.apply_message(partition, orjson.loads(record.value or b"{}"), wall)
@@ -343,18 +346,29 @@ class Worker:
             self.facts_applied[partition] = records[-1].offset
             self.stage2_dirty.add(partition)
 
-    def _load_queues(self, partition: int, wall: float) -> None:
-        stored = []
+    def load_stage2(self, wall: float, also: Collection[int] = ()) -> None:
+        """Every assigned facts partition not loaded yet, in one pass over the Table.
+        All of them at once: they share one SLA clock (see `QueueSide.load`)."""
+        facts = self.facts_name
+        assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == facts}
+        loading = (assigned | set(also)) - self.side.owned
+        if not loading:
+            return
+        stored: dict[int, list[tuple[str, Any]]] = {p: [] for p in loading}
         for raw_key, value in self.queues_table.items():
             key = raw_key.decode()
             if key.startswith(OFFSET_PREFIX):
-                if int(key[len(OFFSET_PREFIX) :]) == partition:
+                partition = int(key[len(OFFSET_PREFIX) :])
+                if partition in loading:
                     self.facts_applied[partition] = int(value)
-                    self.gate.resume_at(TP(self.facts_name, partition), int(value) + 1)
-            elif self.side.partition_of(key) == partition:
-                stored.append((key, orjson.loads(value)))
-        self.side.load(partition, stored, wall)
-        log.info("stage 2 partition %d loaded: %d queues", partition, len(stored))
+                    self.gate.resume_at(TP(facts, partition), int(value) + 1)
+            else:
+                queues = stored.get(self.side.partition_of(key))
+                if queues is not None:
+                    queues.append((key, orjson.loads(value)))
+        for partition, queues in sorted(stored.items()):
+            self.side.load(partition, queues, wall)
+            log.info("stage 2 partition %d loaded: %d queues", partition, len(queues))
 
     # ------------------------------------------------------------------ checkpoints
 

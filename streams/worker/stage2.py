@@ -42,7 +42,15 @@ class QueueSide:
     def load(
         self, partition: int, values: Iterable[tuple[str, dict[str, Any]]], wall: float
     ) -> None:
-        """Take ownership of a facts partition with its stored queues."""
+        """Take ownership of a facts partition with its stored queues. Every assigned
+        partition is loaded before any fact is applied: the SLA clock is shared, and a
+        partition joining after it moved would have its stored contacts (and the facts
+        replayed since its checkpoint) judged against marks its sources never sent."""
+        if self.board.sla_now > -math.inf:
+            raise RuntimeError(
+                f"facts partition {partition} loaded after the SLA clock moved: load every "
+                "assigned partition before applying facts"
+            )
         self.board.advance_reading(wall)
         self.owned.add(partition)
         self.progress[partition] = {}
@@ -51,9 +59,17 @@ class QueueSide:
             self.applied[queue] = {int(p): (o, s) for p, o, s in value["applied"]}
 
     def drop(self, partition: int) -> None:
-        """The partition moved away: its queues leave the board (and /metrics) at once."""
+        """The partition moved away: its queues leave the board (and /metrics) at once.
+        Once no partition is left (a rebalance revokes them all), the board starts again
+        with its SLA clock unset: partitions assigned next resume from their checkpoints,
+        which may lie behind the clock this board had reached."""
         self.owned.discard(partition)
         self.progress.pop(partition, None)
+        if not self.owned:
+            self.board = QueueBoard(self.settings, self.targets)
+            self.applied.clear()
+            self.dirty.clear()
+            return
         queues = {st.queue for st in self.board.tracked} | set(self.board.agents.queues)
         for queue in queues:
             if self.partition_of(queue) == partition:
