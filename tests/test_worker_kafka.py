@@ -130,6 +130,20 @@ def test_kill_minus_nine_and_restart_equal_uninterrupted(cluster: Cluster) -> No
     converge(cluster, expected)
 
 
+def test_kill_minus_nine_the_other_worker_takes_over(cluster: Cluster) -> None:
+    """The survivor restores the dead worker's partitions from the changelogs (a store of
+    its own) once the dead one's session times out, and counts nothing twice."""
+    events = day_events(seed=34)
+    expected = reference(events)
+    cluster.produce(keyed(events))
+    cluster.start("a")
+    dying = cluster.start("b")
+    wait_for(lambda: cluster.processed() > len(events) // 4, 60, "the workers to be mid-stream")
+    dying.kill()
+    converge(cluster, expected)
+    assert set(cluster.scrape_all()) == {"a"}
+
+
 def test_two_workers_one_leaves_and_comes_back(cluster: Cluster) -> None:
     events = day_events(seed=33)
     expected = reference(events)
