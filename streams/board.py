@@ -106,3 +106,25 @@ def board_snapshot(engine: Readable) -> dict[str, Any]:
         "windows": list(engine.settings.windows),
         "queues": [_tile(engine, st) for st in tracked],
     }
+
+
+def merge_boards(parts: list[dict[str, Any]], windows: list[str]) -> dict[str, Any]:
+    """One board from the boards workers published (each with `worker` and
+    `published_at`). A queue x channel in two of them (its partition just moved) is
+    taken from the newest."""
+    newest: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+    for part in parts:
+        at = part["published_at"]
+        for tile in part["queues"]:
+            key = (tile["queue"], tile["channel"])
+            if key not in newest or at > newest[key][0]:
+                newest[key] = (at, tile)
+    stamps = [p["now"] for p in parts if p.get("now")]  # ISO 8601 UTC: sorts as time
+    events = [p["last_event_at"] for p in parts if p.get("last_event_at")]
+    return {
+        "now": max(stamps, default=None),
+        "last_event_at": max(events, default=None),
+        "windows": windows,
+        "workers": sorted(p["worker"] for p in parts),
+        "queues": [tile for _, (_, tile) in sorted(newest.items())],
+    }

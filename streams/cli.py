@@ -16,7 +16,16 @@ from typing import BinaryIO
 from aiokafka.errors import KafkaError
 
 from streams import __version__, kafka_client, staffing
-from streams.config import ConfigError, Settings, load_settings, parse_duration
+from streams.board_cli import add_board
+from streams.cli_support import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    config_option,
+    settings_of,
+)
+from streams.config import ConfigError, Settings, parse_duration
 from streams.embedded import EmbeddedRunner, lines_of, run_until_signalled, simulated_lines
 from streams.engine.clock import ScaledClock, WallClock
 from streams.exporter import exposition
@@ -37,16 +46,7 @@ from streams.simulator import (
     load_scenario,
     paced,
 )
-
-EXIT_OK = 0
-EXIT_INPUT = 1  # unusable input: missing or unreadable file
-EXIT_USAGE = 2  # bad options or configuration
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
+from streams.targets_cli import add_targets
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     rp.add_argument("file", metavar="FILE", help="JSON Lines events, or - for standard input")
-    _config_option(rp)
+    config_option(rp)
     rp.add_argument(
         "--metrics-out",
         metavar="PATH",
@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_worker(commands)
     _add_simulate(commands)
     _add_staffing(commands)
+    add_targets(commands)
+    add_board(commands)
     return parser
 
 
@@ -115,7 +117,7 @@ def _add_worker(commands: argparse._SubParsersAction) -> None:
             "FLOORWATCH_KAFKA__* variables and the Table store with [worker]."
         ),
     )
-    _config_option(wk)
+    config_option(wk)
     wk.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
     wk.add_argument("--port", type=int, help="port (default: [server] port, 9641)")
     wk.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -125,7 +127,7 @@ def _add_worker(commands: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace) -> int:
     from streams.worker.runner import run_worker  # Faust is imported only by this command
 
-    settings = _settings(args.config)
+    settings = settings_of(args.config)
     host, port = _listen_address(args, settings)
     configure_logs(args.log_level)
     try:
@@ -159,7 +161,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
             "Stops cleanly on Ctrl-C or SIGTERM."
         ),
     )
-    _config_option(rn)
+    config_option(rn)
     rn.add_argument(
         "--source",
         metavar="FILE|-",
@@ -198,7 +200,7 @@ def _duration(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_of(args.config)
     host, port = _listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
@@ -313,7 +315,7 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
         help="produce to the Kafka topic of [kafka] (key = contact_id or agent_id) "
         "instead of --out; the topic is created when missing",
     )
-    _config_option(sm)
+    config_option(sm)
     sm.add_argument(
         "--progress",
         choices=("auto", "always", "never"),
@@ -375,7 +377,7 @@ def _simulate(args: argparse.Namespace) -> int:
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = Progress(sys.stderr, "simulate", None) if show else None
     if args.kafka:
-        settings = _settings(args.config)
+        settings = settings_of(args.config)
         sent = asyncio.run(_simulate_to_kafka(settings, messages, args.speed, start, progress))
         if progress is not None:
             progress.finish(sent)
@@ -521,22 +523,6 @@ def _finite(value: float) -> float | None:
     return None if value == float("inf") else value
 
 
-def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="TOML configuration (default: $FLOORWATCH_CONFIG, else ./floorwatch.toml "
-        "if present, else built-in defaults)",
-    )
-
-
-def _settings(path: str | None) -> Settings:
-    try:
-        return load_settings(path)
-    except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}", EXIT_USAGE) from None
-
-
 def _open_input(path: str, stack: ExitStack) -> tuple[BinaryIO, int | None]:
     if path == "-":
         return sys.stdin.buffer, None
@@ -563,7 +549,7 @@ def _open_output(path: str, stack: ExitStack, what: str) -> BinaryIO:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_of(args.config)
     with ExitStack() as stack:
         source, size = _open_input(args.file, stack)
         metrics_out = _open_output(args.metrics_out, stack, "--metrics-out")

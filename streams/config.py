@@ -142,6 +142,23 @@ class KafkaSettings:
     ssl_keyfile: str | None = None
 
 
+@dataclass(frozen=True)
+class RedisSettings:
+    """Redis, the control and serving plane: live targets and the cluster board. Off
+    unless `url` is set (redis://, or rediss:// for TLS). The password belongs in
+    FLOORWATCH_REDIS__PASSWORD (or the URL from the environment), not in a file."""
+
+    url: str | None = None
+    password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    key_prefix: str = "floorwatch"  # several clusters may share one Redis
+    poll_seconds: float = 0.5  # how often live targets are checked for a change
+    board_seconds: float = 1.0  # how often a worker writes its part of the board
+    board_ttl_seconds: float = 5.0  # a dead worker's part of the board expires after this
+
+
 STORES = ("rocksdb", "memory")
 
 
@@ -168,6 +185,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -272,6 +290,11 @@ def _target_value(key: str, value: Any, where: str) -> Any:
         case "team":
             return _string(value, name)
     raise ConfigError(f"{name}: unknown key (known keys: {', '.join(TARGET_KEYS)})")
+
+
+def target_value(key: str, value: Any) -> Any:
+    """One target key's value, validated exactly as in the file (live targets)."""
+    return _target_value(key, value, "")
 
 
 def _targets_settings(table: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -405,6 +428,30 @@ def _server(table: Mapping[str, Any]) -> ServerSettings:
 
 
 _KAFKA_KEYS = tuple(KafkaSettings.__dataclass_fields__)
+_REDIS_KEYS = tuple(RedisSettings.__dataclass_fields__)
+REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+def _redis(table: Mapping[str, Any]) -> RedisSettings:
+    _reject_unknown(table, _REDIS_KEYS, "redis.")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"redis.{key}"
+        if key.endswith("_seconds"):
+            values[key] = _positive_seconds(value, name)
+        else:
+            values[key] = _string(value, name)
+    redis = RedisSettings(**values)
+    if redis.url is not None and not redis.url.startswith(REDIS_SCHEMES):
+        raise ConfigError(
+            f"redis.url: {redis.url!r} must start with redis:// (or rediss:// for TLS)"
+        )
+    if redis.board_ttl_seconds <= redis.board_seconds:
+        raise ConfigError(
+            f"redis.board_ttl_seconds: {redis.board_ttl_seconds:g} must be longer than "
+            f"redis.board_seconds ({redis.board_seconds:g}), or live workers would blink out"
+        )
+    return redis
 
 
 def _kafka(table: Mapping[str, Any]) -> KafkaSettings:
@@ -473,6 +520,7 @@ TOP_LEVEL_KEYS = (
     "server",
     "kafka",
     "worker",
+    "redis",
 )
 
 
@@ -501,7 +549,10 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     server = _server(_table(data.get("server", {}), "server"))
     kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
     worker = _worker(_table(data.get("worker", {}), "worker"))
-    return Settings(timezone, windows, defaults, rules, staffing, engine, server, kafka, worker)
+    redis = _redis(_table(data.get("redis", {}), "redis"))
+    return Settings(
+        timezone, windows, defaults, rules, staffing, engine, server, kafka, worker, redis
+    )
 
 
 def _env_key_paths() -> dict[str, tuple[str, ...]]:
@@ -517,6 +568,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
         "server": ("host", "port"),
         "kafka": _KAFKA_KEYS,
         "worker": _WORKER_KEYS,
+        "redis": _REDIS_KEYS,
     }
     for section, keys in sections.items():
         for key in keys:

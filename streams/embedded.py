@@ -21,6 +21,7 @@ from aiohttp import web
 from streams.config import Settings
 from streams.engine.clock import Clock
 from streams.engine.engine import Engine, RejectRecord
+from streams.redis_plane import RedisPlane, RedisStatus, follow_targets
 from streams.simulator import Pacer, Simulation
 from streams.web.app import make_app
 
@@ -166,7 +167,10 @@ class EmbeddedRunner:
             await asyncio.sleep(TICK_SECONDS)
 
     async def serve(self, stop: asyncio.Event, on_listening: Callable[[str], None]) -> None:
-        app = make_app(self.engine, self.state.not_ready_reason)
+        settings = self.engine.settings
+        plane = RedisPlane(settings.redis) if settings.redis.url else None
+        status = RedisStatus()
+        app = make_app(self.engine, self.state.not_ready_reason, *([status] if plane else []))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -175,6 +179,9 @@ class EmbeddedRunner:
         host, port = runner.addresses[0][:2]
         on_listening(f"http://{host}:{port}/")
         tasks = [asyncio.create_task(self._tick()), asyncio.create_task(self._feed())]
+        if plane is not None:  # live targets; the board stays this process's own
+            targets = self.engine.targets
+            tasks.append(asyncio.create_task(follow_targets(plane, targets, settings, status)))
         try:
             await stop.wait()
         finally:
@@ -182,6 +189,8 @@ class EmbeddedRunner:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await runner.cleanup()
+            if plane is not None:
+                await plane.close()
 
 
 def run_until_signalled(runner: EmbeddedRunner, on_listening: Callable[[str], None]) -> None:

@@ -239,6 +239,7 @@ class QueueBoard(FactSink):
         self._heap: list[tuple[float, int, OpenContact, QueueStats]] = []
         self._seq = itertools.count()
         self._plans: dict[tuple[str, str, str], SlaPlan] = {}
+        self._plans_version = targets.version
 
     # ------------------------------------------------------------------ clock
 
@@ -320,6 +321,11 @@ class QueueBoard(FactSink):
     # ------------------------------------------------------------------ SLA clocks
 
     def _plan(self, queue: str, channel: str, priority: str) -> SlaPlan:
+        """The SLA plan of a contact entering now (targets may have changed live; a
+        contact keeps the plan it entered with)."""
+        if self._plans_version != self.targets.version:
+            self._plans = {}
+            self._plans_version = self.targets.version
         key = (queue, channel, priority)
         plan = self._plans.get(key)
         if plan is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -26,11 +26,19 @@ HEARTBEAT_SECONDS = 15.0
 ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
-class BoardFeed:
-    """Recomputes the board a few times a second and wakes subscribers when it changed."""
+BoardSource = Callable[[], Awaitable[dict[str, Any]]]
 
-    def __init__(self, engine: Readable) -> None:
-        self.engine = engine
+
+class BoardUnavailable(RuntimeError):
+    """The board cannot be assembled now (the message says why and what to do)."""
+
+
+class BoardFeed:
+    """Recomputes the board a few times a second and wakes subscribers when it changed;
+    while it is unavailable, subscribers keep the last one (its `now` shows its age)."""
+
+    def __init__(self, source: BoardSource) -> None:
+        self.source = source
         self.payload = b""
         self.version = 0
         self._changed = asyncio.Condition()
@@ -41,7 +49,11 @@ class BoardFeed:
             await asyncio.sleep(PUSH_INTERVAL_SECONDS)
 
     async def refresh(self) -> None:
-        payload = json.dumps(board_snapshot(self.engine), separators=(",", ":")).encode()
+        try:
+            board = await self.source()
+        except BoardUnavailable:
+            return
+        payload = json.dumps(board, separators=(",", ":")).encode()
         if payload != self.payload:
             self.payload = payload
             self.version += 1
@@ -61,11 +73,20 @@ class BoardFeed:
 
 
 def make_app(
-    engine: Readable, ready: Callable[[], str | None], *extra: Collector
+    engine: Readable,
+    ready: Callable[[], str | None],
+    *extra: Collector,
+    board_source: BoardSource | None = None,
 ) -> web.Application:
     """`ready()` returns None when ready, else the reason it is not; `extra` collectors
-    add their metrics to /metrics."""
-    feed = BoardFeed(engine)
+    add their metrics to /metrics; `board_source` assembles the board (default: the
+    engine's own queues)."""
+
+    async def own_queues() -> dict[str, Any]:
+        return board_snapshot(engine)
+
+    source = board_source or own_queues
+    feed = BoardFeed(source)
     app = web.Application()
     app["feed"] = feed
 
@@ -75,7 +96,10 @@ def make_app(
         )
 
     async def board(_: web.Request) -> web.Response:
-        body: dict[str, Any] = board_snapshot(engine)
+        try:
+            body = await source()
+        except BoardUnavailable as error:
+            return web.json_response({"error": str(error)}, status=503)
         return web.json_response(body)
 
     async def board_stream(request: web.Request) -> web.StreamResponse:

@@ -22,6 +22,7 @@ import asyncio
 import functools
 import logging
 import math
+import socket
 import time
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -32,11 +33,14 @@ from aiohttp import web
 from aiokafka.partitioner import murmur2
 from faust.types import TP
 
+from streams.board import board_snapshot, merge_boards
 from streams.config import Settings
 from streams.engine.clock import WallClock
 from streams.engine.pipeline import PipelineStats
+from streams.engine.targets import TargetBook
 from streams.kafka_client import client_options
-from streams.web.app import make_app
+from streams.redis_plane import UNREACHABLE, RedisPlane, RedisStatus, follow_targets
+from streams.web.app import BoardUnavailable, make_app
 from streams.worker.consumer import BatchConsumer
 from streams.worker.metrics import WorkerCollector
 from streams.worker.offsets import ACCEPT_GAP, APPLY, SEEK, OffsetGate
@@ -122,8 +126,9 @@ class Worker:
         self.contacts_table = BulkTable(self._table(CONTACTS_TABLE), self.app)
         self.queues_table = BulkTable(self._table(QUEUES_TABLE), self.app)
         self.pipeline = PipelineStats()
+        self.targets = TargetBook(settings)  # one for both stages; live targets update it
         self.stage1: dict[int, ContactPartition] = {}
-        self.side = QueueSide(settings, self.partitions, self.partitions)
+        self.side = QueueSide(settings, self.partitions, self.partitions, self.targets)
         self.view = WorkerView(settings, WallClock(), self.pipeline, self.side, self.stage1)
         self.collector = WorkerCollector(self)
         self.dead_letters = 0
@@ -138,6 +143,9 @@ class Worker:
         self.to_commit: dict[TP, int] = {}  # next offset to read, per partition
         self.to_deliver: list[tuple[BulkTable, TP, Any]] = []  # last changelog sends
         self.commit_wanted = asyncio.Event()
+        self.plane = RedisPlane(settings.redis) if settings.redis.url else None
+        self.redis_status = RedisStatus()
+        self.worker_id = f"{socket.gethostname()}:{port}"
         self._wire()
 
     # ------------------------------------------------------------------ wiring
@@ -183,6 +191,17 @@ class Worker:
         @app.task
         async def committer() -> None:
             await self.commit_forever()
+
+        plane = self.plane
+        if plane is not None:
+
+            @app.task
+            async def live_targets() -> None:
+                await follow_targets(plane, self.targets, self.settings, self.redis_status)
+
+            @app.task
+            async def board_to_redis() -> None:
+                await self.publish_board_forever(plane)
 
         @app.on_partitions_revoked.connect
         async def on_revoked(sender: Any, *args: Any, **_: Any) -> None:
@@ -237,7 +256,7 @@ class Worker:
 
     def _load_contacts(self, partitions: set[int]) -> None:
         loading = {
-            p: ContactPartition(p, self.settings, self.pipeline, self.partitions)
+            p: ContactPartition(p, self.settings, self.pipeline, self.partitions, self.targets)
             for p in partitions
         }
         for raw_key, value in self.contacts_table.items():
@@ -454,8 +473,44 @@ class Worker:
             return "restoring Tables from their changelogs"
         return None
 
+    async def publish_board_forever(self, plane: RedisPlane) -> None:
+        """This worker's queues to Redis every `board_seconds` (skipped while its
+        partitions move: the entry then expires, as a dead worker's does)."""
+        while not self.app.should_stop:
+            if self.not_ready_reason() is None:
+                board = board_snapshot(self.view)
+                board["worker"] = self.worker_id
+                board["published_at"] = time.time()
+                try:
+                    await plane.publish_board(self.worker_id, orjson.dumps(board))
+                    self.redis_status.ok()
+                except UNREACHABLE as error:
+                    self.redis_status.failed(error)
+            await asyncio.sleep(self.settings.redis.board_seconds)
+
+    async def cluster_board(self) -> dict[str, Any]:
+        """Every worker's queues, as published to Redis."""
+        assert self.plane is not None
+        try:
+            parts = await self.plane.boards()
+        except UNREACHABLE as error:
+            self.redis_status.failed(error)
+            raise BoardUnavailable(
+                f"Redis is unreachable ({type(error).__name__}), so the board of the whole "
+                "cluster is unavailable; it comes back by itself when Redis answers. This "
+                "worker's own queues are still on /metrics."
+            ) from None
+        self.redis_status.ok()
+        return merge_boards([orjson.loads(part) for part in parts], list(self.settings.windows))
+
     async def serve(self) -> None:
-        runner = web.AppRunner(make_app(self.view, self.not_ready_reason, self.collector))
+        collectors: list[Any] = [self.collector]
+        if self.plane is not None:
+            collectors.append(self.redis_status)
+        board_source = self.cluster_board if self.plane is not None else None
+        runner = web.AppRunner(
+            make_app(self.view, self.not_ready_reason, *collectors, board_source=board_source)
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()

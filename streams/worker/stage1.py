@@ -42,13 +42,18 @@ class Reject:
 
 class ContactPartition:
     def __init__(
-        self, partition: int, settings: Settings, pipeline: PipelineStats, facts_partitions: int
+        self,
+        partition: int,
+        settings: Settings,
+        pipeline: PipelineStats,
+        facts_partitions: int,
+        targets: TargetBook | None = None,  # the worker's, with live targets
     ) -> None:
         self.partition = partition
         self.pipeline = pipeline
         self.recorder = FactRecorder(facts_partitions)
         self.contacts = ContactTracker(
-            settings, TargetBook(settings), self.recorder, pipeline, self._orphan
+            settings, targets or TargetBook(settings), self.recorder, pipeline, self._orphan
         )
         self.contacts.touched = set()
         self.agents = AgentTracker(self.recorder, pipeline)

@@ -24,9 +24,15 @@ Position = tuple[int, int]  # (source offset, fact seq)
 
 
 class QueueSide:
-    def __init__(self, settings: Settings, source_partitions: int, facts_partitions: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        source_partitions: int,
+        facts_partitions: int,
+        targets: TargetBook | None = None,  # the worker's, with live targets
+    ) -> None:
         self.settings = settings
-        self.targets = TargetBook(settings)
+        self.targets = targets or TargetBook(settings)
         self.board = QueueBoard(settings, self.targets)
         self.source_partitions = source_partitions
         self.facts_partitions = facts_partitions

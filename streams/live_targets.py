@@ -1,0 +1,122 @@
+"""Live targets: overrides supervisors set at run time, layered over the file's targets.
+
+Pure logic; `redis_plane` stores them. An override names a selector (any of queue,
+channel, priority — none means every queue) and target keys of `[defaults]`/`[[targets]]`,
+validated exactly as in the file. Resolution is the file's: the most specific selector
+wins, and on equal selectors a live override beats the file. `unset` removes the
+override, so the file's value applies again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from streams.config import (
+    SELECTOR_KEYS,
+    TARGET_KEYS,
+    ConfigError,
+    Settings,
+    TargetRule,
+    target_value,
+)
+from streams.contract import CHANNELS, PRIORITIES
+
+
+@dataclass(frozen=True, order=True)
+class Selector:
+    """Which queues x channels x priorities an override applies to (None: any)."""
+
+    queue: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.queue is not None and not self.queue:
+            raise ConfigError("queue: expected a non-empty name")
+        if self.channel is not None and self.channel not in CHANNELS:
+            raise ConfigError(f"channel: {self.channel!r} is not one of {', '.join(CHANNELS)}")
+        if self.priority is not None and self.priority not in PRIORITIES:
+            raise ConfigError(f"priority: {self.priority!r} is not one of {', '.join(PRIORITIES)}")
+
+    def encode(self) -> str:
+        """Its Redis hash field: JSON, unambiguous whatever the queue name holds."""
+        return orjson.dumps([self.queue, self.channel, self.priority]).decode()
+
+    @classmethod
+    def decode(cls, field: str | bytes) -> Selector:
+        queue, channel, priority = orjson.loads(field)
+        return cls(queue, channel, priority)
+
+    def describe(self) -> str:
+        parts = [
+            f"{k}={v}" for k, v in zip(SELECTOR_KEYS, dataclasses.astuple(self), strict=True) if v
+        ]
+        return " ".join(parts) if parts else "every queue"
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.queue or "", self.channel or "", self.priority or "")
+
+
+Overrides = Mapping[Selector, Mapping[str, Any]]
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """'answer_within_seconds=30' -> (key, validated value). Values are TOML scalars
+    (30, 0.85, "standard"); a bare word is a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"{text!r}: expected KEY=VALUE, e.g. answer_within_seconds=30")
+    check_key(key)
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, target_value(key, value)
+
+
+def check_key(key: str) -> str:
+    if key not in TARGET_KEYS:
+        raise ConfigError(f"{key}: unknown target key (known keys: {', '.join(TARGET_KEYS)})")
+    return key
+
+
+def with_live(settings: Settings, overrides: Overrides) -> Settings:
+    """`settings` with the live overrides after the file's rules (they win ties)."""
+    rules = tuple(
+        TargetRule(selector.queue, selector.channel, selector.priority, dict(values))
+        for selector, values in sorted(overrides.items(), key=lambda item: item[0].sort_key())
+        if values
+    )
+    return dataclasses.replace(settings, targets=settings.targets + rules) if rules else settings
+
+
+def explain(
+    settings: Settings, overrides: Overrides, queue: str, channel: str, priority: str
+) -> dict[str, tuple[Any, str]]:
+    """Each target key of one queue x channel x priority: (value, where it comes from:
+    'default', 'file: <selector>' or 'live: <selector>')."""
+    layers: list[tuple[tuple[int, bool, bool, bool], int, str, Mapping[str, Any]]] = []
+    for order, rule in enumerate(settings.targets):
+        if rule.matches(queue, channel, priority):
+            where = Selector(rule.queue, rule.channel, rule.priority).describe()
+            layers.append((rule.specificity, order, f"file: {where}", rule.settings))
+    live = len(settings.targets)
+    for order, (selector, values) in enumerate(
+        sorted(overrides.items(), key=lambda item: item[0].sort_key())
+    ):
+        rule = TargetRule(selector.queue, selector.channel, selector.priority, values)
+        if rule.matches(queue, channel, priority):
+            layers.append((rule.specificity, live + order, f"live: {selector.describe()}", values))
+    out = {key: (getattr(settings.defaults, key), "default") for key in TARGET_KEYS}
+    for _, _, where, values in sorted(layers, key=lambda layer: layer[:2]):
+        for key, value in values.items():
+            out[key] = (value, where)
+    return out
