@@ -127,7 +127,7 @@ def _with_plane(redis: RedisSettings, work: Callable[[RedisPlane], Awaitable[T]]
         raise CliError(str(exc), EXIT_USAGE) from None
     except UNREACHABLE as exc:
         raise CliError(
-            f"Redis at {_safe_url(redis.url)} does not answer ({type(exc).__name__}: {exc}); "
+            f"Redis at {_safe_url(redis.url)} failed ({type(exc).__name__}: {exc}); "
             "check that it runs and [redis] url (FLOORWATCH_REDIS__URL), password and TLS files",
             EXIT_UNAVAILABLE,
         ) from None
@@ -144,7 +144,12 @@ def _safe_url(url: str | None) -> str:
 
 
 def _show(value: Any) -> str:
-    return "(file)" if value is None else json.dumps(value)
+    """A live value for people: (file) when not set live, 30 rather than 30.0."""
+    if value is None:
+        return "(file)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value)
 
 
 def _set(args: argparse.Namespace) -> int:
@@ -193,7 +198,7 @@ def _get(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(len(k) for k in resolved)
     for key, (value, source) in resolved.items():
-        print(f"{key:<{width}}  {json.dumps(value):<12}  {source}")
+        print(f"{key:<{width}}  {'-' if value is None else _show(value):<12}  {source}")
     return EXIT_OK
 
 
@@ -211,7 +216,7 @@ def _list(args: argparse.Namespace) -> int:
     if not ordered:
         print("no live targets: the configuration file's apply")
     for selector, values in ordered:
-        pairs = " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(values.items()))
+        pairs = " ".join(f"{k}={_show(v)}" for k, v in sorted(values.items()))
         print(f"{selector.describe()}: {pairs}")
     return EXIT_OK
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.kafka_broker import IN_CI, Broker, running_broker
+from tests.redis_server import RedisServer, running_redis
 
 
 def require_tool(name: str, package: str) -> str:
@@ -52,3 +53,17 @@ def pytest_configure(config: pytest.Config) -> None:
             "streams/**/*.so to test the pure-Python source.",
             returncode=2,
         )
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh Redis for one test (Docker if it answers, else redis-server)."""
+    with running_redis(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def native_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh redis-server that the test may stop and start again on the same port."""
+    with running_redis(tmp_path / "redis", native=True) as server:
+        yield server
