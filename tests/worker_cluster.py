@@ -32,6 +32,7 @@ PER_PROCESS = (
     "contactcenter_consumer_lag_messages",
     "contactcenter_worker_partitions",
     "contactcenter_dead_letters_total",
+    "contactcenter_redis_up",
 )
 
 
@@ -64,7 +65,7 @@ def owned_queues(scrapes: dict[str, dict[str, float]]) -> dict[str, set[str]]:
 class Cluster:
     """Names (topics, group) unique to one test, the workers, a producer."""
 
-    def __init__(self, bootstrap: str, work: Path) -> None:
+    def __init__(self, bootstrap: str, work: Path, redis_url: str | None = None) -> None:
         tag = uuid.uuid4().hex[:8]
         self.work = work
         self.env = {
@@ -77,6 +78,9 @@ class Cluster:
             "FLOORWATCH_WORKER__TICK_SECONDS": "0.2",
             "FLOORWATCH_WORKER__CHECKPOINT_SECONDS": "0.5",
         }
+        if redis_url is not None:
+            self.env["FLOORWATCH_REDIS__URL"] = redis_url
+            self.env["FLOORWATCH_REDIS__KEY_PREFIX"] = f"floorwatch-{tag}"
         self.settings: Settings = settings_from_mapping(
             {
                 "kafka": {
@@ -176,6 +180,11 @@ class Worker:
     def ready(self) -> bool:
         assert self.alive(), f"worker {self.name} exited; log {self.log}"
         return self.get("/readyz")[0] == 200
+
+    def board(self) -> tuple[int, dict]:  # type: ignore[type-arg]
+        """Status and JSON of /api/v1/board."""
+        status, body = self.get("/api/v1/board")
+        return status, (orjson.loads(body) if body else {})
 
     def metrics(self) -> dict[str, float]:
         status, body = self.get("/metrics")
