@@ -126,6 +126,15 @@ def test_file_targets_replace_the_built_in_ones() -> None:
             "worker.session_timeout_seconds: at least 6 s (the broker's default",
         ),
         ({"worker": {"queue": "x"}}, "worker.queue: unknown key"),
+        (
+            {"redis": {"url": "http://cache:6379"}},
+            "redis.url: 'http://cache:6379' must start with redis:// (or rediss:// for TLS)",
+        ),
+        (
+            {"redis": {"board_ttl_seconds": 1, "board_seconds": 2}},
+            "redis.board_ttl_seconds: 1 must be longer than redis.board_seconds (2)",
+        ),
+        ({"redis": {"poll_seconds": 0}}, "redis.poll_seconds: expected seconds between 0 and 60"),
     ],
 )
 def test_invalid_values_are_named(data: dict, message: str) -> None:
