@@ -1,9 +1,11 @@
 """Grafana boards: generated JSON up to date, structure, provisioning, and every panel query
-run against a real Prometheus scraping a live `floorwatch run`."""
+run against a real Prometheus scraping a live `floorwatch run` and a worker on Kafka."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import socket
 import subprocess
@@ -18,7 +20,10 @@ import pytest
 import yaml
 
 from tests.conftest import require_tool
+from tests.kafka_broker import Broker
 from tests.live import LiveFloorwatch, wait_for
+from tests.redis_server import running_redis
+from tests.worker_cluster import Cluster, Worker
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +33,7 @@ DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 DATASOURCE_UID = "floorwatch-prometheus"
 DATASOURCE_VAR = "${datasource}"
 DASHBOARD_MOUNT = "/var/lib/grafana/dashboards/floorwatch"
+Scraped = LiveFloorwatch | Worker  # what Prometheus scrapes: both serve /metrics
 UIDS = {
     "floor-wallboard.json": "floorwatch-wallboard",
     "queue-detail.json": "floorwatch-queue-detail",
@@ -276,7 +282,7 @@ def http_json(url: str, params: dict[str, str] | None = None) -> Any:
 
 
 class Prometheus:
-    def __init__(self, binary: str, target: str, workdir: Path) -> None:
+    def __init__(self, binary: str, targets: list[str], workdir: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         config = workdir / "prometheus.yml"
@@ -285,7 +291,7 @@ class Prometheus:
                 {
                     "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                     "scrape_configs": [
-                        {"job_name": "floorwatch", "static_configs": [{"targets": [target]}]}
+                        {"job_name": "floorwatch", "static_configs": [{"targets": targets}]}
                     ],
                 }
             )
@@ -329,38 +335,56 @@ class Prometheus:
 
 
 @pytest.fixture(scope="module")
-def live_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+def live_prometheus(
+    tmp_path_factory: pytest.TempPathFactory, kafka_broker: Broker
+) -> Iterator[tuple[list[Scraped], Prometheus]]:
+    """Prometheus scraping `floorwatch run` (the simulator inside) and a worker with Redis
+    fed by `floorwatch simulate --kafka` (the distributed-mode panels need one)."""
     binary = require_tool("prometheus", "prometheus")
-    floorwatch = LiveFloorwatch("--speed", "20", "--seed", "1")
-    prometheus: Prometheus | None = None
-    try:
-        target = urllib.parse.urlsplit(floorwatch.base).netloc
-        prometheus = Prometheus(binary, target, tmp_path_factory.mktemp("prometheus"))
+    work = tmp_path_factory.mktemp("distributed")
+    with contextlib.ExitStack() as stack:
+        redis_server = stack.enter_context(running_redis(work / "redis"))
+        cluster = Cluster(kafka_broker.bootstrap, work, redis_url=redis_server.url)
+        stack.callback(cluster.stop)
+        subprocess.run(
+            [sys.executable, "-m", "streams", "simulate", "--kafka", "--duration", "2h"],
+            env={**os.environ, **cluster.env},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        worker = cluster.start("grafana")
+        floorwatch = LiveFloorwatch("--speed", "20", "--seed", "1")
+        stack.callback(floorwatch.stop)
+        targets = [urllib.parse.urlsplit(floorwatch.base).netloc, f"127.0.0.1:{worker.port}"]
+        prometheus = Prometheus(binary, targets, tmp_path_factory.mktemp("prometheus"))
+        stack.callback(prometheus.stop)
         wait_for(prometheus.ready, 30, "prometheus ready", interval=0.2)
-        server = prometheus
         wait_for(
-            lambda: server.query('up{job="floorwatch"} == 1'), 30, "first scrape", interval=0.2
+            lambda: len(prometheus.query('up{job="floorwatch"} == 1')) == 2,
+            30,
+            "first scrape of both",
+            interval=0.2,
         )
         wait_for(
-            lambda: server.query('count_over_time(up{job="floorwatch"}[1m]) >= 5'),
+            lambda: prometheus.query('min(count_over_time(up{job="floorwatch"}[1m])) >= 5'),
             60,
             "five scrapes",
             interval=0.2,
         )
-        yield floorwatch, prometheus
-    finally:
-        if prometheus is not None:
-            prometheus.stop()
-        floorwatch.stop()
+        yield [floorwatch, worker], prometheus
 
 
-def exported_names(floorwatch: LiveFloorwatch) -> set[str]:
-    status, body = floorwatch.get("/metrics")
-    assert status == 200
+def exported_names(scraped: list[Scraped]) -> set[str]:
     names = set()
-    for line in body.decode().splitlines():
-        if line and not line.startswith("#"):
-            names.add(re.match(r"[A-Za-z_:][\w:]*", line).group())  # type: ignore[union-attr]
+    for process in scraped:
+        status, body = process.get("/metrics")
+        assert status == 200
+        names |= {
+            re.match(r"[A-Za-z_:][\w:]*", line).group()  # type: ignore[union-attr]
+            for line in body.decode().splitlines()
+            if line and not line.startswith("#")
+        }
     return names
 
 
@@ -383,10 +407,10 @@ def substitute(expr: str, team: str, queue: str, channel: str) -> str:
 
 
 def test_every_panel_query_returns_data_from_real_floorwatch_metrics(
-    live_prometheus: tuple[LiveFloorwatch, Prometheus],
+    live_prometheus: tuple[list[Scraped], Prometheus],
 ) -> None:
-    floorwatch, prometheus = live_prometheus
-    known = exported_names(floorwatch) | BUILTIN_SERIES
+    scraped, prometheus = live_prometheus
+    known = exported_names(scraped) | BUILTIN_SERIES
     assert "contactcenter_queue_info" in known
     combos = sorted(
         (s["metric"].get("team", ""), s["metric"]["queue"], s["metric"]["channel"])

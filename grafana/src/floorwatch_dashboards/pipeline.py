@@ -20,10 +20,9 @@ def build() -> dm.Dashboard:
         "Floorwatch / Pipeline health",
         "Floorwatch itself (no queue labels): workers up, events per second by type, rejected "
         "and ignored input by reason, duplicates, late events, processing lag, parked events "
-        "and memory-bound state. No panel yet for the dead-letter topic or Redis: Floorwatch "
-        "exports no metric for them (contactcenter_redis_up comes with the Redis issue). The "
-        "team/queue/channel variables do not filter this board. Red regions: firing "
-        "Floorwatch* alerts.",
+        "and memory-bound state; in distributed mode, consumer lag, partitions per worker, "
+        "dead letters and Redis. The team/queue/channel variables do not filter this board. "
+        "Red regions: firing Floorwatch* alerts.",
         ["pipeline"],
     )
     board.row("Workers")
@@ -167,6 +166,55 @@ def build() -> dm.Dashboard:
             links=[runbook_link("FloorwatchEventLagHigh")],
         ),
         alerts=True,
+    )
+
+    board.row("Distributed mode (workers on Kafka, Redis)")
+    board.add(
+        stat_panel(
+            "Redis",
+            "contactcenter_redis_up of the worst worker: 1 when Redis (live targets, the "
+            "cluster board) answered its last request. Redis down costs the cluster board and "
+            "new live targets, never counting.",
+            [query("min(contactcenter_redis_up)", "redis up", instant=True)],
+            thresholds=steps(("red", None), ("green", 1)),
+            width=4,
+            height=6,
+            decimals=0,
+        )
+    )
+    board.add(
+        ts_panel(
+            "Consumer lag by topic",
+            "Messages of owned input partitions not applied yet "
+            "(contactcenter_consumer_lag_messages), summed per topic.",
+            [query("sum by (topic) (contactcenter_consumer_lag_messages)", "{{topic}}")],
+            width=8,
+        ),
+        alerts=True,
+    )
+    board.add(
+        ts_panel(
+            "Dead letters per second",
+            "Messages sent to the dead-letter topic (original bytes, reason in headers).",
+            [query(_rate("contactcenter_dead_letters_total"), "dead letters")],
+            width=6,
+        ),
+        alerts=True,
+    )
+    board.add(
+        ts_panel(
+            "Partitions per worker",
+            "Input (stage 1) and facts (stage 2) partitions each worker owns; they move when "
+            "workers join, leave or die (after the session timeout).",
+            [
+                query(
+                    "sum by (instance, stage) (contactcenter_worker_partitions)",
+                    "{{instance}} stage {{stage}}",
+                )
+            ],
+            width=6,
+            stack=True,
+        ),
     )
 
     board.row("State")
