@@ -21,7 +21,13 @@ from streams.cli_support import (
 from streams.config import TARGET_KEYS, ConfigError, RedisSettings
 from streams.contract import CHANNELS, PRIORITIES
 from streams.live_targets import Selector, check_key, explain, parse_assignment
-from streams.redis_plane import UNREACHABLE, RedisNotConfigured, RedisPlane, current_user
+from streams.redis_plane import (
+    UNREACHABLE,
+    Change,
+    RedisNotConfigured,
+    RedisPlane,
+    current_user,
+)
 
 T = TypeVar("T")
 
@@ -180,7 +186,7 @@ def _unset(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(selector: Selector, changes: list[Any], poll_seconds: float) -> None:
+def _report(selector: Selector, changes: list[Change], poll_seconds: float) -> None:
     if not changes:
         print(f"{selector.describe()}: nothing changed")
         return

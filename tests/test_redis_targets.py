@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,10 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
     status = RedisStatus()
     selector = Selector(channel="voice")
 
-    async def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    def voice_answer() -> float:
+        return book.get("support", "voice", "normal").answer_within_seconds
+
+    async def wait_until(condition: Callable[[], object]) -> None:
         async with asyncio.timeout(10):
             while not condition():
                 await asyncio.sleep(0.01)
@@ -156,24 +160,20 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
     async def scenario() -> None:
         plane = RedisPlane(base.redis)
         follower = asyncio.create_task(follow_targets(plane, book, base, status))
-        await wait_until(lambda: status.up, "the follower to reach Redis")
-        assert book.get("support", "voice", "normal").answer_within_seconds == 20.0
+        await wait_until(lambda: status.up)
+        assert voice_answer() == 20.0
         writer = RedisPlane(base.redis)
         await writer.change(selector, {"answer_within_seconds": 45.0}, (), "test")
-        await wait_until(
-            lambda: book.get("support", "voice", "normal").answer_within_seconds == 45.0, ""
-        )
+        await wait_until(lambda: voice_answer() == 45.0)
         assert book.get("support", "chat", "normal").answer_within_seconds == 30.0  # file rule
         await writer.close()
         native_redis.stop()
-        await wait_until(lambda: status.up is False, "the follower to notice")
+        await wait_until(lambda: status.up is False)
         assert next(status.collect()).samples[0].value == 0.0
-        assert book.get("support", "voice", "normal").answer_within_seconds == 45.0  # kept
+        assert voice_answer() == 45.0  # kept
         native_redis.start_again()  # empty: no live targets any more
-        await wait_until(lambda: status.up, "the follower to reconnect")
-        await wait_until(
-            lambda: book.get("support", "voice", "normal").answer_within_seconds == 20.0, ""
-        )
+        await wait_until(lambda: status.up)
+        await wait_until(lambda: voice_answer() == 20.0)
         assert next(status.collect()).samples[0].value == 1.0
         follower.cancel()
         await plane.close()
