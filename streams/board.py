@@ -8,14 +8,18 @@ any breached contact makes the tile red, any at-risk contact at least amber.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from streams.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
 from streams.engine.queues import ANSWER, QueueStats, sla_applies
 from streams.readable import Readable
 from streams.views import staffing_view, window_values
 
+log = logging.getLogger("floorwatch.board")
 AMBER_MARGIN = 0.05
 _RANK = {"green": 0, "amber": 1, "red": 2}
 
@@ -108,10 +112,29 @@ def board_snapshot(engine: Readable) -> dict[str, Any]:
     }
 
 
-def merge_boards(parts: list[dict[str, Any]], windows: list[str]) -> dict[str, Any]:
-    """One board from the boards workers published (each with `worker` and
+def _board_part(raw: bytes) -> dict[str, Any] | None:
+    """A worker's published board, or None (logged) if it does not decode as one."""
+    try:
+        part = orjson.loads(raw)
+        if not (
+            isinstance(part, dict)
+            and isinstance(part.get("worker"), str)
+            and isinstance(part.get("published_at"), int | float)
+            and isinstance(part.get("queues"), list)
+            and all(isinstance(t, dict) and "queue" in t and "channel" in t for t in part["queues"])
+        ):
+            raise ValueError("not a board (worker, published_at, queues)")
+    except ValueError as error:
+        log.warning("unreadable board entry left out", extra={"reason": str(error)})
+        return None
+    return part
+
+
+def merge_boards(raw_parts: list[bytes], windows: list[str]) -> dict[str, Any]:
+    """One board from the boards workers published (JSON, each with `worker` and
     `published_at`). A queue x channel in two of them (its partition just moved) is
-    taken from the newest."""
+    taken from the newest. A part that is not a board is left out."""
+    parts = [part for raw in raw_parts if (part := _board_part(raw)) is not None]
     newest: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
     for part in parts:
         at = part["published_at"]

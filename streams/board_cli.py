@@ -42,7 +42,8 @@ def add_board(commands: argparse._SubParsersAction) -> None:
         help="the live board in the terminal (every queue of the cluster)",
         description=(
             "Show /api/v1/board as a table refreshed every --interval seconds: of a worker "
-            "(every queue of the cluster, from Redis) or of `floorwatch run`. SL is the "
+            "(every queue of the cluster, from Redis) or of `floorwatch run`; when it cannot "
+            "be read, the error shows and it tries again. SL is the "
             "service level over the --window (default: the first configured window)."
         ),
     )
@@ -64,7 +65,12 @@ def _board(args: argparse.Namespace) -> int:
     url = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
     live = sys.stdout.isatty() and not args.once
     while True:
-        table = render(fetch(url), args.window)
+        try:
+            table = render(fetch(url), args.window)
+        except CliError as error:
+            if args.once:
+                raise
+            table = f"{error}\n(trying again every {args.interval:g} s)"
         print((CLEAR if live else "") + table, flush=True)
         if args.once:
             return EXIT_OK
@@ -76,6 +82,8 @@ def fetch(url: str) -> dict[str, Any]:
         with urllib.request.urlopen(url, timeout=5) as response:
             board: dict[str, Any] = json.load(response)
             return board
+    except ValueError:  # JSON, or a URL that is not one
+        raise CliError(f"{url} did not answer a board (JSON)", EXIT_UNAVAILABLE) from None
     except urllib.error.HTTPError as error:
         detail = error.read().decode(errors="replace")
         with contextlib.suppress(ValueError, KeyError, TypeError):

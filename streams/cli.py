@@ -303,6 +303,13 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
     sm.add_argument("--events", type=int, help="stop after this many messages")
     sm.add_argument("--start", help="event time of the start, RFC 3339 (default: the run ends now)")
     sm.add_argument(
+        "--unique-ids",
+        action="store_true",
+        help="ids carry the start time (s<seed>-<epoch>), so a live simulation that is "
+        "restarted never reuses the ids of the run before (default: s<seed>, the same "
+        "ids for the same seed)",
+    )
+    sm.add_argument(
         "--time-format",
         choices=TIME_FORMATS,
         default="rfc3339",
@@ -371,7 +378,11 @@ def _simulate(args: argparse.Namespace) -> int:
             duration if duration is not None else 86400.0, args.speed, time.time()
         )
     simulation = Simulation(
-        _scenario(args.scenario), args.seed, start_epoch=start, time_format=args.time_format
+        _scenario(args.scenario),
+        args.seed,
+        start_epoch=start,
+        time_format=args.time_format,
+        id_prefix=f"s{args.seed}-{int(start)}" if args.unique_ids else None,
     )
     messages = simulation.messages(duration, max_events=args.events, noise=args.noise)
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.contract import CHANNELS, PRIORITIES
@@ -432,6 +433,15 @@ _REDIS_KEYS = tuple(RedisSettings.__dataclass_fields__)
 REDIS_SCHEMES = ("redis://", "rediss://")
 
 
+def redacted_url(url: str | None) -> str:
+    """A URL without its user and password, fit for messages and logs."""
+    if url is None:
+        return "(not set)"
+    scheme, sep, rest = url.partition("://")
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}***@{host}" if at else url
+
+
 def _redis(table: Mapping[str, Any]) -> RedisSettings:
     _reject_unknown(table, _REDIS_KEYS, "redis.")
     values: dict[str, Any] = {}
@@ -442,10 +452,19 @@ def _redis(table: Mapping[str, Any]) -> RedisSettings:
         else:
             values[key] = _string(value, name)
     redis = RedisSettings(**values)
-    if redis.url is not None and not redis.url.startswith(REDIS_SCHEMES):
-        raise ConfigError(
-            f"redis.url: {redis.url!r} must start with redis:// (or rediss:// for TLS)"
-        )
+    if redis.url is not None:
+        if not redis.url.startswith(REDIS_SCHEMES):
+            raise ConfigError(
+                f"redis.url: {redacted_url(redis.url)!r} must start with redis:// "
+                "(or rediss:// for TLS)"
+            )
+        try:
+            urlsplit(redis.url).port  # noqa: B018 (raises on a malformed host:port)
+        except ValueError:
+            raise ConfigError(
+                f"redis.url: {redacted_url(redis.url)!r} is not a valid URL (a password "
+                "with / or @ must be percent-encoded, or given in FLOORWATCH_REDIS__PASSWORD)"
+            ) from None
     if redis.board_ttl_seconds <= redis.board_seconds:
         raise ConfigError(
             f"redis.board_ttl_seconds: {redis.board_ttl_seconds:g} must be longer than "

@@ -21,7 +21,7 @@ from aiohttp import web
 from streams.config import Settings
 from streams.engine.clock import Clock
 from streams.engine.engine import Engine, RejectRecord
-from streams.redis_plane import RedisPlane, RedisStatus, follow_targets
+from streams.redis_plane import RedisPlane, RedisStatus, TargetFollower
 from streams.simulator import Pacer, Simulation
 from streams.web.app import make_app
 
@@ -178,10 +178,12 @@ class EmbeddedRunner:
         self.state.started = True
         host, port = runner.addresses[0][:2]
         on_listening(f"http://{host}:{port}/")
-        tasks = [asyncio.create_task(self._tick()), asyncio.create_task(self._feed())]
-        if plane is not None:  # live targets; the board stays this process's own
-            targets = self.engine.targets
-            tasks.append(asyncio.create_task(follow_targets(plane, targets, settings, status)))
+        tasks = []
+        if plane is not None:  # live targets (before the first event); the board is ours
+            follower = TargetFollower(plane, self.engine.targets, settings, status)
+            await follower.check()
+            tasks.append(asyncio.create_task(follower.run()))
+        tasks += [asyncio.create_task(self._tick()), asyncio.create_task(self._feed())]
         try:
             await stop.wait()
         finally:

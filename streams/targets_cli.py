@@ -8,7 +8,6 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from streams.cli_support import (
     EXIT_OK,
@@ -18,7 +17,7 @@ from streams.cli_support import (
     config_option,
     settings_of,
 )
-from streams.config import TARGET_KEYS, ConfigError, RedisSettings
+from streams.config import TARGET_KEYS, ConfigError, RedisSettings, redacted_url
 from streams.contract import CHANNELS, PRIORITIES
 from streams.live_targets import Selector, check_key, explain, parse_assignment
 from streams.redis_plane import (
@@ -129,24 +128,14 @@ def _with_plane(redis: RedisSettings, work: Callable[[RedisPlane], Awaitable[T]]
 
     try:
         return asyncio.run(run())
-    except RedisNotConfigured as exc:
+    except (RedisNotConfigured, ConfigError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except UNREACHABLE as exc:
         raise CliError(
-            f"Redis at {_safe_url(redis.url)} failed ({type(exc).__name__}: {exc}); "
+            f"Redis at {redacted_url(redis.url)} failed ({type(exc).__name__}: {exc}); "
             "check that it runs and [redis] url (FLOORWATCH_REDIS__URL), password and TLS files",
             EXIT_UNAVAILABLE,
         ) from None
-
-
-def _safe_url(url: str | None) -> str:
-    """The URL without its password."""
-    if url is None:
-        return "(not set)"
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def _show(value: Any) -> str:
@@ -217,7 +206,7 @@ def _list(args: argparse.Namespace) -> int:
             {"queue": s.queue, "channel": s.channel, "priority": s.priority, "targets": v}
             for s, v in ordered
         ]
-        print(json.dumps({"version": version, "overrides": rows}))
+        print(json.dumps({"version": version[0], "overrides": rows}))
         return EXIT_OK
     if not ordered:
         print("no live targets: the configuration file's apply")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from streams.board import merge_boards
 from streams.board_cli import render
 
@@ -31,13 +33,15 @@ def part(worker: str, at: float, now: str, *tiles: dict[str, Any]) -> dict[str, 
     }
 
 
-def test_merge_takes_each_queue_from_the_newest_board() -> None:
+def test_merge_takes_each_queue_from_the_newest_board_and_skips_unreadable_ones() -> None:
     old = part("w1:9641", 100.0, "2026-11-22T10:00:01.000Z", tile("sales", "voice", 1))
     new = part(
         "w2:9642", 101.0, "2026-11-22T10:00:02.000Z",
         tile("sales", "voice", 7), tile("billing", "chat", 0),
     )  # fmt: skip
-    board = merge_boards([new, old], ["15m"])
+    board = merge_boards(
+        [orjson.dumps(new), b"{not json", b'{"worker": 1}', orjson.dumps(old)], ["15m"]
+    )
     assert board["workers"] == ["w1:9641", "w2:9642"]
     assert board["now"] == "2026-11-22T10:00:02.000Z"
     assert [(t["queue"], t["channel"], t["live"]["waiting"]) for t in board["queues"]] == [

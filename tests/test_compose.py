@@ -8,6 +8,7 @@ every Floorwatch command and variable of the stack parsed by the real CLI and se
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -59,7 +60,13 @@ def test_the_stack_is_complete_pinned_and_local(compose: dict[str, Any]) -> None
     stack = services(compose)
     assert {"kafka", "redis", "worker-1", "worker-2", "simulator"} <= set(stack)
     assert {"prometheus", "alertmanager", "grafana"} <= set(stack)
-    assert stack["kafka"]["image"].startswith("apache/kafka:3.9.")
+    kafka = stack["kafka"]
+    assert kafka["image"].startswith("apache/kafka:3.9.")
+    # The log directory is the volume (the image's default is /tmp), formatted with a
+    # cluster id Kafka accepts: a UUID in unpadded URL-safe base64.
+    assert f"kafka-data:{kafka['environment']['KAFKA_LOG_DIRS']}" in kafka["volumes"]
+    cluster_id = kafka["environment"]["CLUSTER_ID"]
+    assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16 and len(cluster_id) == 22
     for name, service in stack.items():
         image = service["image"]
         assert re.fullmatch(r"[\w./-]+:v?\d[\w.-]*", image), f"{name}: unpinned image {image}"

@@ -14,7 +14,7 @@ from streams.cli import main
 from streams.config import RedisSettings, settings_from_mapping
 from streams.engine.targets import TargetBook
 from streams.live_targets import Selector
-from streams.redis_plane import RedisPlane, RedisStatus, follow_targets
+from streams.redis_plane import RedisPlane, RedisStatus, TargetFollower
 from tests.redis_server import RedisServer, make_tls, running_redis
 
 pytestmark = pytest.mark.redis
@@ -121,7 +121,7 @@ def test_concurrent_changes_are_all_kept(redis_server: RedisServer) -> None:
     """Each change is a WATCHed transaction: racing supervisors lose nothing."""
     selector = Selector("support", "voice")
 
-    async def race() -> tuple[int, dict, int]:
+    async def race() -> tuple[tuple[int, str], dict, int]:
         planes = [RedisPlane(RedisSettings(url=redis_server.url)) for _ in range(8)]
         keys = ["answer_within_seconds", "short_abandon_seconds"]
         await asyncio.gather(
@@ -137,7 +137,7 @@ def test_concurrent_changes_are_all_kept(redis_server: RedisServer) -> None:
         return version, overrides, len(history)
 
     version, overrides, audited = asyncio.run(race())
-    assert version == 8 and audited == 8
+    assert version[0] == 8 and audited == 8
     assert set(overrides[selector]) == {"answer_within_seconds", "short_abandon_seconds"}
 
 
@@ -159,7 +159,7 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
 
     async def scenario() -> None:
         plane = RedisPlane(base.redis)
-        follower = asyncio.create_task(follow_targets(plane, book, base, status))
+        follower = asyncio.create_task(TargetFollower(plane, book, base, status).run())
         await wait_until(lambda: status.up)
         assert voice_answer() == 20.0
         writer = RedisPlane(base.redis)
@@ -175,6 +175,13 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
         await wait_until(lambda: status.up)
         await wait_until(lambda: voice_answer() == 20.0)
         assert next(status.collect()).samples[0].value == 1.0
+        # One change on the empty Redis: version 1 again, as before, but a new epoch.
+        follower.cancel()
+        writer = RedisPlane(base.redis)
+        await writer.change(selector, {"answer_within_seconds": 50.0}, (), "test")
+        await writer.close()
+        follower = asyncio.create_task(TargetFollower(plane, book, base, status).run())
+        await wait_until(lambda: voice_answer() == 50.0)
         follower.cancel()
         await plane.close()
 
@@ -209,3 +216,39 @@ def test_without_redis_the_command_says_what_to_set(
     code, _, err = run(capsys, "targets", "list")
     assert code == 2
     assert "set [redis] url" in err and "FLOORWATCH_REDIS__URL" in err
+
+
+def test_unreadable_live_targets_are_skipped_and_the_follower_goes_on(
+    redis_server: RedisServer,
+) -> None:
+    """Entries written by hand or by another release: each bad one is skipped (logged),
+    the valid ones apply, nothing stops."""
+    base = settings_from_mapping({"redis": {"url": redis_server.url}})
+    client = redis_server.client()
+    client.hset(
+        "floorwatch:targets",
+        mapping={
+            Selector("a").encode(): b'{"answer_within_seconds": 40}',
+            Selector("b").encode(): b"{not json",
+            Selector("c").encode(): b'{"answer_within_seconds": -1}',
+            Selector("d").encode(): b'{"wait": 3}',
+            Selector("e").encode(): b'{"answer_within_seconds": "30"}',
+            b'["f", "fax", null]': b'{"answer_within_seconds": 15}',
+            b"not a selector": b'{"answer_within_seconds": 15}',
+        },
+    )
+    client.set("floorwatch:targets:version", b"many")
+    client.close()
+    book = TargetBook(base)
+    status = RedisStatus()
+
+    async def check() -> None:
+        plane = RedisPlane(base.redis)
+        await TargetFollower(plane, book, base, status).check()
+        await plane.close()
+
+    asyncio.run(check())
+    assert status.up is True
+    assert book.get("a", "voice", "normal").answer_within_seconds == 40.0
+    for queue in "bcdef":
+        assert book.get(queue, "voice", "normal").answer_within_seconds == 20.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -20,6 +21,7 @@ from streams.board import board_snapshot
 from streams.exporter import exposition
 from streams.readable import Readable
 
+log = logging.getLogger("floorwatch.web")
 STATIC = resources.files("streams.web") / "static"
 PUSH_INTERVAL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 15.0
@@ -52,6 +54,9 @@ class BoardFeed:
         try:
             board = await self.source()
         except BoardUnavailable:
+            return
+        except Exception:  # the feed must outlive a bad refresh: wallboards hang on it
+            log.exception("board not refreshed")
             return
         payload = json.dumps(board, separators=(",", ":")).encode()
         if payload != self.payload:

@@ -39,7 +39,7 @@ from streams.engine.clock import WallClock
 from streams.engine.pipeline import PipelineStats
 from streams.engine.targets import TargetBook
 from streams.kafka_client import client_options
-from streams.redis_plane import UNREACHABLE, RedisPlane, RedisStatus, follow_targets
+from streams.redis_plane import UNREACHABLE, RedisPlane, RedisStatus, TargetFollower
 from streams.web.app import BoardUnavailable, make_app
 from streams.worker.consumer import BatchConsumer
 from streams.worker.metrics import WorkerCollector
@@ -145,6 +145,11 @@ class Worker:
         self.commit_wanted = asyncio.Event()
         self.plane = RedisPlane(settings.redis) if settings.redis.url else None
         self.redis_status = RedisStatus()
+        self.follower = (
+            TargetFollower(self.plane, self.targets, settings, self.redis_status)
+            if self.plane is not None
+            else None
+        )
         self.worker_id = f"{socket.gethostname()}:{port}"
         self._wire()
 
@@ -192,12 +197,12 @@ class Worker:
         async def committer() -> None:
             await self.commit_forever()
 
-        plane = self.plane
-        if plane is not None:
+        plane, follower = self.plane, self.follower
+        if plane is not None and follower is not None:
 
             @app.task
             async def live_targets() -> None:
-                await follow_targets(plane, self.targets, self.settings, self.redis_status)
+                await follower.run()
 
             @app.task
             async def board_to_redis() -> None:
@@ -473,6 +478,19 @@ class Worker:
             return "restoring Tables from their changelogs"
         return None
 
+    async def first_targets(self) -> None:
+        """The live targets, before Faust starts consuming (on a loop of its own, so with
+        a client of its own). Redis down: the file's targets until it answers."""
+        if self.follower is None:
+            return
+        plane = RedisPlane(self.settings.redis)
+        try:
+            first = TargetFollower(plane, self.targets, self.settings, self.redis_status)
+            await first.check()
+            self.follower.seen = first.seen
+        finally:
+            await plane.close()
+
     async def publish_board_forever(self, plane: RedisPlane) -> None:
         """This worker's queues to Redis every `board_seconds` (skipped while its
         partitions move: the entry then expires, as a dead worker's does)."""
@@ -486,6 +504,8 @@ class Worker:
                     self.redis_status.ok()
                 except UNREACHABLE as error:
                     self.redis_status.failed(error)
+                except Exception:  # never stop publishing for good
+                    log.exception("board not published")
             await asyncio.sleep(self.settings.redis.board_seconds)
 
     async def cluster_board(self) -> dict[str, Any]:
@@ -501,7 +521,7 @@ class Worker:
                 "worker's own queues are still on /metrics."
             ) from None
         self.redis_status.ok()
-        return merge_boards([orjson.loads(part) for part in parts], list(self.settings.windows))
+        return merge_boards(parts, list(self.settings.windows))
 
     async def serve(self) -> None:
         collectors: list[Any] = [self.collector]

@@ -24,6 +24,7 @@ def run_worker(settings: Settings, host: str, port: int, log_level: str) -> int:
     """Run until SIGINT/SIGTERM; returns the exit code."""
     asyncio.run(_ensure_topics(settings))
     worker = Worker(settings, host, port)
+    asyncio.run(worker.first_targets())  # before the first event is applied
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     faust_worker = FaustWorker(
