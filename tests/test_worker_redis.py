@@ -87,6 +87,8 @@ def test_targets_reach_every_worker_and_the_board_spans_the_cluster(cluster: Clu
         "both workers to export the new target",
     )
     assert time.monotonic() - changed <= 1.0  # the contract: applied within 1 s
+    versions = [m.get("contactcenter_live_targets_version") for m in cluster.scrape_all().values()]
+    assert versions == [1.0, 1.0]
     history = floorwatch(cluster, "targets", "history").stdout
     assert "test  every queue: service_level_target (file) -> 0.5" in history
 

@@ -33,6 +33,7 @@ PER_PROCESS = (
     "contactcenter_worker_partitions",
     "contactcenter_dead_letters_total",
     "contactcenter_redis_up",
+    "contactcenter_live_targets_version",
 )
 
 
