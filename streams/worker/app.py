@@ -219,6 +219,8 @@ class Worker:
             consumer = self.app.consumer
             if not consumer.flow_active or self.app.consumer_generation_id != generation:
                 return  # a rebalance since the fetch: the records come again
+            if self.not_ready_reason() is not None:
+                return  # Tables not restored yet: never load a partition from them early
             wall = time.time()
             for tp, batch in records.items():
                 if tp.topic == self.events_name:
