@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from redis.connection import parse_url
 
 from streams.contract import CHANNELS, PRIORITIES
 
@@ -302,14 +303,23 @@ def _targets_settings(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {k: _target_value(k, v, where) for k, v in table.items()}
 
 
+def check_selector(
+    queue: Any, channel: Any, priority: Any, where: str = ""
+) -> tuple[str | None, str | None, str | None]:
+    """A target rule's selectors (None: any), validated (file and live targets)."""
+    return (
+        None if queue is None else _string(queue, where + "queue"),
+        None if channel is None else _choice(channel, where + "channel", CHANNELS),
+        None if priority is None else _choice(priority, where + "priority", PRIORITIES),
+    )
+
+
 def _target_rule(entry: Any, index: int) -> TargetRule:
     where = f"targets[{index}]."
     entry = _table(entry, f"targets[{index}]")
     _reject_unknown(entry, SELECTOR_KEYS + TARGET_KEYS, where)
-    queue = _string(entry["queue"], where + "queue") if "queue" in entry else None
-    channel = _choice(entry["channel"], where + "channel", CHANNELS) if "channel" in entry else None
-    priority = (
-        _choice(entry["priority"], where + "priority", PRIORITIES) if "priority" in entry else None
+    queue, channel, priority = check_selector(
+        entry.get("queue"), entry.get("channel"), entry.get("priority"), where
     )
     settings = {k: v for k, v in entry.items() if k not in SELECTOR_KEYS}
     if not settings:
@@ -459,7 +469,7 @@ def _redis(table: Mapping[str, Any]) -> RedisSettings:
                 "(or rediss:// for TLS)"
             )
         try:
-            urlsplit(redis.url).port  # noqa: B018 (raises on a malformed host:port)
+            parse_url(redis.url)  # the parser the client uses: it will not fail later
         except ValueError:
             raise ConfigError(
                 f"redis.url: {redacted_url(redis.url)!r} is not a valid URL (a password "

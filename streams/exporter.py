@@ -118,12 +118,13 @@ class EngineCollector(Collector):
         )
         target = GaugeMetricFamily(
             P + "service_level_target_ratio",
-            "Configured service-level target (voice and chat, normal priority).",
+            "Service-level target in force: the file's, or a live one (voice and chat, normal "
+            "priority).",
             labels=QC,
         )
         answer_target = GaugeMetricFamily(
             P + "answer_target_seconds",
-            "Configured answer_within_seconds (normal priority).",
+            "answer_within_seconds in force: the file's, or a live one (normal priority).",
             labels=QC,
         )
         for st in tracked:

@@ -23,12 +23,12 @@ from streams.config import (
     ConfigError,
     Settings,
     TargetRule,
+    check_selector,
     target_value,
 )
-from streams.contract import CHANNELS, PRIORITIES
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Selector:
     """Which queues x channels x priorities an override applies to (None: any)."""
 
@@ -37,12 +37,7 @@ class Selector:
     priority: str | None = None
 
     def __post_init__(self) -> None:
-        if self.queue is not None and not self.queue:
-            raise ConfigError("queue: expected a non-empty name")
-        if self.channel is not None and self.channel not in CHANNELS:
-            raise ConfigError(f"channel: {self.channel!r} is not one of {', '.join(CHANNELS)}")
-        if self.priority is not None and self.priority not in PRIORITIES:
-            raise ConfigError(f"priority: {self.priority!r} is not one of {', '.join(PRIORITIES)}")
+        check_selector(self.queue, self.channel, self.priority)  # as a [[targets]] entry
 
     def encode(self) -> str:
         """Its Redis hash field: JSON, unambiguous whatever the queue name holds."""
@@ -59,11 +54,16 @@ class Selector:
         ]
         return " ".join(parts) if parts else "every queue"
 
-    def sort_key(self) -> tuple[str, str, str]:
-        return (self.queue or "", self.channel or "", self.priority or "")
-
 
 Overrides = Mapping[Selector, Mapping[str, Any]]
+
+
+def ordered(overrides: Overrides) -> list[tuple[Selector, Mapping[str, Any]]]:
+    """Overrides in a stable order (by queue, channel, priority; any first)."""
+    return sorted(
+        overrides.items(),
+        key=lambda item: (item[0].queue or "", item[0].channel or "", item[0].priority or ""),
+    )
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -92,7 +92,7 @@ def with_live(settings: Settings, overrides: Overrides) -> Settings:
     """`settings` with the live overrides after the file's rules (they win ties)."""
     rules = tuple(
         TargetRule(selector.queue, selector.channel, selector.priority, dict(values))
-        for selector, values in sorted(overrides.items(), key=lambda item: item[0].sort_key())
+        for selector, values in ordered(overrides)
         if values
     )
     return dataclasses.replace(settings, targets=settings.targets + rules) if rules else settings
@@ -102,21 +102,19 @@ def explain(
     settings: Settings, overrides: Overrides, queue: str, channel: str, priority: str
 ) -> dict[str, tuple[Any, str]]:
     """Each target key of one queue x channel x priority: (value, where it comes from:
-    'default', 'file: <selector>' or 'live: <selector>')."""
-    layers: list[tuple[tuple[int, bool, bool, bool], int, str, Mapping[str, Any]]] = []
-    for order, rule in enumerate(settings.targets):
-        if rule.matches(queue, channel, priority):
-            where = Selector(rule.queue, rule.channel, rule.priority).describe()
-            layers.append((rule.specificity, order, f"file: {where}", rule.settings))
-    live = len(settings.targets)
-    for order, (selector, values) in enumerate(
-        sorted(overrides.items(), key=lambda item: item[0].sort_key())
-    ):
-        rule = TargetRule(selector.queue, selector.channel, selector.priority, values)
-        if rule.matches(queue, channel, priority):
-            layers.append((rule.specificity, live + order, f"live: {selector.describe()}", values))
+    'default', 'file: <selector>' or 'live: <selector>'), resolved as
+    `Settings.targets_for` resolves them."""
+    merged = with_live(settings, overrides)
+    from_file = len(settings.targets)
+    matching = [
+        (index, rule)
+        for index, rule in enumerate(merged.targets)
+        if rule.matches(queue, channel, priority)
+    ]
     out = {key: (getattr(settings.defaults, key), "default") for key in TARGET_KEYS}
-    for _, _, where, values in sorted(layers, key=lambda layer: layer[:2]):
-        for key, value in values.items():
-            out[key] = (value, where)
+    for index, rule in sorted(matching, key=lambda item: item[1].specificity):
+        where = Selector(rule.queue, rule.channel, rule.priority).describe()
+        source = f"{'file' if index < from_file else 'live'}: {where}"
+        for key, value in rule.settings.items():
+            out[key] = (value, source)
     return out

@@ -34,15 +34,9 @@ import redis.asyncio as aioredis
 from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError, WatchError
 
-from streams.config import (
-    ConfigError,
-    RedisSettings,
-    Settings,
-    redacted_url,
-    target_value,
-)
+from streams.config import ConfigError, RedisSettings, Settings, target_value
 from streams.engine.targets import TargetBook
-from streams.live_targets import Selector, check_key, with_live
+from streams.live_targets import Selector, with_live
 
 log = logging.getLogger("floorwatch.redis")
 
@@ -107,19 +101,15 @@ class RedisPlane:
                 "ssl_certfile": settings.ssl_certfile,
                 "ssl_keyfile": settings.ssl_keyfile,
             }
-        try:
-            # redis-py's annotations cover sync and async, bytes and str: keep it Any.
-            self.client: Any = aioredis.Redis.from_url(
-                settings.url,
-                password=settings.password,
-                socket_timeout=TIMEOUT_SECONDS,
-                socket_connect_timeout=TIMEOUT_SECONDS,
-                **tls,
-            )
-        except ValueError:  # the message may hold the password: name the URL without it
-            raise ConfigError(
-                f"redis.url: {redacted_url(settings.url)} is not a valid Redis URL"
-            ) from None
+        # redis-py's annotations cover sync and async, bytes and str: keep it Any. The URL
+        # was checked with the same parser when the settings were loaded.
+        self.client: Any = aioredis.Redis.from_url(
+            settings.url,
+            password=settings.password,
+            socket_timeout=TIMEOUT_SECONDS,
+            socket_connect_timeout=TIMEOUT_SECONDS,
+            **tls,
+        )
         prefix = settings.key_prefix
         self.targets_key = f"{prefix}:targets"
         self.version_key = f"{prefix}:targets:version"
@@ -130,9 +120,6 @@ class RedisPlane:
 
     async def close(self) -> None:
         await self.client.aclose()
-
-    async def ping(self) -> None:
-        await self.client.ping()
 
     # ------------------------------------------------------------------ live targets
 
@@ -156,7 +143,7 @@ class RedisPlane:
                 if not isinstance(values, dict):
                     raise ConfigError("expected a JSON object of target keys")
                 overrides[Selector.decode(field)] = {
-                    check_key(k): target_value(k, v) for k, v in values.items()
+                    k: target_value(k, v) for k, v in values.items()
                 }
             except (ConfigError, ValueError, TypeError) as error:
                 log.warning(

@@ -19,7 +19,7 @@ from streams.cli_support import (
 )
 from streams.config import TARGET_KEYS, ConfigError, RedisSettings, redacted_url
 from streams.contract import CHANNELS, PRIORITIES
-from streams.live_targets import Selector, check_key, explain, parse_assignment
+from streams.live_targets import Selector, check_key, explain, ordered, parse_assignment
 from streams.redis_plane import (
     UNREACHABLE,
     Change,
@@ -200,17 +200,17 @@ def _get(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     settings = settings_of(args.config)
     version, overrides = _with_plane(settings.redis, lambda p: p.live_targets())
-    ordered = sorted(overrides.items(), key=lambda item: item[0].sort_key())
+    listed = ordered(overrides)
     if args.json:
         rows = [
             {"queue": s.queue, "channel": s.channel, "priority": s.priority, "targets": v}
-            for s, v in ordered
+            for s, v in listed
         ]
         print(json.dumps({"version": version[0], "overrides": rows}))
         return EXIT_OK
-    if not ordered:
+    if not listed:
         print("no live targets: the configuration file's apply")
-    for selector, values in ordered:
+    for selector, values in listed:
         pairs = " ".join(f"{k}={_show(v)}" for k, v in sorted(values.items()))
         print(f"{selector.describe()}: {pairs}")
     return EXIT_OK

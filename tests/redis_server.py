@@ -88,11 +88,8 @@ def _wait_ready(server: RedisServer) -> None:
         client.close()
 
 
-def make_tls(directory: Path) -> Tls:
+def make_tls(openssl: str, directory: Path) -> Tls:
     """A CA and a certificate for 127.0.0.1 signed by it (openssl req/x509)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        raise RedisUnavailable("openssl not found: install the Debian package 'openssl'")
     directory.mkdir(parents=True, exist_ok=True)
     ca, ca_key = directory / "ca.pem", directory / "ca.key"
     cert, key, csr = directory / "server.pem", directory / "server.key", directory / "server.csr"
@@ -152,9 +149,14 @@ def start_docker_redis() -> RedisServer:
         container = RedisContainer(DOCKER_IMAGE)  # raises without a Docker engine
     except DockerException as exc:
         raise RedisUnavailable(f"no Docker engine answers ({type(exc).__name__})") from exc
-    container.start()
-    host = container.get_container_host_ip()
-    port = container.get_exposed_port(6379)
+    try:
+        container.start()
+        host = container.get_container_host_ip()
+        port = container.get_exposed_port(6379)
+    except Exception as exc:  # pull, start or ports: report it, let native have a go
+        with contextlib.suppress(Exception):
+            container.stop()
+        raise RedisUnavailable(f"{DOCKER_IMAGE} did not start: {exc}") from exc
     return RedisServer(f"redis://{host}:{port}/0", "docker", _stop_docker=container.stop)
 
 

@@ -15,6 +15,7 @@ from streams.config import RedisSettings, settings_from_mapping
 from streams.engine.targets import TargetBook
 from streams.live_targets import Selector
 from streams.redis_plane import RedisPlane, RedisStatus, TargetFollower
+from tests.conftest import require_tool
 from tests.redis_server import RedisServer, make_tls, running_redis
 
 pytestmark = pytest.mark.redis
@@ -191,7 +192,7 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
 def test_password_and_tls(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tls = make_tls(tmp_path / "tls")
+    tls = make_tls(require_tool("openssl", "openssl"), tmp_path / "tls")
     with running_redis(tmp_path / "redis", password="s3cret-for-tests", tls=tls) as server:
         assert server.url.startswith("rediss://")
         monkeypatch.setenv("FLOORWATCH_REDIS__URL", server.url)

@@ -16,7 +16,7 @@ from tests.kafka_broker import Broker
 from tests.live import wait_for
 from tests.redis_server import RedisServer
 from tests.test_worker_kafka import converge, day_events, reference
-from tests.worker_cluster import Cluster, Worker, keyed, owned_queues
+from tests.worker_cluster import Cluster, Worker, keyed, label, owned_queues
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow]
 
@@ -33,13 +33,8 @@ def cluster(kafka_broker: Broker, native_redis: RedisServer, tmp_path: Path) -> 
 
 def pairs(expected: dict[str, float]) -> set[tuple[str, str]]:
     """Every queue x channel of a set of series."""
-    out = set()
-    for series in expected:
-        if 'queue="' in series and 'channel="' in series:
-            queue = series.split('queue="', 1)[1].split('"', 1)[0]
-            channel = series.split('channel="', 1)[1].split('"', 1)[0]
-            out.add((queue, channel))
-    return out
+    found = {(label(s, "queue"), label(s, "channel")) for s in expected}
+    return {(q, c) for q, c in found if q is not None and c is not None}
 
 
 def board_pairs(worker: Worker) -> set[tuple[str, str]] | None:

@@ -55,10 +55,16 @@ def queue_series(metrics: dict[str, float]) -> dict[str, float]:
     return {s: v for s, v in metrics.items() if not s.startswith((*PER_PROCESS, *CLOCK_DEPENDENT))}
 
 
+def label(series: str, name: str) -> str | None:
+    """The value of one label of a series in exposition text (None: absent)."""
+    _, found, rest = series.partition(f'{name}="')
+    return rest.split('"', 1)[0] if found else None
+
+
 def owned_queues(scrapes: dict[str, dict[str, float]]) -> dict[str, set[str]]:
     """Worker -> the queue labels it serves."""
     return {
-        name: {s.split('queue="', 1)[1].split('"', 1)[0] for s in queue_series(m) if 'queue="' in s}
+        name: {q for s in queue_series(m) if (q := label(s, "queue")) is not None}
         for name, m in scrapes.items()
     }
 
