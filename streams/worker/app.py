@@ -248,6 +248,10 @@ class Worker:
                 out.append(record)
         return out
 
+    def assigned(self, topic: str) -> set[int]:
+        """The partitions of `topic` assigned to this worker now."""
+        return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
+
     # ------------------------------------------------------------------ stage 1
 
     def stage1_partition(self, partition: int) -> ContactPartition:
@@ -255,8 +259,7 @@ class Worker:
         every other assigned partition not loaded yet: one pass over the Table."""
         found = self.stage1.get(partition)
         if found is None:
-            events = self.events_name
-            assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == events}
+            assigned = self.assigned(self.events_name)
             self._load_contacts((assigned | {partition}) - set(self.stage1))
             found = self.stage1[partition]
         return found
@@ -333,7 +336,7 @@ class Worker:
         if self.not_ready_reason() is not None:
             return
         wall = time.time()
-        owned = [tp for tp in self.app.consumer.assignment() if tp.topic == self.events_name]
+        owned = [TP(self.events_name, p) for p in sorted(self.assigned(self.events_name))]
         self.lags = {p: lag for p, lag in self.lags.items() if TP(self.events_name, p) in owned}
         for tp in owned:
             part = self.stage1_partition(tp.partition)
@@ -376,8 +379,7 @@ class Worker:
         """Every assigned facts partition not loaded yet, in one pass over the Table.
         All of them at once: they share one SLA clock (see `QueueSide.load`)."""
         facts = self.facts_name
-        assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == facts}
-        loading = (assigned | set(also)) - self.side.owned
+        loading = (self.assigned(facts) | set(also)) - self.side.owned
         if not loading:
             return
         stored: dict[int, list[tuple[str, Any]]] = {p: [] for p in loading}
