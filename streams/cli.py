@@ -590,6 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"floorwatch {args.command}: {exc}", file=sys.stderr)
         return exc.code
+    except ConfigError as exc:  # found after loading (e.g. a Redis URL the client refuses)
+        print(f"floorwatch {args.command}: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"floorwatch {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from redis.connection import parse_url
 
 from streams.contract import CHANNELS, PRIORITIES
 
@@ -469,7 +468,7 @@ def _redis(table: Mapping[str, Any]) -> RedisSettings:
                 "(or rediss:// for TLS)"
             )
         try:
-            parse_url(redis.url)  # the parser the client uses: it will not fail later
+            urlsplit(redis.url).port  # noqa: B018 (raises on a malformed host:port)
         except ValueError:
             raise ConfigError(
                 f"redis.url: {redacted_url(redis.url)!r} is not a valid URL (a password "

@@ -34,7 +34,7 @@ import redis.asyncio as aioredis
 from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError, WatchError
 
-from streams.config import ConfigError, RedisSettings, Settings, target_value
+from streams.config import ConfigError, RedisSettings, Settings, redacted_url, target_value
 from streams.engine.targets import TargetBook
 from streams.live_targets import Selector, with_live
 
@@ -101,15 +101,20 @@ class RedisPlane:
                 "ssl_certfile": settings.ssl_certfile,
                 "ssl_keyfile": settings.ssl_keyfile,
             }
-        # redis-py's annotations cover sync and async, bytes and str: keep it Any. The URL
-        # was checked with the same parser when the settings were loaded.
-        self.client: Any = aioredis.Redis.from_url(
-            settings.url,
-            password=settings.password,
-            socket_timeout=TIMEOUT_SECONDS,
-            socket_connect_timeout=TIMEOUT_SECONDS,
-            **tls,
-        )
+        try:
+            # redis-py's annotations cover sync and async, bytes and str: keep it Any.
+            self.client: Any = aioredis.Redis.from_url(
+                settings.url,
+                password=settings.password,
+                socket_timeout=TIMEOUT_SECONDS,
+                socket_connect_timeout=TIMEOUT_SECONDS,
+                **tls,
+            )
+        except ValueError:  # what only redis-py checks (its query options); the settings
+            # checked the shape. Its message may hold the password: name the URL without it.
+            raise ConfigError(
+                f"redis.url: {redacted_url(settings.url)} is not a valid Redis URL"
+            ) from None
         prefix = settings.key_prefix
         self.targets_key = f"{prefix}:targets"
         self.version_key = f"{prefix}:targets:version"
