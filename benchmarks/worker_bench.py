@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"
 PARTITIONS = 6
 SCRAPE_SECONDS = 0.05  # a scrape renders every series: more often would load the worker
+THROUGHPUT_POLL_SECONDS = 0.5  # scraping as often as the freshness probes slows a busy worker
 PROBE_SERIES = 'contactcenter_contacts_offered_total{channel="voice",queue="probe"}'
 
 
@@ -175,14 +176,15 @@ class WorkerProcess:
                     out[series] = float(value)
         return out
 
-    def wait(self, condition, what: str, timeout: float = 1800) -> float:  # type: ignore[no-untyped-def]
-        """Seconds since the process started, once `condition(metrics)` holds."""
+    def wait(self, condition, what: str, timeout: float = 1800, poll: float = 0.05) -> float:  # type: ignore[no-untyped-def]
+        """Seconds since the process started, once `condition(metrics)` holds (checked
+        every `poll` seconds: a scrape renders every series, and costs the worker)."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             assert self.process.poll() is None, f"worker exited; see {self.log.name}"
             if condition(self.metrics()):
                 return time.perf_counter() - self.started
-            time.sleep(0.05)
+            time.sleep(poll)
         raise TimeoutError(f"{what} not within {timeout} s; see {self.log.name}")
 
     def stop(self) -> None:
@@ -202,7 +204,7 @@ def caught_up(metrics: dict[str, float]) -> bool:
 def throughput(bootstrap: str, topic: str, work: Path) -> dict[str, float]:
     worker = WorkerProcess(bootstrap, topic, "bench-throughput", work / "state-throughput")
     first = worker.wait(lambda m: total(m, "contactcenter_events_processed_total") > 0, "start")
-    done = worker.wait(caught_up, "lag 0")
+    done = worker.wait(caught_up, "lag 0", poll=THROUGHPUT_POLL_SECONDS)
     processed = total(worker.metrics(), "contactcenter_events_processed_total")
     worker.stop()
     return {

@@ -1,10 +1,15 @@
-"""Board snapshot: tile colours from the targets, and values equal to the exposition's."""
+"""Board snapshot: tile colours from the targets, values equal to the exposition's, and
+the feed that pushes it to wallboards."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 import pytest
 
 from streams.board import board_snapshot, service_level_status
+from streams.web import app as web_app
 from tests.helpers import T0, Feed
 
 
@@ -49,3 +54,36 @@ def test_tile_values_and_status() -> None:
         "overall": "red",
     }
     assert board["windows"] == ["5m", "15m", "1h", "today"]
+
+
+def test_board_feed_rests_until_a_wallboard_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No listener: the board is never assembled. The first listener gets a fresh board
+    at once, the feed refreshes while it stays, and rests again once it leaves."""
+    monkeypatch.setattr(web_app, "PUSH_INTERVAL_SECONDS", 0)  # refresh on every loop turn
+    calls = 0
+
+    async def source() -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        return {"n": calls}
+
+    async def turns(count: int) -> None:
+        for _ in range(count):
+            await asyncio.sleep(0)
+
+    async def scenario() -> None:
+        feed = web_app.BoardFeed(source)
+        runner = asyncio.create_task(feed.run())
+        await turns(20)  # a refreshing loop would have assembled the board 10 times
+        assert calls == 0
+        async with feed.listening():
+            assert (calls, feed.payload) == (1, b'{"n":1}')
+            await asyncio.wait_for(feed.wait_newer(1, 5.0), 5.0)
+            assert feed.version >= 2
+        await turns(4)  # the loop's current turn ends
+        resting = calls
+        await turns(20)
+        assert calls == resting
+        runner.cancel()
+
+    asyncio.run(scenario())

@@ -7,9 +7,10 @@ without locks. All assets are served from the package: nothing loads from the in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -36,19 +37,39 @@ class BoardUnavailable(RuntimeError):
 
 
 class BoardFeed:
-    """Recomputes the board a few times a second and wakes subscribers when it changed;
-    while it is unavailable, subscribers keep the last one (its `now` shows its age)."""
+    """Recomputes the board a few times a second while a wallboard listens, and wakes
+    the listeners when it changed; with no listener it rests (a cluster board is a Redis
+    read, a local one a walk over every queue). While the board is unavailable, listeners
+    keep the last one (its `now` shows its age)."""
 
     def __init__(self, source: BoardSource) -> None:
         self.source = source
         self.payload = b""
         self.version = 0
+        self.listeners = 0
         self._changed = asyncio.Condition()
+        self._listened = asyncio.Event()
 
     async def run(self) -> None:
         while True:
+            await self._listened.wait()
             await self.refresh()
             await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def listening(self) -> AsyncIterator[None]:
+        """While a listener is inside, the feed refreshes; the first one in gets a fresh
+        board at once rather than the one from when the feed last rested."""
+        self.listeners += 1
+        if self.listeners == 1:
+            await self.refresh()
+            self._listened.set()
+        try:
+            yield
+        finally:
+            self.listeners -= 1
+            if not self.listeners:
+                self._listened.clear()
 
     async def refresh(self) -> None:
         try:
@@ -118,13 +139,14 @@ def make_app(
         await response.prepare(request)
         version = -1
         try:
-            await response.write(b"retry: 1000\n\n")
-            while True:
-                if feed.version > version:
-                    version = feed.version
-                    await response.write(b"event: board\ndata: " + feed.payload + b"\n\n")
-                elif not await feed.wait_newer(version, HEARTBEAT_SECONDS):
-                    await response.write(b": heartbeat\n\n")
+            async with feed.listening():
+                await response.write(b"retry: 1000\n\n")
+                while True:
+                    if feed.version > version:
+                        version = feed.version
+                        await response.write(b"event: board\ndata: " + feed.payload + b"\n\n")
+                    elif not await feed.wait_newer(version, HEARTBEAT_SECONDS):
+                        await response.write(b": heartbeat\n\n")
         except (ConnectionResetError, ClientConnectionResetError):
             pass  # the browser went away; it reconnects by itself
         return response
@@ -156,7 +178,6 @@ def make_app(
     app.router.add_get("/static/{name}", asset)
 
     async def start_feed(app: web.Application) -> None:
-        await feed.refresh()
         app["feed_task"] = asyncio.get_running_loop().create_task(feed.run())
 
     async def stop_feed(app: web.Application) -> None:
