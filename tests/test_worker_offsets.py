@@ -39,3 +39,17 @@ def test_forgetting_a_partition_starts_afresh() -> None:
     gate.resume_at("p0", 10)
     gate.forget("p0")
     assert gate.admit("p0", 500, 0.0) == APPLY
+
+
+def test_a_run_that_follows_on_is_admitted_at_once_and_anything_else_one_by_one() -> None:
+    gate = OffsetGate(patience_seconds=10)
+    assert gate.admit_run("p0", 5, 9, 5)  # first fetch of the partition
+    assert gate.expected["p0"] == 10
+    assert gate.admit_run("p0", 10, 12, 3)
+    assert not gate.admit_run("p0", 11, 14, 4)  # overlaps what was applied
+    assert not gate.admit_run("p0", 14, 16, 3)  # starts beyond a gap
+    assert not gate.admit_run("p0", 13, 17, 3)  # has a gap inside (a compacted topic)
+    assert gate.expected["p0"] == 13  # refusals change nothing
+    assert gate.admit("p0", 16, 0.0) == SEEK
+    assert gate.admit_run("p0", 13, 15, 3)  # the gap refilled: the seek is done with
+    assert "p0" not in gate.sought

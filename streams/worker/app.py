@@ -141,7 +141,7 @@ class Worker:
         self.stage1_dirty: set[int] = set()  # partitions applied since the checkpoint
         self.stage2_dirty: set[int] = set()
         self.to_commit: dict[TP, int] = {}  # next offset to read, per partition
-        self.to_deliver: list[tuple[BulkTable, TP, Any]] = []  # last changelog sends
+        self.to_deliver: list[tuple[BulkTable, TP, asyncio.Future[int]]] = []  # changelogs
         self.commit_wanted = asyncio.Event()
         self.plane = RedisPlane(settings.redis) if settings.redis.url else None
         self.redis_status = RedisStatus()
@@ -231,9 +231,11 @@ class Worker:
 
     async def in_order(self, tp: TP, records: list[Any]) -> list[Any]:
         """The records the offset gate admits; seeks back where it finds a gap."""
+        gate = self.gate
+        if records and gate.admit_run(tp, records[0].offset, records[-1].offset, len(records)):
+            return records
         out = []
         now = time.monotonic()
-        gate = self.gate
         for record in records:
             offset = record.offset
             expected = gate.expected.get(tp)
@@ -420,7 +422,8 @@ class Worker:
             ]
             values.append((offset_key(partition), str(part.last_offset).encode()))
             last = await self.contacts_table.write(source, values)
-            self.to_deliver.append((self.contacts_table, source, last))
+            if last is not None:
+                self.to_deliver.append((self.contacts_table, source, last))
             offsets[source] = part.last_offset + 1
         by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for partition, queue, stored in self.side.checkpoint():
@@ -431,7 +434,8 @@ class Worker:
             values = by_partition.get(partition, [])
             values.append((offset_key(partition), str(applied).encode()))
             last = await self.queues_table.write(source, values)
-            self.to_deliver.append((self.queues_table, source, last))
+            if last is not None:
+                self.to_deliver.append((self.queues_table, source, last))
             offsets[source] = applied + 1
         self.stage1_dirty.clear()
         self.stage2_dirty.clear()
@@ -451,9 +455,9 @@ class Worker:
             offsets, self.to_commit = self.to_commit, {}
             landing, self.to_deliver = self.to_deliver, []
             for table, source, future in landing:
-                metadata = await future
+                offset = await future
                 if source in self.app.consumer.assignment():  # its store is still open
-                    table.delivered(source, metadata)
+                    table.delivered(source, offset)
             await self.app.consumer._commit_offsets(offsets)
 
     # ------------------------------------------------------------------ rebalance

@@ -29,6 +29,17 @@ class OffsetGate:
         self.expected.pop(partition, None)
         self.sought.pop(partition, None)
 
+    def admit_run(self, partition: Hashable, first: int, last: int, count: int) -> bool:
+        """Admit `count` ascending offsets from `first` to `last` at once when they are
+        exactly the next expected ones, with no gap (the usual fetch); False changes
+        nothing, and the messages go through `admit` one by one."""
+        expected = self.expected.get(partition)
+        if (expected is None or first == expected) and last - first == count - 1:
+            self.expected[partition] = last + 1
+            self.sought.pop(partition, None)
+            return True
+        return False
+
     def admit(self, partition: Hashable, offset: int, now: float) -> str:
         """APPLY, SKIP (applied already), HOLD (wait for the gap to refill), SEEK (seek
         back to `expected[partition]`, then hold) or ACCEPT_GAP (apply; the gap is gone)."""
