@@ -177,6 +177,11 @@ BAD_MESSAGES = [
         b'{"event_id":"x3","type":"survey.responded","occurred_at":"yesterday",'
         b'"contact_id":"c-bad-5","csat":4}',
     ),
+    (  # valid, but its contact never queues: parked, then an orphan
+        b"c-bad-6",
+        b'{"event_id":"x4","type":"contact.answered","occurred_at":1795000000000,'
+        b'"contact_id":"c-bad-6","agent_id":"a-6"}',
+    ),
 ]
 BAD_REASONS = [
     "invalid_json",
@@ -184,6 +189,7 @@ BAD_REASONS = [
     "unknown_type",
     "not_an_object",
     "invalid_timestamp",
+    "unknown_contact",
 ]
 
 

@@ -19,11 +19,12 @@ from streams.engine.pipeline import PipelineStats
 from streams.worker.stage1 import ContactPartition
 from streams.worker.stage2 import QueueSide
 from streams.worker.view import WorkerView
-from tests.helpers import WALL, Feed
+from tests.helpers import T0, WALL, Feed, iso
 from tests.test_engine_snapshot import queue_lines
 
 PARTITIONS = 4
 CHUNK = 37
+VOICE = {"queue": "support", "channel": "voice"}
 PER_PROCESS = (
     "contactcenter_contacts_tracked",
     "contactcenter_events_parked",
@@ -255,3 +256,58 @@ def test_a_partition_cannot_join_after_the_sla_clock_moved() -> None:
     assert side.board.sla_now == 1000.0
     with pytest.raises(RuntimeError, match="facts partition 1 loaded after the SLA clock moved"):
         side.load(1, [], WALL)
+
+
+def message(event_id: str, type_: str, at: float, contact_id: str, **fields: object) -> bytes:
+    """Bytes as a producer might send them (key order and spacing of its own)."""
+    event = {"type": type_, "contact_id": contact_id, "event_id": event_id, **fields}
+    return orjson.dumps({**event, "occurred_at": iso(at)}, option=orjson.OPT_INDENT_2)
+
+
+def test_orphans_go_to_the_dead_letters_with_their_own_key_bytes_and_offset() -> None:
+    """A parked event whose contact never queues leaves, once `orphan_hold` (60 s) of the
+    partition's event time has passed, as the message it came in — also when stage 1
+    restarted from its Table in between; a parked event whose contact did queue does not."""
+    settings = Feed().settings
+    part = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+    ghost = message("g1", "contact.answered", T0, "ghost", agent_id="a1")
+    part.apply(0, b"ghost\xff", ghost, WALL)  # a key that is not UTF-8 text
+    late = message("l1", "contact.answered", T0 + 5, "late", agent_id="a2")
+    part.apply(1, b"late", late, WALL)
+    part.apply(2, b"late", message("l0", "contact.queued", T0 + 6, "late", **VOICE), WALL)
+    stored = {key: orjson.loads(orjson.dumps(value)) for key, value in part.changed()}
+    assert stored["c:ghost"][0] == "parked"
+    restarted = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+    for key, value in stored.items():
+        if value is not None:
+            restarted.restore(key, value)
+    restarted.restored()
+    restarted.apply(3, b"c9", message("q9", "contact.queued", T0 + 59, "c9", **VOICE), WALL)
+    assert restarted.take_rejects() == []  # 59 s: the ghost may still queue
+    restarted.apply(4, b"c9", message("q10", "contact.ended", T0 + 61, "c9"), WALL)
+    [reject] = restarted.take_rejects()
+    assert (reject.offset, reject.key, reject.raw, reject.reason) == (
+        0,
+        b"ghost\xff",
+        ghost,
+        "unknown_contact",
+    )
+    assert reject.detail == "contact.answered g1: contact ghost never queued"
+    assert restarted.parked_sources == {}
+    assert dict(restarted.changed())["c:ghost"] is None  # gone from the Table
+
+
+def test_an_event_beyond_the_parking_limit_is_a_dead_letter_at_once() -> None:
+    settings = Feed({"engine": {"max_parked_events": 1}}).settings
+    part = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+    first = message("o1", "contact.answered", T0, "x", agent_id="a1")
+    second = message("o2", "contact.ended", T0 + 1, "x")
+    part.apply(7, b"x", first, WALL)
+    part.apply(8, b"x", second, WALL)
+    [reject] = part.take_rejects()
+    assert (reject.offset, reject.key, reject.raw, reject.reason) == (
+        8,
+        b"x",
+        second,
+        "unknown_contact",
+    )

@@ -66,12 +66,20 @@ class ContactPartition:
         self.published_offset = -1
         self.rejects: list[Reject] = []
         self.orphans = 0
+        # Where each parked event came from, so an orphan reaches the dead-letter topic
+        # with its original key and bytes: contact id -> [[event id, offset, key, raw]]
+        # (key and raw as latin-1 text, which keeps any byte, for the Table value).
+        self.parked_sources: dict[str, list[list[Any]]] = {}
+        self._applying: tuple[int, bytes | None, bytes] = (-1, None, b"")  # offset, key, raw
 
     def restore(self, key: str, value: list[Any]) -> None:
         if key.startswith(AGENT_PREFIX):
             snapshot.restore_agent(self.agents, key[len(AGENT_PREFIX) :], value)
-        else:
-            snapshot.restore_contact(self.contacts, key[len(CONTACT_PREFIX) :], value)
+            return
+        contact_id = key[len(CONTACT_PREFIX) :]
+        snapshot.restore_contact(self.contacts, contact_id, value)
+        if value[0] == "parked":
+            self.parked_sources[contact_id] = value[3]
 
     def restored(self) -> None:
         snapshot.finish_contact_restore(self.contacts)
@@ -103,6 +111,7 @@ class ContactPartition:
             pipeline.duplicates += 1
             return
         pipeline.wall_now = wall
+        self._applying = (offset, key, raw)
         if event.ts > self.now:
             self.now = event.ts
             self.contacts.advance(event.ts)
@@ -112,8 +121,22 @@ class ContactPartition:
             pipeline.applied(event)
             self.agents.apply(event)
             self.touched_agents.add(event.agent_id or "")
-        else:
-            self.contacts.apply(event)
+            return
+        contacts = self.contacts
+        contacts.apply(event)
+        contact_id = event.contact_id
+        waiting = contacts.parked.get(contact_id)
+        if waiting and waiting[-1] is event:  # parked: its contact is not known yet
+            self.parked_sources.setdefault(contact_id, []).append(
+                [
+                    event.event_id,
+                    offset,
+                    None if key is None else key.decode("latin-1"),
+                    raw.decode("latin-1"),
+                ]
+            )
+        elif waiting is None:  # its parked events (if any) were applied
+            self.parked_sources.pop(contact_id, None)
 
     def changed(self) -> list[tuple[str, list[Any] | None]]:
         """Table keys changed since the last call and their values (None: delete)."""
@@ -121,9 +144,10 @@ class ContactPartition:
         touched = self.contacts.touched
         assert touched is not None
         for contact_id in touched:
-            out.append(
-                (CONTACT_PREFIX + contact_id, snapshot.contact_value(self.contacts, contact_id))
-            )
+            value = snapshot.contact_value(self.contacts, contact_id)
+            if value is not None and value[0] == "parked":
+                value.append(self.parked_sources.get(contact_id, []))
+            out.append((CONTACT_PREFIX + contact_id, value))
         touched.clear()
         for agent_id in self.touched_agents:
             out.append((AGENT_PREFIX + agent_id, snapshot.agent_value(self.agents, agent_id)))
@@ -140,9 +164,24 @@ class ContactPartition:
         return rejects
 
     def _orphan(self, event: Event) -> None:
-        """A parked event whose contact never appeared (counted; its bytes are gone)."""
+        """A parked event whose contact never appeared (or one beyond the parking limit):
+        a dead letter, with the key, bytes and offset it came with."""
         self.pipeline.rejected["unknown_contact"] += 1
         self.orphans += 1
+        contact_id = event.contact_id
+        sources = self.parked_sources.get(contact_id, [])
+        stored = next((s for s in sources if s[0] == event.event_id), None)
+        if stored is None:  # not parked: the one being applied found the parking full
+            offset, key, raw = self._applying
+        else:
+            sources.remove(stored)
+            if not sources:
+                del self.parked_sources[contact_id]
+            offset = stored[1]
+            key = None if stored[2] is None else stored[2].encode("latin-1")
+            raw = stored[3].encode("latin-1")
+        detail = f"{event.type} {event.event_id}: contact {contact_id} never queued"
+        self.rejects.append(Reject(offset, key, raw, "unknown_contact", detail))
 
     @property
     def parked_count(self) -> int:
