@@ -173,6 +173,7 @@ class WorkerSettings:
     checkpoint_seconds: float = 1.0  # stage 2 writes changed queues at most this often
     tick_seconds: float = 0.5  # partition clocks advance at least this often
     session_timeout_seconds: float = 10.0  # a silent worker's partitions move after this
+    stop_timeout_seconds: float = 20.0  # SIGTERM/SIGINT: exit at once if not stopped by then
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ after that are late data (their contacts breach at once), not a replay.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,7 @@ def test_two_workers_one_leaves_and_comes_back(cluster: Cluster) -> None:
     wait_for(lambda: cluster.processed() > len(events) // 4, 60, "the workers to be mid-stream")
     cluster.union()  # asserts that no series is served by both workers
     leaving.stop()
+    assert leaving.process.returncode == 0  # a clean stop, well within its deadline
     wait_for(
         lambda: len(cluster.union()) > 0 and cluster.workers["a"].ready(),
         60,
@@ -263,5 +265,35 @@ def test_broker_down_for_30_seconds_and_back(tmp_path: Path) -> None:
             restart_native_broker(broker)
             converge(cluster, expected, timeout=150)
             assert worker.alive()  # recovered by itself, no restart
+        finally:
+            cluster.stop()
+
+
+def test_stopped_while_the_broker_is_down_exits_by_its_deadline_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """Stopping waits for the broker (leaving the group, the last commit): a minute and
+    more when it is gone. Past `stop_timeout_seconds` the worker exits at once, with
+    status 1; started again on the same store, it loses and repeats nothing."""
+    with running_broker(tmp_path / "kafka") as broker:
+        if broker.kind != "native":
+            pytest.skip("restarting a broker with its data needs the native broker")
+        cluster = Cluster(broker.bootstrap, tmp_path)
+        cluster.env["FLOORWATCH_WORKER__STOP_TIMEOUT_SECONDS"] = "5"
+        try:
+            events = day_events(seed=36)
+            expected = reference(events)
+            cluster.produce(keyed(events))
+            worker = cluster.start("a")
+            wait_for(lambda: cluster.processed() > 0, 60, "first events applied")
+            stop_native_broker(broker)
+            worker.process.send_signal(signal.SIGTERM)
+            wait_for(lambda: not worker.alive(), 20, "exit within the 5-s deadline")
+            worker.stop()  # closes its log
+            assert worker.process.returncode == 1
+            assert "worker not stopped 5 s after the signal" in worker.log.read_text()
+            restart_native_broker(broker)
+            cluster.start("a")  # the same store
+            converge(cluster, expected, timeout=150)
         finally:
             cluster.stop()
