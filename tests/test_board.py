@@ -87,3 +87,40 @@ def test_board_feed_rests_until_a_wallboard_listens(monkeypatch: pytest.MonkeyPa
         runner.cancel()
 
     asyncio.run(scenario())
+
+
+def test_board_feed_serves_a_listener_whose_first_companion_left_mid_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first listener's browser goes away while the feed assembles its first board
+    (the handler is cancelled): the listener still there gets boards all the same."""
+    monkeypatch.setattr(web_app, "PUSH_INTERVAL_SECONDS", 0)
+    first_call = asyncio.Event()
+    calls = 0
+
+    async def source() -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            first_call.set()
+            await asyncio.Event().wait()  # a slow Redis: never answers this one
+        return {"n": calls}
+
+    async def scenario() -> None:
+        feed = web_app.BoardFeed(source)
+        runner = asyncio.create_task(feed.run())
+
+        async def listen() -> None:
+            async with feed.listening():
+                await asyncio.Event().wait()
+
+        first = asyncio.create_task(listen())
+        await asyncio.wait_for(first_call.wait(), 5.0)
+        second = asyncio.create_task(listen())
+        first.cancel()
+        assert await feed.wait_newer(0, 5.0)
+        assert feed.listeners == 1
+        second.cancel()
+        runner.cancel()
+
+    asyncio.run(scenario())

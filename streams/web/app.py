@@ -61,10 +61,10 @@ class BoardFeed:
         """While a listener is inside, the feed refreshes; the first one in gets a fresh
         board at once rather than the one from when the feed last rested."""
         self.listeners += 1
-        if self.listeners == 1:
-            await self.refresh()
-            self._listened.set()
         try:
+            if self.listeners == 1:
+                self._listened.set()
+                await self.refresh()
             yield
         finally:
             self.listeners -= 1
