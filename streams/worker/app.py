@@ -54,6 +54,11 @@ log = logging.getLogger("floorwatch.worker")
 CONTACTS_TABLE = "floorwatch-contacts"
 QUEUES_TABLE = "floorwatch-queues"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafka's 1 MiB
+# Read ahead per partition. aiokafka buffers one fetch response per partition, and its
+# thread competes with the worker for the interpreter: with Faust's 1 MiB a caught-up
+# buffer left the worker waiting for records a third of the time (about 55,000 events/s
+# instead of 65,000 here). The raw consumer of the benchmark reads with the same size.
+FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024
 FACTS_PER_MESSAGE = 5_000  # keeps a facts message well under the topic's 1 MiB limit
 OFFSET_PREFIX = "o:"  # Table key of a partition's applied offset: o:<partition>
 GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
@@ -90,6 +95,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "topic_partitions": kafka.partitions,
         "consumer_auto_offset_reset": "earliest",
         "producer_max_request_size": MAX_MESSAGE_BYTES,
+        "consumer_max_fetch_size": FETCH_BYTES_PER_PARTITION,
         "producer_acks": -1,
         "table_standby_replicas": 0,
         "web_enabled": False,
@@ -220,7 +226,12 @@ class Worker:
             if not consumer.flow_active or self.app.consumer_generation_id != generation:
                 return  # a rebalance since the fetch: the records come again
             if self.not_ready_reason() is not None:
-                return  # Tables not restored yet: never load a partition from them early
+                # Tables not restored yet: never load a partition from them early. Faust
+                # seeks to the committed offsets just before it says so, and these records
+                # may come from after that seek: read them again once it has.
+                for tp, batch in records.items():
+                    await consumer.seek(tp, batch[0].offset)
+                return
             wall = time.time()
             for tp, batch in records.items():
                 if tp.topic == self.events_name:
