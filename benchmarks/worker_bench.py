@@ -11,7 +11,9 @@ then measures on this machine, in one run:
   c. freshness: at a steady --rate events/s, the time from producing a probe event to
      its count showing in the worker's /metrics (p50, p99; scraped every 50 ms);
   d. restart to ready with 100,000 open contacts: SIGTERM, then a new process on the same
-     store (local RocksDB) and on an empty one (Tables restored from the changelogs).
+     store (local RocksDB) and on an empty one (Tables restored from the changelogs);
+  e. the ceiling for (b): the engine alone on the same events, decoded beforehand (no
+     Kafka, no JSON), as in replay_bench.py.
 Prints a table and writes benchmarks/out/worker_bench.json.
 """
 
@@ -37,7 +39,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from replay_bench import OUT, dataset
+from replay_bench import OUT, dataset, engine_only
 
 from streams import kafka_client
 from streams.config import KafkaSettings
@@ -360,6 +362,8 @@ def main() -> int:
             produce_s = time.perf_counter() - started
             print("raw consumer …", file=sys.stderr)
             raw_s = asyncio.run(raw_consume(kafka, len(messages)))
+            print("engine alone …", file=sys.stderr)
+            engine_events, engine_s = engine_only(path)
             print("worker throughput …", file=sys.stderr)
             worker = throughput(bootstrap, "bench-events", work)
             print("freshness …", file=sys.stderr)
@@ -389,6 +393,10 @@ def main() -> int:
     }
     result["worker_to_raw_ratio"] = (
         result["worker_events_per_s_from_first_event"] / result["raw_consumer_events_per_s"]
+    )
+    result["engine_only_events_per_s"] = engine_events / engine_s
+    result["engine_only_to_raw_ratio"] = (
+        result["engine_only_events_per_s"] / result["raw_consumer_events_per_s"]
     )
     OUT.mkdir(exist_ok=True)
     (OUT / "worker_bench.json").write_text(json.dumps(result, indent=2))
