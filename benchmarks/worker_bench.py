@@ -262,11 +262,7 @@ async def freshness(
         while not stop.is_set() or seen < len(sent_at):
             metrics = await asyncio.to_thread(worker.metrics)
             now = time.perf_counter()
-            count = int(
-                total(
-                    metrics, 'contactcenter_contacts_offered_total{channel="voice",queue="probe"}'
-                )
-            )
+            count = int(total(metrics, PROBE_SERIES))
             for k in range(seen + 1, count + 1):
                 latencies.append((sent_at[k] - started, now - sent_at[k]))
             seen = max(seen, count)

@@ -89,10 +89,12 @@ def start_broker(tmp_dir: Path) -> Broker:
     )
 
 
-def require_broker(tmp_dir: Path) -> Broker:
-    """`start_broker`, failing the test in CI (CI=true) and skipping it elsewhere."""
+def require_broker(tmp_dir: Path, *, native: bool = False) -> Broker:
+    """`start_broker` (`start_native_broker` if `native`: a test that stops and restarts
+    the broker with its data), failing the test in CI (CI=true) and skipping it
+    elsewhere."""
     try:
-        return start_broker(tmp_dir)
+        return start_native_broker(tmp_dir) if native else start_broker(tmp_dir)
     except KafkaUnavailable as exc:
         if IN_CI:
             pytest.fail(f"Kafka broker unavailable in CI: {exc}", pytrace=False)
@@ -100,9 +102,9 @@ def require_broker(tmp_dir: Path) -> Broker:
 
 
 @contextlib.contextmanager
-def running_broker(tmp_dir: Path) -> Iterator[Broker]:
+def running_broker(tmp_dir: Path, *, native: bool = False) -> Iterator[Broker]:
     """`require_broker` for the body of a fixture: the broker is stopped however it ends."""
-    broker = require_broker(tmp_dir)
+    broker = require_broker(tmp_dir, native=native)
     try:
         yield broker
     finally:

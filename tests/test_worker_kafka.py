@@ -248,52 +248,52 @@ def test_dead_letters_keep_key_bytes_reason_and_source(cluster: Cluster) -> None
         assert metrics[f'contactcenter_events_rejected_total{{reason="{reason}"}}'] == 1
 
 
-def test_broker_down_for_30_seconds_and_back(tmp_path: Path) -> None:
-    with running_broker(tmp_path / "kafka") as broker:
-        if broker.kind != "native":
-            pytest.skip("restarting a broker with its data needs the native broker")
-        cluster = Cluster(broker.bootstrap, tmp_path)
+@pytest.fixture
+def own_broker(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A native broker of the test's own, which it stops and restarts with its data, and
+    a cluster on it (fails in CI when no native broker can start, like every other)."""
+    with running_broker(tmp_path / "kafka", native=True) as broker:
+        made = Cluster(broker.bootstrap, tmp_path)
         try:
-            events = day_events(seed=35)
-            expected = reference(events)
-            cluster.produce(keyed(events))
-            worker = cluster.start("a")
-            wait_for(lambda: cluster.processed() > len(events) // 4, 60, "mid-stream")
-            stop_native_broker(broker)
-            time.sleep(30)  # the outage under test, not a wait for something to happen
-            assert worker.alive()
-            restart_native_broker(broker)
-            converge(cluster, expected, timeout=150)
-            assert worker.alive()  # recovered by itself, no restart
+            yield broker, made
         finally:
-            cluster.stop()
+            made.stop()
+
+
+def test_broker_down_for_30_seconds_and_back(own_broker: tuple[Broker, Cluster]) -> None:
+    broker, cluster = own_broker
+    events = day_events(seed=35)
+    expected = reference(events)
+    cluster.produce(keyed(events))
+    worker = cluster.start("a")
+    wait_for(lambda: cluster.processed() > len(events) // 4, 60, "mid-stream")
+    stop_native_broker(broker)
+    time.sleep(30)  # the outage under test, not a wait for something to happen
+    assert worker.alive()
+    restart_native_broker(broker)
+    converge(cluster, expected, timeout=150)
+    assert worker.alive()  # recovered by itself, no restart
 
 
 def test_stopped_while_the_broker_is_down_exits_by_its_deadline_and_loses_nothing(
-    tmp_path: Path,
+    own_broker: tuple[Broker, Cluster],
 ) -> None:
     """Stopping waits for the broker (leaving the group, the last commit): a minute and
     more when it is gone. Past `stop_timeout_seconds` the worker exits at once, with
     status 1; started again on the same store, it loses and repeats nothing."""
-    with running_broker(tmp_path / "kafka") as broker:
-        if broker.kind != "native":
-            pytest.skip("restarting a broker with its data needs the native broker")
-        cluster = Cluster(broker.bootstrap, tmp_path)
-        cluster.env["FLOORWATCH_WORKER__STOP_TIMEOUT_SECONDS"] = "5"
-        try:
-            events = day_events(seed=36)
-            expected = reference(events)
-            cluster.produce(keyed(events))
-            worker = cluster.start("a")
-            wait_for(lambda: cluster.processed() > 0, 60, "first events applied")
-            stop_native_broker(broker)
-            worker.process.send_signal(signal.SIGTERM)
-            wait_for(lambda: not worker.alive(), 20, "exit within the 5-s deadline")
-            worker.stop()  # closes its log
-            assert worker.process.returncode == 1
-            assert "worker not stopped 5 s after the signal" in worker.log.read_text()
-            restart_native_broker(broker)
-            cluster.start("a")  # the same store
-            converge(cluster, expected, timeout=150)
-        finally:
-            cluster.stop()
+    broker, cluster = own_broker
+    cluster.env["FLOORWATCH_WORKER__STOP_TIMEOUT_SECONDS"] = "5"
+    events = day_events(seed=36)
+    expected = reference(events)
+    cluster.produce(keyed(events))
+    worker = cluster.start("a")
+    wait_for(lambda: cluster.processed() > 0, 60, "first events applied")
+    stop_native_broker(broker)
+    worker.process.send_signal(signal.SIGTERM)
+    wait_for(lambda: not worker.alive(), 20, "exit within the 5-s deadline")
+    worker.stop()  # closes its log
+    assert worker.process.returncode == 1
+    assert "worker not stopped 5 s after the signal" in worker.log.read_text()
+    restart_native_broker(broker)
+    cluster.start("a")  # the same store
+    converge(cluster, expected, timeout=150)

@@ -433,8 +433,7 @@ class Worker:
             ]
             values.append((offset_key(partition), str(part.last_offset).encode()))
             last = await self.contacts_table.write(source, values)
-            if last is not None:
-                self.to_deliver.append((self.contacts_table, source, last))
+            self.to_deliver.append((self.contacts_table, source, last))
             offsets[source] = part.last_offset + 1
         by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for partition, queue, stored in self.side.checkpoint():
@@ -445,8 +444,7 @@ class Worker:
             values = by_partition.get(partition, [])
             values.append((offset_key(partition), str(applied).encode()))
             last = await self.queues_table.write(source, values)
-            if last is not None:
-                self.to_deliver.append((self.queues_table, source, last))
+            self.to_deliver.append((self.queues_table, source, last))
             offsets[source] = applied + 1
         self.stage1_dirty.clear()
         self.stage2_dirty.clear()

@@ -32,13 +32,12 @@ class BulkTable:
     def items(self) -> Iterable[tuple[bytes, bytes]]:
         return self.table.items()
 
-    async def write(self, source: TP, values: Iterable[Pair]) -> asyncio.Future[int] | None:
+    async def write(self, source: TP, values: Iterable[Pair]) -> asyncio.Future[int]:
         """Store each value in the store partition of `source` and send it to the
         changelog partition of `source`. Returns a future of the changelog offset of the
-        last value, set once everything is delivered (None if there was nothing)."""
+        last value, set once everything is delivered. There is always a last value: the
+        partition's applied offset."""
         pairs = list(values)
-        if not pairs:
-            return None
         self._store(source.partition, pairs)
         return await self._send(source.partition, pairs)
 
