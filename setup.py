@@ -24,6 +24,7 @@ COMPILED = [
     "streams/engine/summary.py",
     "streams/engine/targets.py",
     "streams/engine/windows.py",
+    "streams/worker/event_ids.py",
     "streams/worker/facts.py",
     "streams/worker/stage1.py",
     "streams/worker/stage2.py",

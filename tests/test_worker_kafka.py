@@ -38,6 +38,7 @@ from tests.worker_cluster import (
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+LAG = "contactcenter_consumer_lag_messages"
 
 
 def day_events(seed: int, contacts: int = 400) -> list[dict]:
@@ -129,6 +130,29 @@ def test_kill_minus_nine_and_restart_equal_uninterrupted(cluster: Cluster) -> No
     assert cluster.processed() == 0  # gone: nothing served until the restart
     cluster.start("a")
     converge(cluster, expected)
+
+
+def test_duplicates_of_events_applied_before_a_restart_are_dropped(cluster: Cluster) -> None:
+    """A producer retrying while the worker restarts sends again events the worker had
+    applied and committed: each is dropped and counted as a duplicate, as one
+    uninterrupted run does, not counted a second time (a second offered contact, close
+    or survey)."""
+    events = day_events(seed=35)
+    cluster.produce(keyed(events))
+    worker = cluster.start("a")
+    wait_for(lambda: cluster.committed() == len(events), 90, "every event committed", 0.5)
+    worker.kill()
+    retried = events[::5]
+    cluster.produce(keyed(retried))
+    restarted = cluster.start("a")
+
+    def caught_up() -> bool:
+        lags = [v for s, v in restarted.metrics().items() if s.startswith(LAG)]
+        return len(lags) == PARTITIONS and not any(lags)
+
+    wait_for(caught_up, 60, "the restarted worker to apply every message", 0.5)
+    converge(cluster, reference(events + retried))
+    assert restarted.metrics()["contactcenter_events_duplicate_total"] == len(retried)
 
 
 def test_kill_minus_nine_the_other_worker_takes_over(cluster: Cluster) -> None:

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from aiokafka.partitioner import murmur2
 
+from streams.config import Settings
 from streams.daygen import DayPlan, generate_day
 from streams.engine.clock import EventTimeClock
 from streams.engine.pipeline import PipelineStats
@@ -311,3 +312,87 @@ def test_an_event_beyond_the_parking_limit_is_a_dead_letter_at_once() -> None:
         second,
         "unknown_contact",
     )
+
+
+def restart_from_table(
+    part: ContactPartition, table: dict[str, list], settings: Settings
+) -> ContactPartition:
+    """What `part` wrote to its Table since `table` was taken, then a new stage 1 from it."""
+    for key, value in part.changed():
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = orjson.loads(orjson.dumps(value))
+    restarted = ContactPartition(part.partition, settings, part.pipeline, PARTITIONS)
+    for key, value in table.items():
+        restarted.restore(key, value)
+    restarted.restored()
+    return restarted
+
+
+def test_a_duplicate_of_an_event_from_before_a_restart_is_still_a_duplicate() -> None:
+    """A producer's retry may deliver an event again after the worker restarted: the
+    duplicate is dropped and counted, as an uninterrupted run does — not a second
+    offered contact, a second close or a second survey."""
+    settings = Feed().settings
+    life = [
+        message("q1", "contact.queued", T0, "c1", **VOICE),
+        message("a1", "contact.answered", T0 + 5, "c1", agent_id="a1"),
+        message("e1", "contact.ended", T0 + 50, "c1"),
+        message("s1", "survey.responded", T0 + 60, "c1", csat=5),
+    ]
+    again = [life[3], life[0], life[2]]  # same bytes, same event ids, new offsets
+    for restart in (False, True):
+        part = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+        for offset, raw in enumerate(life):
+            part.apply(offset, b"c1", raw, WALL)
+        if restart:
+            part = restart_from_table(part, {}, settings)
+        part.recorder.take()
+        for offset, raw in enumerate(again, start=len(life)):
+            part.apply(offset, b"c1", raw, WALL)
+        assert part.recorder.take() == {}, f"restart={restart}"
+        assert part.pipeline.duplicates == 3, f"restart={restart}"
+
+
+class Fifo:
+    """The memory of ids the naive way: a list, the oldest dropped past `capacity`."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.ids: list[str] = []
+
+    def seen(self, event_id: str) -> bool:
+        if event_id in self.ids:
+            return True
+        self.ids.append(event_id)
+        if len(self.ids) > self.capacity:
+            self.ids.pop(0)
+        return False
+
+
+def test_the_stored_event_ids_rebuild_the_memory_exactly_and_stay_bounded() -> None:
+    """Ids drawn from a small set (so they come back, some after they were forgotten),
+    checkpoints at uneven intervals, a restart from the Table after each: the restored
+    memory answers every later id as the naive FIFO does, and the Table holds no chunk
+    older than needed: the chunks after the oldest hold fewer than `capacity` ids."""
+    capacity = 7
+    settings = Feed({"engine": {"dedup_capacity": capacity}}).settings
+    draws = [f"e{(k * k + k // 5) % 19}" for k in range(400)]  # deterministic, with repeats
+    model = Fifo(capacity)
+    table: dict[str, list] = {}
+    part = ContactPartition(2, settings, PipelineStats(), PARTITIONS)
+    answers, expected = [], []
+    position = 0
+    for step in (1, 5, 2, 13, 3, 40, 1, 1, 8, 60, 4, 90, 2, 150, 20):
+        for event_id in draws[position : position + step]:
+            answers.append(part.event_ids.seen(event_id))
+            expected.append(model.seen(event_id))
+        position += step
+        part = restart_from_table(part, table, settings)
+        chunks = {k: v for k, v in table.items() if k.startswith("i:2:")}
+        oldest = min(chunks, key=lambda k: int(k.rpartition(":")[2]))
+        assert sum(len(ids) for ids in chunks.values()) - len(chunks[oldest]) < capacity
+    assert position == len(draws)
+    assert answers == expected
+    assert answers.count(True) > 0 and answers.count(False) > capacity  # both kinds ran

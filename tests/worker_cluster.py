@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import orjson
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
 
 from streams import kafka_client
@@ -21,6 +22,7 @@ from tests.kafka_broker import free_ports
 from tests.live import wait_for
 
 PARTITIONS = 4
+GROUP = "FLOORWATCH_KAFKA__CONSUMER_GROUP"
 # Series that depend on the exact second they are read (compared elsewhere, not here).
 CLOCK_DEPENDENT = ("contactcenter_longest_wait_seconds", "contactcenter_occupancy_ratio")
 PER_PROCESS = (
@@ -80,7 +82,7 @@ class Cluster:
             "FLOORWATCH_KAFKA__TOPIC": f"events-{tag}",
             "FLOORWATCH_KAFKA__FACTS_TOPIC": f"facts-{tag}",
             "FLOORWATCH_KAFKA__DLQ_TOPIC": f"dlq-{tag}",
-            "FLOORWATCH_KAFKA__CONSUMER_GROUP": f"group-{tag}",
+            GROUP: f"group-{tag}",
             "FLOORWATCH_KAFKA__PARTITIONS": str(PARTITIONS),
             "FLOORWATCH_WORKER__TICK_SECONDS": "0.2",
             "FLOORWATCH_WORKER__CHECKPOINT_SECONDS": "0.5",
@@ -145,6 +147,22 @@ class Cluster:
                 if s.startswith("contactcenter_events_processed_total")
             )
         )
+
+    def committed(self) -> int:
+        """Input messages covered by the group's committed offsets (the workers commit
+        only what their Tables hold)."""
+
+        async def read() -> int:
+            admin = AIOKafkaAdminClient(**kafka_client.client_options(self.kafka))
+            await admin.start()
+            try:
+                offsets = await admin.list_consumer_group_offsets(self.env[GROUP])
+            finally:
+                await admin.close()
+            topic = self.kafka.topic
+            return sum(max(0, meta.offset) for tp, meta in offsets.items() if tp.topic == topic)
+
+        return asyncio.run(read())
 
     def stop(self) -> None:
         for worker in self.workers.values():

@@ -42,6 +42,7 @@ from streams.kafka_client import client_options
 from streams.redis_plane import UNREACHABLE, RedisPlane, RedisStatus, TargetFollower
 from streams.web.app import BoardUnavailable, make_app
 from streams.worker.consumer import BatchConsumer
+from streams.worker.event_ids import IDS_PREFIX, ids_partition
 from streams.worker.metrics import WorkerCollector
 from streams.worker.offsets import ACCEPT_GAP, APPLY, SEEK, OffsetGate
 from streams.worker.stage1 import ContactPartition
@@ -290,7 +291,12 @@ class Worker:
                     self.gate.resume_at(TP(self.events_name, part.partition), int(value) + 1)
                     part.last_offset = part.published_offset = int(value)
             else:
-                part = loading.get(key_partition(key[2:], self.partitions))
+                partition = (
+                    ids_partition(key)
+                    if key.startswith(IDS_PREFIX)
+                    else key_partition(key[2:], self.partitions)
+                )
+                part = loading.get(partition)
                 if part is not None:
                     part.restore(key, orjson.loads(value))
         for partition, part in loading.items():

@@ -6,6 +6,8 @@ each batch and, at each checkpoint, once those are delivered, writes `changed()`
 Table; offsets are committed only after that.
 Each contact and agent remembers the source offset of the last event applied to it, so
 events redelivered after a crash (at or below it) are skipped: nothing counts twice.
+The event ids remembered for duplicate detection are in the Table too (`event_ids`), so
+a producer's duplicate is caught across a restart as it is without one.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from streams.contract import AGENT_TYPE
 from streams.engine import snapshot
 from streams.engine.agents import AgentTracker
 from streams.engine.contacts import ContactTracker
-from streams.engine.dedup import RecentIds
 from streams.engine.pipeline import PipelineStats
 from streams.engine.targets import TargetBook
 from streams.intake import Event, Rejection, decode
+from streams.worker.event_ids import IDS_PREFIX, StoredIds
 from streams.worker.facts import FactRecorder
 
 CONTACT_PREFIX = "c:"
@@ -58,7 +60,7 @@ class ContactPartition:
         self.contacts.touched = set()
         self.agents = AgentTracker(self.recorder, pipeline)
         self.touched_agents: set[str] = set()
-        self.recent_ids = RecentIds(settings.engine.dedup_capacity)
+        self.event_ids = StoredIds(partition, settings.engine.dedup_capacity)
         self.now = float("-inf")  # the partition's event time: the largest occurred_at seen
         self.last_offset = -1
         # What stage 2 may rely on: event time and offset whose facts are on their way.
@@ -73,6 +75,9 @@ class ContactPartition:
         self._applying: tuple[int, bytes | None, bytes] = (-1, None, b"")  # offset, key, raw
 
     def restore(self, key: str, value: list[Any]) -> None:
+        if key.startswith(IDS_PREFIX):
+            self.event_ids.restore(key, value)
+            return
         if key.startswith(AGENT_PREFIX):
             snapshot.restore_agent(self.agents, key[len(AGENT_PREFIX) :], value)
             return
@@ -83,6 +88,7 @@ class ContactPartition:
 
     def restored(self) -> None:
         snapshot.finish_contact_restore(self.contacts)
+        self.event_ids.restored()
 
     def _guard(self, event: Event) -> int:
         """Source offset of the last event applied to this event's contact or agent."""
@@ -107,7 +113,7 @@ class ContactPartition:
             return
         if offset <= self._guard(event):
             return  # applied before a restart or a rebalance
-        if self.recent_ids.seen(event.event_id):
+        if self.event_ids.seen(event.event_id):
             pipeline.duplicates += 1
             return
         pipeline.wall_now = wall
@@ -152,6 +158,7 @@ class ContactPartition:
         for agent_id in self.touched_agents:
             out.append((AGENT_PREFIX + agent_id, snapshot.agent_value(self.agents, agent_id)))
         self.touched_agents.clear()
+        out += self.event_ids.changed()
         return out
 
     def published(self) -> None:
