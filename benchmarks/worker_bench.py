@@ -13,7 +13,10 @@ then measures on this machine, in one run:
   d. restart to ready with 100,000 open contacts: SIGTERM, then a new process on the same
      store (local RocksDB) and on an empty one (Tables restored from the changelogs);
   e. the ceiling for (b): the engine alone on the same events, decoded beforehand (no
-     Kafka, no JSON), as in replay_bench.py.
+     Kafka, no JSON), as in replay_bench.py;
+  f. the least a worker does, in one process: the raw consumer of (a), each event
+     decoded and applied to one engine as `floorwatch replay` does (no Faust, Tables,
+     facts topic or second stage).
 Prints a table and writes benchmarks/out/worker_bench.json.
 """
 
@@ -33,16 +36,20 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from replay_bench import OUT, dataset, engine_only
+from replay_bench import OUT, WALL, dataset, engine_only
 
 from streams import kafka_client
-from streams.config import KafkaSettings
+from streams.config import KafkaSettings, Settings
+from streams.engine.clock import EventTimeClock
+from streams.engine.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"
@@ -107,7 +114,11 @@ async def produce(kafka: KafkaSettings, messages: list[tuple[bytes | None, bytes
     await kafka_client.produce(kafka, source())
 
 
-async def raw_consume(kafka: KafkaSettings, count: int) -> float:
+async def consume(
+    kafka: KafkaSettings, count: int, each_batch: Callable[[list[Any]], None] | None = None
+) -> float:
+    """Seconds to read `count` messages from the start of the topic with a plain aiokafka
+    consumer, handing each fetched batch to `each_batch` (if any)."""
     consumer = AIOKafkaConsumer(
         kafka.topic,
         group_id=None,
@@ -123,9 +134,24 @@ async def raw_consume(kafka: KafkaSettings, count: int) -> float:
         while seen < count:
             for records in (await consumer.getmany(timeout_ms=1000, max_records=20000)).values():
                 seen += len(records)
+                if each_batch is not None:
+                    each_batch(records)
     finally:
         await consumer.stop()
     return time.perf_counter() - started
+
+
+def engine_feed() -> Callable[[list[Any]], None]:
+    """Each record decoded, validated and applied to one engine, as `floorwatch replay`
+    does: the least work any worker does with an event (no Faust, no Tables, no facts
+    topic, no second stage)."""
+    engine = Engine(Settings(), EventTimeClock())
+
+    def apply(records: list[Any]) -> None:
+        for record in records:
+            engine.ingest(record.value, WALL)
+
+    return apply
 
 
 class WorkerProcess:
@@ -357,7 +383,9 @@ def main() -> int:
             asyncio.run(produce(kafka, messages))
             produce_s = time.perf_counter() - started
             print("raw consumer …", file=sys.stderr)
-            raw_s = asyncio.run(raw_consume(kafka, len(messages)))
+            raw_s = asyncio.run(consume(kafka, len(messages)))
+            print("read + decode + engine …", file=sys.stderr)
+            floor_s = asyncio.run(consume(kafka, len(messages), engine_feed()))
             print("engine alone …", file=sys.stderr)
             engine_events, engine_s = engine_only(path)
             print("worker throughput …", file=sys.stderr)
@@ -389,6 +417,10 @@ def main() -> int:
     }
     result["worker_to_raw_ratio"] = (
         result["worker_events_per_s_from_first_event"] / result["raw_consumer_events_per_s"]
+    )
+    result["read_decode_engine_events_per_s"] = n / floor_s
+    result["read_decode_engine_to_raw_ratio"] = (
+        result["read_decode_engine_events_per_s"] / result["raw_consumer_events_per_s"]
     )
     result["engine_only_events_per_s"] = engine_events / engine_s
     result["engine_only_to_raw_ratio"] = (
