@@ -143,9 +143,25 @@ def _listen_address(args: argparse.Namespace, settings: Settings) -> tuple[str, 
 
 
 def _kafka_error(settings: Settings, exc: KafkaError) -> CliError:
+    """What to check, for the security protocol in use: aiokafka reports a refused login
+    or certificate only in its log, and then fails as if the broker were unreachable."""
+    kafka = settings.kafka
+    checks = ["[kafka] bootstrap_servers (FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS)"]
+    if kafka.security_protocol.startswith("SASL"):
+        checks.append(
+            f"the SASL login ({kafka.sasl_mechanism} as {kafka.sasl_username!r}: "
+            "sasl_mechanism, sasl_username, FLOORWATCH_KAFKA__SASL_PASSWORD)"
+        )
+    if kafka.security_protocol.endswith("SSL"):
+        checks.append(
+            "TLS (ssl_cafile must hold the CA of the broker's certificate; ssl_certfile and "
+            "ssl_keyfile when the broker asks for a client certificate)"
+        )
+    listener = f"; the address must be the broker's {kafka.security_protocol} listener"
     return CliError(
-        f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}; "
-        "check [kafka] bootstrap_servers (FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS)",
+        f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}; check "
+        + ", ".join(checks)
+        + (listener if kafka.security_protocol != "PLAINTEXT" else ""),
         EXIT_INPUT,
     )
 

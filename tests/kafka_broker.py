@@ -45,6 +45,7 @@ FETCH_TIMEOUT_S = 900  # a cold fetch downloads about 46 MB of jars from Maven C
 START_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 30
 EXIT_PORT_IN_USE = 4  # broker.sh's exit code for "port in use"
+SECURED_OPTIONS = ("--sasl-port", "--ssl-port", "--sasl-ssl-port")
 
 
 class KafkaUnavailable(RuntimeError):
@@ -61,6 +62,16 @@ class Broker:
     """``external``, ``docker`` or ``native``."""
     log_path: Path | None = None
     """The broker's log, for the native broker."""
+    secured: dict[str, str] = field(default_factory=dict)
+    """``host:port`` per security protocol of the secured listeners (``SASL_PLAINTEXT``,
+    ``SSL``, ``SASL_SSL``), for a native broker started with SASL users."""
+
+    @property
+    def tls_dir(self) -> Path:
+        """The secured broker's CA (``ca.pem``) and client certificate (``client.pem``,
+        ``client.key``)."""
+        assert self.log_path is not None and self.secured, "not a secured native broker"
+        return self.log_path.parent / "tls"
 
 
 def start_broker(tmp_dir: Path) -> Broker:
@@ -89,12 +100,16 @@ def start_broker(tmp_dir: Path) -> Broker:
     )
 
 
-def require_broker(tmp_dir: Path, *, native: bool = False) -> Broker:
+def require_broker(
+    tmp_dir: Path, *, native: bool = False, users: dict[str, str] | None = None
+) -> Broker:
     """`start_broker` (`start_native_broker` if `native`: a test that stops and restarts
-    the broker with its data), failing the test in CI (CI=true) and skipping it
-    elsewhere."""
+    the broker with its data, or needs the secured listeners of `users`), failing the
+    test in CI (CI=true) and skipping it elsewhere."""
     try:
-        return start_native_broker(tmp_dir) if native else start_broker(tmp_dir)
+        if native or users:
+            return start_native_broker(tmp_dir, users=users)
+        return start_broker(tmp_dir)
     except KafkaUnavailable as exc:
         if IN_CI:
             pytest.fail(f"Kafka broker unavailable in CI: {exc}", pytrace=False)
@@ -102,9 +117,11 @@ def require_broker(tmp_dir: Path, *, native: bool = False) -> Broker:
 
 
 @contextlib.contextmanager
-def running_broker(tmp_dir: Path, *, native: bool = False) -> Iterator[Broker]:
+def running_broker(
+    tmp_dir: Path, *, native: bool = False, users: dict[str, str] | None = None
+) -> Iterator[Broker]:
     """`require_broker` for the body of a fixture: the broker is stopped however it ends."""
-    broker = require_broker(tmp_dir, native=native)
+    broker = require_broker(tmp_dir, native=native, users=users)
     try:
         yield broker
     finally:
@@ -151,16 +168,26 @@ def start_docker_broker(image: str | None = None) -> Broker:
 # ---------------------------------------------------------------- native
 
 
-def start_native_broker(tmp_dir: Path, *, attempts: int = 3) -> Broker:
-    """Fetch the jars if needed, then start broker.sh on free ports in ``tmp_dir/broker``."""
+def start_native_broker(
+    tmp_dir: Path, *, attempts: int = 3, users: dict[str, str] | None = None
+) -> Broker:
+    """Fetch the jars if needed, then start broker.sh on free ports in ``tmp_dir/broker``;
+    with ``users`` (name -> password) also SASL_PLAINTEXT, SSL and SASL_SSL listeners."""
     bash = shutil.which("bash")
     if bash is None:
         raise KafkaUnavailable("bash not found: install bash (it runs devtools/kafka/broker.sh)")
     _broker_sh(bash, "fetch", timeout_s=FETCH_TIMEOUT_S)
     broker_dir = tmp_dir / "broker"
     stop = _once(lambda: _stop_native(bash, broker_dir))
+    secured: list[str] = []
+    if users:
+        users_file = tmp_dir / "broker-users"
+        users_file.write_text("".join(f"{name} {password}\n" for name, password in users.items()))
+        secured = ["--users", str(users_file)]
     for _ in range(attempts):
-        port, controller_port = free_ports(2)
+        port, controller_port, *secured_ports = free_ports(5 if users else 2)
+        for option, secured_port in zip(SECURED_OPTIONS, secured_ports, strict=False):
+            secured += [option, str(secured_port)]
         try:
             result = _broker_sh(
                 bash,
@@ -169,6 +196,7 @@ def start_native_broker(tmp_dir: Path, *, attempts: int = 3) -> Broker:
                 str(port),
                 "--controller-port",
                 str(controller_port),
+                *secured,
                 "--dir",
                 str(broker_dir),
                 "--timeout",
@@ -188,9 +216,20 @@ def start_native_broker(tmp_dir: Path, *, attempts: int = 3) -> Broker:
         # Another process took a free port between our check and the broker's bind: retry.
     else:
         raise KafkaUnavailable(f"free ports kept being taken ({attempts} attempts)")
+    printed = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     bootstrap = _bootstrap_line(result.stdout)
     atexit.register(stop)
-    return Broker(bootstrap, stop=stop, kind="native", log_path=broker_dir / "broker.log")
+    return Broker(
+        bootstrap,
+        stop=stop,
+        kind="native",
+        log_path=broker_dir / "broker.log",
+        secured={
+            protocol: printed[f"{protocol.lower()}_bootstrap"]
+            for protocol in ("SASL_PLAINTEXT", "SSL", "SASL_SSL")
+            if f"{protocol.lower()}_bootstrap" in printed
+        },
+    )
 
 
 def free_ports(count: int) -> list[int]:

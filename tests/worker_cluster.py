@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
 
 from streams import kafka_client
-from streams.config import KafkaSettings, Settings, settings_from_mapping
+from streams.config import KafkaSettings, apply_env, settings_from_mapping
 from tests.kafka_broker import free_ports
 from tests.live import wait_for
 
@@ -90,21 +90,12 @@ class Cluster:
         if redis_url is not None:
             self.env["FLOORWATCH_REDIS__URL"] = redis_url
             self.env["FLOORWATCH_REDIS__KEY_PREFIX"] = f"floorwatch-{tag}"
-        self.settings: Settings = settings_from_mapping(
-            {
-                "kafka": {
-                    "bootstrap_servers": bootstrap,
-                    "topic": self.env["FLOORWATCH_KAFKA__TOPIC"],
-                    "dlq_topic": self.env["FLOORWATCH_KAFKA__DLQ_TOPIC"],
-                    "partitions": PARTITIONS,
-                }
-            }
-        )
         self.workers: dict[str, Worker] = {}
 
     @property
     def kafka(self) -> KafkaSettings:
-        return self.settings.kafka
+        """The workers' Kafka settings (from `env`, security included), for test clients."""
+        return settings_from_mapping(apply_env({}, self.env)).kafka
 
     def produce(self, messages: list[tuple[bytes | None, bytes]]) -> None:
         async def source():  # type: ignore[no-untyped-def]

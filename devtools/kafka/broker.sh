@@ -7,6 +7,13 @@
 #                   [--keep-data]       format a fresh cluster in DIR (--keep-data: restart the
 #                                       one there, same ports), start it in the background,
 #                                       wait for "Kafka Server started", print bootstrap=HOST:PORT
+#                   [--users FILE --sasl-port N --ssl-port N --sasl-ssl-port N]
+#                                       also listen with SASL_PLAINTEXT, SSL (client certificate
+#                                       required) and SASL_SSL; SASL users (PLAIN, SCRAM-SHA-256,
+#                                       SCRAM-SHA-512) from FILE, a "name password" per line; a
+#                                       throw-away CA, broker and client certificate in DIR/tls;
+#                                       prints sasl_plaintext_bootstrap=, ssl_bootstrap= and
+#                                       sasl_ssl_bootstrap=HOST:PORT, tls_dir=DIR/tls
 #   broker.sh stop [--dir DIR] [--timeout S]   SIGTERM, then SIGKILL after the timeout
 #   broker.sh status [--dir DIR]        print the broker's state; exit 0 running, 3 not running
 #
@@ -14,7 +21,7 @@
 # local repository, default $FLOORWATCH_CACHE/maven), FLOORWATCH_KAFKA_DIR (default --dir),
 # JAVA_HOME, KAFKA_HEAP_OPTS (default "-Xmx512m -Xms256m"), KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_OPTS.
 # Exit codes: 2 usage, 3 no usable java, 4 port in use, 5 not ready in time, 6 fetch failed,
-# 7 a broker is already running in DIR, 1 anything else.
+# 7 a broker is already running in DIR, 8 openssl missing (secured listeners), 1 anything else.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,6 +35,8 @@ MARKER="$LIBS/.floorwatch-complete"
 M2=${FLOORWATCH_MAVEN_REPO:-$CACHE/maven}
 DEFAULT_DIR=${FLOORWATCH_KAFKA_DIR:-$CACHE/kafka-broker}
 READY_LINE="Kafka Server started"
+PLAIN_LOGIN=org.apache.kafka.common.security.plain.PlainLoginModule
+SCRAM_LOGIN=org.apache.kafka.common.security.scram.ScramLoginModule
 
 info() { printf '[kafka] %s\n' "$*" >&2; }
 die() {
@@ -37,7 +46,7 @@ die() {
   exit "$code"
 }
 usage() {
-  sed -n '2,17s/^# \{0,1\}//p' "$SELF" >&2
+  sed -n '2,24s/^# \{0,1\}//p' "$SELF" >&2
   exit 2
 }
 
@@ -194,11 +203,13 @@ broker_pid() {  # the pid of the broker running from $DIR, or fail
 }
 
 bootstrap_of() {
-  sed -n 's:^advertised\.listeners=PLAINTEXT\://::p' "$DIR/server.properties" 2>/dev/null
+  sed -n 's:^advertised\.listeners=PLAINTEXT\://\([^,]*\).*:\1:p' "$DIR/server.properties" \
+    2>/dev/null
 }
 
-parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID KEEP_DATA from the common options
+parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID KEEP_DATA and the secured listeners'
   DIR=$DEFAULT_DIR PORT=9092 CPORT="" TIMEOUT=$1 WATCH_PID="" KEEP_DATA=""
+  USERS="" SASL_PORT="" SSL_PORT="" SASL_SSL_PORT=""
   local allowed=$2
   shift 2
   while [ $# -gt 0 ]; do
@@ -209,11 +220,17 @@ parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID KEEP_DATA from the c
         KEEP_DATA=1
         shift
         ;;
-      --dir | --port | --controller-port | --timeout | --watch-pid)
+      --dir | --port | --controller-port | --timeout | --watch-pid | --users | --sasl-port | \
+        --ssl-port | --sasl-ssl-port)
         case " $allowed " in *" $1 "*) ;; *) die 2 "unknown option for this command: $1" ;; esac
         need_value "$@"
         case "$1" in
           --dir) DIR=$2 ;;
+          --users) [ -r "$2" ] && USERS=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2") ||
+            die 2 "--users $2: no such readable file" ;;
+          --sasl-port) need_port "$1" "$2" && SASL_PORT=$2 ;;
+          --ssl-port) need_port "$1" "$2" && SSL_PORT=$2 ;;
+          --sasl-ssl-port) need_port "$1" "$2" && SASL_SSL_PORT=$2 ;;
           --port) need_port "$1" "$2" && PORT=$2 ;;
           --controller-port) need_port "$1" "$2" && CPORT=$2 ;;
           --timeout) need_int "$1" "$2" && TIMEOUT=$2 ;;
@@ -225,23 +242,82 @@ parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID KEEP_DATA from the c
     esac
   done
   [ -n "$CPORT" ] || CPORT=$((PORT + 1))
+  if [ -n "$SASL_PORT$SASL_SSL_PORT" ] && [ -z "$USERS" ]; then
+    die 2 "--sasl-port and --sasl-ssl-port need --users FILE (a \"name password\" per line)"
+  fi
   # Absolute and symlink-free: stop and status recognise the broker by this path.
   if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd -P); fi
 }
 
 # ---------------------------------------------------------------- start
 
+secured_listeners() {  # NAME://127.0.0.1:PORT of each secured listener asked for, comma-led
+  [ -z "$SASL_PORT" ] || printf ',SASL_PLAINTEXT://127.0.0.1:%s' "$SASL_PORT"
+  [ -z "$SSL_PORT" ] || printf ',SSL://127.0.0.1:%s' "$SSL_PORT"
+  [ -z "$SASL_SSL_PORT" ] || printf ',SASL_SSL://127.0.0.1:%s' "$SASL_SSL_PORT"
+}
+
+make_certificates() {  # a throw-away CA, and broker and client certificates signed by it
+  command -v openssl >/dev/null 2>&1 ||
+    die 8 "openssl not found: install it (Debian/Ubuntu: sudo apt-get install openssl) for" \
+      "the SSL listeners"
+  local tls=$DIR/tls name
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=floorwatch-dev-ca" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  for name in broker client; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=floorwatch-$name" \
+      -keyout "$tls/$name.key" -out "$tls/$name.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/$name.ext"
+    openssl x509 -req -days 30 -in "$tls/$name.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+      -CAcreateserial -extfile "$tls/$name.ext" -out "$tls/$name.pem" 2>/dev/null
+  done
+  cat "$tls/broker.key" "$tls/broker.pem" >"$tls/broker-keystore.pem"  # a PEM key store
+}
+
+write_secured_config() {  # SASL users and the key store of the secured listeners
+  local plain="" name password listener mechanism
+  while read -r name password; do
+    [ -n "$name" ] && plain="$plain user_$name=\"$password\""
+  done <"$USERS"
+  echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+  echo "ssl.keystore.type=PEM"
+  echo "ssl.keystore.location=$DIR/tls/broker-keystore.pem"
+  echo "ssl.truststore.type=PEM"
+  echo "ssl.truststore.location=$DIR/tls/ca.pem"
+  echo "listener.name.ssl.ssl.client.auth=required"
+  for listener in sasl_plaintext sasl_ssl; do
+    echo "listener.name.$listener.plain.sasl.jaas.config=$PLAIN_LOGIN required$plain;"
+    for mechanism in scram-sha-256 scram-sha-512; do
+      echo "listener.name.$listener.$mechanism.sasl.jaas.config=$SCRAM_LOGIN required;"
+    done
+  done
+}
+
+scram_args() {  # StorageTool's --add-scram for every user and both SCRAM mechanisms
+  local name password mechanism
+  while read -r name password; do
+    [ -n "$name" ] || continue
+    for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+      printf '%s\n' --add-scram "$mechanism=[name=$name,password=$password]"
+    done
+  done <"$USERS"
+}
+
 write_config() {
+  local secured
+  secured=$(secured_listeners)
   cat >"$DIR/server.properties" <<EOF
 # Written by devtools/kafka/broker.sh: a throw-away single-node KRaft cluster for development.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT$secured
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT$secured
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
 log.dirs=$DIR/data
 # One node: every internal topic has one replica.
 offsets.topic.replication.factor=1
@@ -262,6 +338,10 @@ num.io.threads=2
 num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=33554432
 EOF
+  if [ -n "$secured" ]; then
+    make_certificates
+    write_secured_config >>"$DIR/server.properties"
+  fi
   cat >"$DIR/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -294,7 +374,8 @@ start_watchdog() {  # stop the broker when process $WATCH_PID (the test run) is 
 }
 
 cmd_start() {
-  parse_dir_args 60 "--dir --port --controller-port --timeout --watch-pid --keep-data" "$@"
+  parse_dir_args 60 "--dir --port --controller-port --timeout --watch-pid --keep-data --users \
+    --sasl-port --ssl-port --sasl-ssl-port" "$@"
   [ "$PORT" != "$CPORT" ] || die 2 "--port and --controller-port must differ (both $PORT)"
   find_java
   libs_complete || fetch_libs
@@ -320,7 +401,10 @@ cmd_start() {
     cluster_id=$(storage_tool random-uuid | tail -n 1)
     [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] ||
       die 1 "kafka.tools.StorageTool random-uuid printed '$cluster_id', not a cluster id"
-    storage_tool format -t "$cluster_id" -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 || {
+    local scram=()
+    [ -z "$USERS" ] || mapfile -t scram < <(scram_args)
+    storage_tool format -t "$cluster_id" -c "$DIR/server.properties" "${scram[@]}" \
+      >"$DIR/format.log" 2>&1 || {
       cat "$DIR/format.log" >&2
       die 1 "kafka.tools.StorageTool format failed (log: $DIR/format.log)"
     }
@@ -359,6 +443,10 @@ cmd_start() {
   trap - INT TERM
   info "ready in $(elapsed "$start")s; stop it with: $SELF stop --dir $DIR"
   echo "bootstrap=127.0.0.1:$PORT"
+  [ -z "$SASL_PORT" ] || echo "sasl_plaintext_bootstrap=127.0.0.1:$SASL_PORT"
+  [ -z "$SSL_PORT" ] || echo "ssl_bootstrap=127.0.0.1:$SSL_PORT"
+  [ -z "$SASL_SSL_PORT" ] || echo "sasl_ssl_bootstrap=127.0.0.1:$SASL_SSL_PORT"
+  [ -z "$(secured_listeners)" ] || echo "tls_dir=$DIR/tls"
 }
 
 # ---------------------------------------------------------------- stop, status
