@@ -16,7 +16,8 @@ then measures on this machine, in one run:
      Kafka, no JSON), as in replay_bench.py;
   f. the least a worker does, in one process: the raw consumer of (a), each event
      decoded and applied to one engine as `floorwatch replay` does (no Faust, Tables,
-     facts topic or second stage).
+     facts topic or second stage); and the same with decoding only (an engine that cost
+     nothing).
 Prints a table and writes benchmarks/out/worker_bench.json.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -50,6 +52,7 @@ from streams import kafka_client
 from streams.config import KafkaSettings, Settings
 from streams.engine.clock import EventTimeClock
 from streams.engine.engine import Engine
+from streams.intake import Rejection, decode
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"
@@ -139,6 +142,18 @@ async def consume(
     finally:
         await consumer.stop()
     return time.perf_counter() - started
+
+
+def decode_feed() -> Callable[[list[Any]], None]:
+    """Each record decoded and validated, and nothing else: a worker whose engine cost
+    nothing would still do this."""
+
+    def check(records: list[Any]) -> None:
+        for record in records:
+            with contextlib.suppress(Rejection):
+                decode(record.value, WALL)
+
+    return check
 
 
 def engine_feed() -> Callable[[list[Any]], None]:
@@ -384,6 +399,8 @@ def main() -> int:
             produce_s = time.perf_counter() - started
             print("raw consumer …", file=sys.stderr)
             raw_s = asyncio.run(consume(kafka, len(messages)))
+            print("read + decode …", file=sys.stderr)
+            decode_s = asyncio.run(consume(kafka, len(messages), decode_feed()))
             print("read + decode + engine …", file=sys.stderr)
             floor_s = asyncio.run(consume(kafka, len(messages), engine_feed()))
             print("engine alone …", file=sys.stderr)
@@ -417,6 +434,10 @@ def main() -> int:
     }
     result["worker_to_raw_ratio"] = (
         result["worker_events_per_s_from_first_event"] / result["raw_consumer_events_per_s"]
+    )
+    result["read_decode_events_per_s"] = n / decode_s
+    result["read_decode_to_raw_ratio"] = (
+        result["read_decode_events_per_s"] / result["raw_consumer_events_per_s"]
     )
     result["read_decode_engine_events_per_s"] = n / floor_s
     result["read_decode_engine_to_raw_ratio"] = (

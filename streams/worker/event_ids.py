@@ -16,7 +16,7 @@ from collections import deque
 from streams.engine.dedup import RecentIds
 
 IDS_PREFIX = "i:"
-IDS_PER_CHUNK = 50_000  # about 1 MiB of JSON: well within a Table value's limit
+IDS_PER_CHUNK = 50_000  # at most 6.5 MB of JSON (ids of 128 characters), below 16 MiB
 
 
 def ids_partition(key: str) -> int:
