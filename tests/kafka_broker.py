@@ -179,13 +179,12 @@ def start_native_broker(
     _broker_sh(bash, "fetch", timeout_s=FETCH_TIMEOUT_S)
     broker_dir = tmp_dir / "broker"
     stop = _once(lambda: _stop_native(bash, broker_dir))
-    secured: list[str] = []
+    users_file = tmp_dir / "broker-users"
     if users:
-        users_file = tmp_dir / "broker-users"
         users_file.write_text("".join(f"{name} {password}\n" for name, password in users.items()))
-        secured = ["--users", str(users_file)]
     for _ in range(attempts):
         port, controller_port, *secured_ports = free_ports(5 if users else 2)
+        secured = ["--users", str(users_file)] if users else []
         for option, secured_port in zip(SECURED_OPTIONS, secured_ports, strict=False):
             secured += [option, str(secured_port)]
         try:

@@ -139,6 +139,8 @@ def test_a_refused_login_says_what_to_check(secured: tuple[Broker, str], tmp_pat
 def test_an_ssl_listener_without_a_client_certificate_says_so(
     secured: tuple[Broker, str],
 ) -> None:
+    """The settings that work above, less the client certificate: refused, and the
+    message points at the certificate settings."""
     broker, password = secured
     env = security_env(broker, password, "SSL", None)
     del env["FLOORWATCH_KAFKA__SSL_CERTFILE"], env["FLOORWATCH_KAFKA__SSL_KEYFILE"]

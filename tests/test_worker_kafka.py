@@ -152,7 +152,8 @@ def test_duplicates_of_events_applied_before_a_restart_are_dropped(cluster: Clus
 
     wait_for(caught_up, 60, "the restarted worker to apply every message", 0.5)
     converge(cluster, reference(events + retried))
-    assert restarted.metrics()["contactcenter_events_duplicate_total"] == len(retried)
+    duplicates = restarted.metrics().get("contactcenter_events_duplicate_total")
+    assert duplicates == len(retried)
 
 
 def test_kill_minus_nine_the_other_worker_takes_over(cluster: Cluster) -> None:

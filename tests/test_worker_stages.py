@@ -17,6 +17,7 @@ from streams.config import Settings
 from streams.daygen import DayPlan, generate_day
 from streams.engine.clock import EventTimeClock
 from streams.engine.pipeline import PipelineStats
+from streams.worker.event_ids import StoredIds
 from streams.worker.stage1 import ContactPartition
 from streams.worker.stage2 import QueueSide
 from streams.worker.view import WorkerView
@@ -396,3 +397,50 @@ def test_the_stored_event_ids_rebuild_the_memory_exactly_and_stay_bounded() -> N
     assert position == len(draws)
     assert answers == expected
     assert answers.count(True) > 0 and answers.count(False) > capacity  # both kinds ran
+
+
+def test_event_id_chunks_split_by_size_and_survive_checkpoints_without_restarts() -> None:
+    """Chunks close at `chunk_characters` (each id counted with 3 more characters), old
+    chunks are deleted across checkpoints with no restart in between, and a restart at
+    any checkpoint rebuilds the memory the naive FIFO has."""
+    stored = StoredIds(0, capacity=5, chunk_characters=12)
+    for event_id in ("ab", "cd", "ef", "gh", "ij"):
+        assert not stored.seen(event_id)
+    written = stored.changed()
+    assert written == [("i:0:0", ["ab", "cd"]), ("i:0:1", ["ef", "gh"]), ("i:0:2", ["ij"])]
+
+    model = Fifo(5)
+    for event_id in ("ab", "cd", "ef", "gh", "ij"):
+        model.seen(event_id)
+    table = dict(written)
+    draws = [f"{(k * 5 + k // 3) % 11:02d}" for k in range(120)]
+    answers, expected = [], []
+    for round_, start in enumerate(range(0, len(draws), 8)):
+        for event_id in draws[start : start + 8]:
+            answers.append(stored.seen(event_id))
+            expected.append(model.seen(event_id))
+        for key, ids in stored.changed():
+            if ids is None:
+                del table[key]
+            else:
+                table[key] = ids
+        if round_ % 3 == 2:  # a restart at every third checkpoint only
+            stored = StoredIds(0, capacity=5, chunk_characters=12)
+            for key, ids in table.items():
+                stored.restore(key, ids)
+            stored.restored()
+    assert answers == expected
+    assert answers.count(True) > 0 and answers.count(False) > 5
+    assert len(table) < 5  # deleted as they aged out: 2 ids a chunk, capacity 5
+
+
+def test_an_event_id_chunk_fits_a_table_value_whatever_the_ids_are_made_of() -> None:
+    """Ids of 128 control characters (the longest the contract allows, each written by
+    JSON as \\u00XX): every chunk's JSON stays below the Table's 16 MiB value limit."""
+    stored = StoredIds(0, capacity=1_000_000)
+    for k in range(40_000):
+        stored.seen(f"{k:06d}" + "\x01" * 122)
+    chunks = [ids for _, ids in stored.changed() if ids is not None]
+    assert sum(len(ids) for ids in chunks) == 40_000
+    assert len(chunks) > 1
+    assert max(len(orjson.dumps(ids)) for ids in chunks) < 16 * 1024 * 1024

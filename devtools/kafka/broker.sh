@@ -202,10 +202,12 @@ broker_pid() {  # the pid of the broker running from $DIR, or fail
   esac
 }
 
-bootstrap_of() {
-  sed -n 's:^advertised\.listeners=PLAINTEXT\://\([^,]*\).*:\1:p' "$DIR/server.properties" \
-    2>/dev/null
+advertised() {  # HOST:PORT of DIR's listener for security protocol $1, or nothing
+  sed -n 's/^advertised\.listeners=//p' "$DIR/server.properties" 2>/dev/null | tr ',' '\n' |
+    sed -n "s|^$1://||p"
 }
+
+bootstrap_of() { advertised PLAINTEXT; }
 
 parse_dir_args() {  # sets DIR PORT CPORT TIMEOUT WATCH_PID KEEP_DATA and the secured listeners'
   DIR=$DEFAULT_DIR PORT=9092 CPORT="" TIMEOUT=$1 WATCH_PID="" KEEP_DATA=""
@@ -280,7 +282,7 @@ write_secured_config() {  # SASL users and the key store of the secured listener
   local plain="" name password listener mechanism
   while read -r name password; do
     [ -n "$name" ] && plain="$plain user_$name=\"$password\""
-  done <"$USERS"
+  done <"${USERS:-/dev/null}"  # SSL alone needs no users
   echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
   echo "ssl.keystore.type=PEM"
   echo "ssl.keystore.location=$DIR/tls/broker-keystore.pem"
@@ -389,11 +391,19 @@ cmd_start() {
   port_in_use "$PORT" && die 4 "port in use: 127.0.0.1:$PORT is taken; choose another --port"
   port_in_use "$CPORT" &&
     die 4 "port in use: controller port 127.0.0.1:$CPORT is taken; choose another --controller-port"
+  local secured_port
+  for secured_port in $SASL_PORT $SSL_PORT $SASL_SSL_PORT; do
+    port_in_use "$secured_port" && die 4 "port in use: 127.0.0.1:$secured_port is taken;" \
+      "choose other ports for the secured listeners"
+  done
 
   local start cluster_id
   start=$(now)
   rm -f "$DIR/broker.pid" "$DIR/watchdog.pid"
   if [ -n "$KEEP_DATA" ] && [ -f "$DIR/data/meta.properties" ]; then
+    [ -z "$USERS$SASL_PORT$SSL_PORT$SASL_SSL_PORT" ] ||
+      die 2 "--keep-data restarts the cluster as first configured, secured listeners included:" \
+        "drop --users and the --sasl-port, --ssl-port and --sasl-ssl-port options"
     cluster_id=$(sed -n 's/^cluster.id=//p' "$DIR/data/meta.properties")
   else
     rm -rf "$DIR/data"
@@ -401,9 +411,11 @@ cmd_start() {
     cluster_id=$(storage_tool random-uuid | tail -n 1)
     [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] ||
       die 1 "kafka.tools.StorageTool random-uuid printed '$cluster_id', not a cluster id"
-    local scram=()
-    [ -z "$USERS" ] || mapfile -t scram < <(scram_args)
-    storage_tool format -t "$cluster_id" -c "$DIR/server.properties" "${scram[@]}" \
+    local scram=() arg  # an empty array expands safely under set -u in bash < 4.4 this way
+    if [ -n "$USERS" ]; then
+      while IFS= read -r arg; do scram+=("$arg"); done < <(scram_args)
+    fi
+    storage_tool format -t "$cluster_id" -c "$DIR/server.properties" ${scram[@]+"${scram[@]}"} \
       >"$DIR/format.log" 2>&1 || {
       cat "$DIR/format.log" >&2
       die 1 "kafka.tools.StorageTool format failed (log: $DIR/format.log)"
@@ -427,8 +439,8 @@ cmd_start() {
       rm -f "$DIR/broker.pid"
       show_log_errors
       if grep -qE 'BindException|Address already in use' "$DIR/broker.log"; then
-        die 4 "port in use: 127.0.0.1:$PORT or :$CPORT was taken during start-up;" \
-          "choose another --port"
+        die 4 "port in use: one of the broker's ports was taken during start-up;" \
+          "choose other ports"
       fi
       die 1 "the broker exited during start-up (log: $DIR/broker.log)"
     fi
@@ -443,10 +455,14 @@ cmd_start() {
   trap - INT TERM
   info "ready in $(elapsed "$start")s; stop it with: $SELF stop --dir $DIR"
   echo "bootstrap=127.0.0.1:$PORT"
-  [ -z "$SASL_PORT" ] || echo "sasl_plaintext_bootstrap=127.0.0.1:$SASL_PORT"
-  [ -z "$SSL_PORT" ] || echo "ssl_bootstrap=127.0.0.1:$SSL_PORT"
-  [ -z "$SASL_SSL_PORT" ] || echo "sasl_ssl_bootstrap=127.0.0.1:$SASL_SSL_PORT"
-  [ -z "$(secured_listeners)" ] || echo "tls_dir=$DIR/tls"
+  local protocol address secured=""  # those of the config in use (--keep-data too)
+  for protocol in SASL_PLAINTEXT SSL SASL_SSL; do
+    address=$(advertised "$protocol")
+    [ -n "$address" ] || continue
+    echo "$(echo "$protocol" | tr '[:upper:]' '[:lower:]')_bootstrap=$address"
+    secured=1
+  done
+  [ -z "$secured" ] || echo "tls_dir=$DIR/tls"
 }
 
 # ---------------------------------------------------------------- stop, status

@@ -16,7 +16,10 @@ from collections import deque
 from streams.engine.dedup import RecentIds
 
 IDS_PREFIX = "i:"
-IDS_PER_CHUNK = 50_000  # at most 6.5 MB of JSON (ids of 128 characters), below 16 MiB
+# Characters per chunk, each id counted with 3 more (quotes, comma). orjson writes at most
+# 6 bytes per character (a control character as \u00XX), so a chunk's JSON stays under
+# 12 MB, below the Table's 16 MiB limit, whatever the ids are made of.
+CHUNK_CHARACTERS = 2_000_000
 
 
 def ids_partition(key: str) -> int:
@@ -27,10 +30,22 @@ def ids_partition(key: str) -> int:
 class StoredIds:
     """Event ids seen on one source partition, with their Table chunks."""
 
-    __slots__ = ("_loading", "chunks", "next_seq", "partition", "recent", "stored", "unsaved")
+    __slots__ = (
+        "_loading",
+        "chunk_characters",
+        "chunks",
+        "next_seq",
+        "partition",
+        "recent",
+        "stored",
+        "unsaved",
+    )
 
-    def __init__(self, partition: int, capacity: int) -> None:
+    def __init__(
+        self, partition: int, capacity: int, chunk_characters: int = CHUNK_CHARACTERS
+    ) -> None:
         self.partition = partition
+        self.chunk_characters = chunk_characters
         self.recent = RecentIds(capacity)
         self.unsaved: list[str] = []  # added since the last `changed()`, in order
         self.chunks: deque[tuple[int, int]] = deque()  # stored (seq, ids), oldest first
@@ -66,15 +81,25 @@ class StoredIds:
         """Table writes since the last call: new chunks, and chunks to delete (None)."""
         out: list[tuple[str, list[str] | None]] = []
         unsaved, self.unsaved = self.unsaved, []
-        for start in range(0, len(unsaved), IDS_PER_CHUNK):
-            chunk = unsaved[start : start + IDS_PER_CHUNK]
-            out.append((self.key(self.next_seq), chunk))
-            self.chunks.append((self.next_seq, len(chunk)))
-            self.stored += len(chunk)
-            self.next_seq += 1
+        chunk: list[str] = []
+        size = 0
+        for event_id in unsaved:
+            size += len(event_id) + 3
+            if size > self.chunk_characters and chunk:
+                out.append(self._new_chunk(chunk))
+                chunk, size = [], len(event_id) + 3
+            chunk.append(event_id)
+        if chunk:
+            out.append(self._new_chunk(chunk))
         chunks = self.chunks
         while chunks and self.stored - chunks[0][1] >= self.recent.capacity:
             seq, count = chunks.popleft()
             self.stored -= count
             out.append((self.key(seq), None))
         return out
+
+    def _new_chunk(self, ids: list[str]) -> tuple[str, list[str]]:
+        self.chunks.append((self.next_seq, len(ids)))
+        self.stored += len(ids)
+        self.next_seq += 1
+        return self.key(self.next_seq - 1), ids
