@@ -18,8 +18,8 @@ from streams.cli_support import (
     EXIT_USAGE,
     CliError,
     config_option,
-    settings_of,
 )
+from streams.config import load_settings
 
 CLEAR = "\x1b[H\x1b[2J"
 COLUMNS = (
@@ -61,7 +61,7 @@ def add_board(commands: argparse._SubParsersAction) -> None:
 def _board(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         raise CliError("--interval must be positive", EXIT_USAGE)
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     url = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
     live = sys.stdout.isatty() and not args.once
     while True:

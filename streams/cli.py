@@ -23,9 +23,8 @@ from streams.cli_support import (
     EXIT_USAGE,
     CliError,
     config_option,
-    settings_of,
 )
-from streams.config import ConfigError, Settings, parse_duration
+from streams.config import ConfigError, Settings, load_settings, parse_duration
 from streams.embedded import EmbeddedRunner, lines_of, run_until_signalled, simulated_lines
 from streams.engine.clock import ScaledClock, WallClock
 from streams.exporter import exposition
@@ -127,7 +126,7 @@ def _add_worker(commands: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace) -> int:
     from streams.worker.runner import run_worker  # Faust is imported only by this command
 
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     host, port = _listen_address(args, settings)
     configure_logs(args.log_level)
     try:
@@ -216,7 +215,7 @@ def _duration(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     host, port = _listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
@@ -404,7 +403,7 @@ def _simulate(args: argparse.Namespace) -> int:
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = Progress(sys.stderr, "simulate", None) if show else None
     if args.kafka:
-        settings = settings_of(args.config)
+        settings = load_settings(args.config)
         sent = asyncio.run(_simulate_to_kafka(settings, messages, args.speed, start, progress))
         if progress is not None:
             progress.finish(sent)
@@ -576,7 +575,7 @@ def _open_output(path: str, stack: ExitStack, what: str) -> BinaryIO:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     with ExitStack() as stack:
         source, size = _open_input(args.file, stack)
         metrics_out = _open_output(args.metrics_out, stack, "--metrics-out")
@@ -606,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"floorwatch {args.command}: {exc}", file=sys.stderr)
         return exc.code
-    except ConfigError as exc:  # found after loading (e.g. a Redis URL the client refuses)
+    except ConfigError as exc:  # loading the settings, or a client refusing them (Redis URL)
         print(f"floorwatch {args.command}: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

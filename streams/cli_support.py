@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from streams.config import ConfigError, Settings, load_settings
-
 EXIT_OK = 0
 EXIT_INPUT = 1  # unusable input: missing or unreadable file
 EXIT_USAGE = 2  # bad options or configuration
@@ -25,10 +23,3 @@ def config_option(parser: argparse.ArgumentParser) -> None:
         help="TOML configuration (default: $FLOORWATCH_CONFIG, else ./floorwatch.toml "
         "if present, else built-in defaults)",
     )
-
-
-def settings_of(path: str | None) -> Settings:
-    try:
-        return load_settings(path)
-    except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}", EXIT_USAGE) from None

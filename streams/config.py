@@ -205,10 +205,20 @@ class Settings:
         selectors apply in file order (the later wins).
         """
         values: dict[str, Any] = {}
-        matching = [r for r in self.targets if r.matches(queue, channel, priority)]
-        for rule in sorted(matching, key=lambda r: r.specificity):
+        for _, rule in self.rules_for(queue, channel, priority):
             values.update(rule.settings)
         return _replace(self.defaults, values) if values else self.defaults
+
+    def rules_for(self, queue: str, channel: str, priority: str) -> list[tuple[int, TargetRule]]:
+        """The rules matching one queue x channel x priority, with their index in
+        `targets`, in the order `targets_for` applies them (a stable sort: file order on
+        equal specificity)."""
+        matching = [
+            (index, rule)
+            for index, rule in enumerate(self.targets)
+            if rule.matches(queue, channel, priority)
+        ]
+        return sorted(matching, key=lambda item: item[1].specificity)
 
 
 def _replace(base: TargetSettings, values: Mapping[str, Any]) -> TargetSettings:
@@ -608,8 +618,18 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
 ENV_KEY_PATHS = _env_key_paths()
 # Variables read elsewhere (not configuration keys of the TOML file).
 # Not settings: the file's path, the build switch (setup.py), devtools/kafka/broker.sh's
-# variables and the tests' external broker.
-ENV_OTHER = ("CONFIG", "PURE_PYTHON", "CACHE", "MAVEN_REPO", "KAFKA_DIR", "KAFKA_BOOTSTRAP")
+# variables and the tests' choice of broker (tests/kafka_broker.py), which the commands
+# they start inherit.
+ENV_OTHER = (
+    "CONFIG",
+    "PURE_PYTHON",
+    "CACHE",
+    "MAVEN_REPO",
+    "KAFKA_DIR",
+    "KAFKA_BOOTSTRAP",
+    "KAFKA",
+    "KAFKA_IMAGE",
+)
 
 
 def _env_value(raw: str, path: tuple[str, ...]) -> Any:

@@ -102,17 +102,11 @@ def explain(
     settings: Settings, overrides: Overrides, queue: str, channel: str, priority: str
 ) -> dict[str, tuple[Any, str]]:
     """Each target key of one queue x channel x priority: (value, where it comes from:
-    'default', 'file: <selector>' or 'live: <selector>'), resolved as
-    `Settings.targets_for` resolves them."""
-    merged = with_live(settings, overrides)
+    'default', 'file: <selector>' or 'live: <selector>'), in `Settings.targets_for`'s
+    order."""
     from_file = len(settings.targets)
-    matching = [
-        (index, rule)
-        for index, rule in enumerate(merged.targets)
-        if rule.matches(queue, channel, priority)
-    ]
     out = {key: (getattr(settings.defaults, key), "default") for key in TARGET_KEYS}
-    for index, rule in sorted(matching, key=lambda item: item[1].specificity):
+    for index, rule in with_live(settings, overrides).rules_for(queue, channel, priority):
         where = Selector(rule.queue, rule.channel, rule.priority).describe()
         source = f"{'file' if index < from_file else 'live'}: {where}"
         for key, value in rule.settings.items():

@@ -15,9 +15,8 @@ from streams.cli_support import (
     EXIT_USAGE,
     CliError,
     config_option,
-    settings_of,
 )
-from streams.config import TARGET_KEYS, ConfigError, RedisSettings, redacted_url
+from streams.config import TARGET_KEYS, ConfigError, RedisSettings, load_settings, redacted_url
 from streams.contract import CHANNELS, PRIORITIES
 from streams.live_targets import Selector, check_key, explain, ordered, parse_assignment
 from streams.redis_plane import (
@@ -128,7 +127,7 @@ def _with_plane(redis: RedisSettings, work: Callable[[RedisPlane], Awaitable[T]]
 
     try:
         return asyncio.run(run())
-    except (RedisNotConfigured, ConfigError) as exc:
+    except RedisNotConfigured as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except UNREACHABLE as exc:
         raise CliError(
@@ -148,7 +147,7 @@ def _show(value: Any) -> str:
 
 
 def _set(args: argparse.Namespace) -> int:
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     selector = _selector(args)
     try:
         values = dict(parse_assignment(text) for text in args.assignments)
@@ -161,7 +160,7 @@ def _set(args: argparse.Namespace) -> int:
 
 
 def _unset(args: argparse.Namespace) -> int:
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     selector = _selector(args)
     if bool(args.keys) == args.all:
         raise CliError("name the keys to remove, or give --all (not both)", EXIT_USAGE)
@@ -185,7 +184,7 @@ def _report(selector: Selector, changes: list[Change], poll_seconds: float) -> N
 
 
 def _get(args: argparse.Namespace) -> int:
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     _, overrides = _with_plane(settings.redis, lambda p: p.live_targets())
     resolved = explain(settings, overrides, args.queue, args.channel, args.priority)
     if args.json:
@@ -198,7 +197,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     version, overrides = _with_plane(settings.redis, lambda p: p.live_targets())
     listed = ordered(overrides)
     if args.json:
@@ -219,7 +218,7 @@ def _list(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise CliError("--limit must be at least 1", EXIT_USAGE)
-    settings = settings_of(args.config)
+    settings = load_settings(args.config)
     entries = _with_plane(settings.redis, lambda p: p.history(args.limit))
     if args.json:
         rows = [

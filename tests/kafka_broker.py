@@ -215,11 +215,10 @@ def start_native_broker(
         # Another process took a free port between our check and the broker's bind: retry.
     else:
         raise KafkaUnavailable(f"free ports kept being taken ({attempts} attempts)")
-    printed = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    bootstrap = _bootstrap_line(result.stdout)
+    printed = _printed(result.stdout)
     atexit.register(stop)
     return Broker(
-        bootstrap,
+        printed["bootstrap"],
         stop=stop,
         kind="native",
         log_path=broker_dir / "broker.log",
@@ -264,11 +263,12 @@ def _broker_sh(
     raise KafkaUnavailable(f"broker.sh {args[0]} failed (exit {result.returncode}):\n    {detail}")
 
 
-def _bootstrap_line(stdout: str) -> str:
-    for line in stdout.splitlines():
-        if line.startswith("bootstrap="):
-            return line.removeprefix("bootstrap=").strip()
-    raise KafkaUnavailable(f"broker.sh start printed no bootstrap= line: {stdout!r}")
+def _printed(stdout: str) -> dict[str, str]:
+    """The NAME=VALUE lines `broker.sh start` prints (bootstrap= always)."""
+    printed = dict(line.strip().split("=", 1) for line in stdout.splitlines() if "=" in line)
+    if "bootstrap" not in printed:
+        raise KafkaUnavailable(f"broker.sh start printed no bootstrap= line: {stdout!r}")
+    return printed
 
 
 def _stop_native(bash: str, broker_dir: Path) -> None:

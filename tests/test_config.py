@@ -191,6 +191,21 @@ def test_unknown_environment_variable_is_an_error() -> None:
         load_settings(None, {"FLOORWATCH_ANSWER_TARGET": "20"})
 
 
+def test_the_test_and_tool_variables_are_not_settings() -> None:
+    """The tests' broker choice and the broker script's variables reach every command the
+    tests start (they inherit the environment): they must not stop it."""
+    tools = {
+        "FLOORWATCH_KAFKA": "native",
+        "FLOORWATCH_KAFKA_IMAGE": "apache/kafka:3.9.1",
+        "FLOORWATCH_KAFKA_BOOTSTRAP": "127.0.0.1:9092",
+        "FLOORWATCH_KAFKA_DIR": "/tmp/kafka",
+        "FLOORWATCH_CACHE": "/tmp/cache",
+        "FLOORWATCH_MAVEN_REPO": "/tmp/m2",
+        "FLOORWATCH_PURE_PYTHON": "1",
+    }
+    assert load_settings(None, tools) == load_settings(None, {})
+
+
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "custom.toml"
     path.write_text("windows = ['1h']\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,7 +161,8 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
 
     async def scenario() -> None:
         plane = RedisPlane(base.redis)
-        follower = asyncio.create_task(TargetFollower(plane, book, base, status).run())
+        following = TargetFollower(plane, book, base, status)
+        follower = asyncio.create_task(following.run())
         await wait_until(lambda: status.up)
         assert voice_answer() == 20.0
         writer = RedisPlane(base.redis)
@@ -176,14 +178,23 @@ def test_follower_applies_changes_and_keeps_them_while_redis_is_down(
         await wait_until(lambda: status.up)
         await wait_until(lambda: voice_answer() == 20.0)
         assert next(status.collect()).samples[0].value == 1.0
-        # One change on the empty Redis: version 1 again, as before, but a new epoch.
-        follower.cancel()
         writer = RedisPlane(base.redis)
         await writer.change(selector, {"answer_within_seconds": 50.0}, (), "test")
-        await writer.close()
-        follower = asyncio.create_task(TargetFollower(plane, book, base, status).run())
         await wait_until(lambda: voice_answer() == 50.0)
         follower.cancel()
+        await writer.close()
+        # Redis restarts empty and takes one change before the follower looks again:
+        # version 1 again, as the follower last saw, but a new epoch.
+        seen = following.seen
+        native_redis.stop()
+        native_redis.start_again()
+        writer = RedisPlane(base.redis)
+        await writer.change(selector, {"answer_within_seconds": 55.0}, (), "test")
+        assert (await writer.version())[0] == seen[0] == 1
+        await writer.close()
+        async with asyncio.timeout(10):  # its first call meets the connection Redis closed
+            while voice_answer() != 55.0:
+                await following.check()
         await plane.close()
 
     asyncio.run(scenario())
@@ -220,7 +231,7 @@ def test_without_redis_the_command_says_what_to_set(
 
 
 def test_unreadable_live_targets_are_skipped_and_the_follower_goes_on(
-    redis_server: RedisServer,
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Entries written by hand or by another release: each bad one is skipped (logged),
     the valid ones apply, nothing stops."""
@@ -248,8 +259,17 @@ def test_unreadable_live_targets_are_skipped_and_the_follower_goes_on(
         await TargetFollower(plane, book, base, status).check()
         await plane.close()
 
-    asyncio.run(check())
+    with caplog.at_level(logging.WARNING, logger="floorwatch.redis"):
+        asyncio.run(check())
     assert status.up is True
     assert book.get("a", "voice", "normal").answer_within_seconds == 40.0
-    for queue in "bcdef":
+    for queue in "bcde":
         assert book.get(queue, "voice", "normal").answer_within_seconds == 20.0
+    assert book.get("f", "fax", "normal").answer_within_seconds == 20.0
+    skipped = {
+        record.field  # type: ignore[attr-defined]
+        for record in caplog.records
+        if record.getMessage() == "invalid live target skipped"
+    }
+    bad = {Selector(q).encode() for q in "bcde"}
+    assert skipped == bad | {'["f", "fax", null]', "not a selector"}

@@ -11,7 +11,8 @@
 #                                       also listen with SASL_PLAINTEXT, SSL (client certificate
 #                                       required) and SASL_SSL; SASL users (PLAIN, SCRAM-SHA-256,
 #                                       SCRAM-SHA-512) from FILE, a "name password" per line; a
-#                                       throw-away CA, broker and client certificate in DIR/tls;
+#                                       throw-away CA, broker and client certificate in DIR/tls
+#                                       for the TLS listeners (needs openssl);
 #                                       prints sasl_plaintext_bootstrap=, ssl_bootstrap= and
 #                                       sasl_ssl_bootstrap=HOST:PORT, tls_dir=DIR/tls
 #   broker.sh stop [--dir DIR] [--timeout S]   SIGTERM, then SIGKILL after the timeout
@@ -21,7 +22,7 @@
 # local repository, default $FLOORWATCH_CACHE/maven), FLOORWATCH_KAFKA_DIR (default --dir),
 # JAVA_HOME, KAFKA_HEAP_OPTS (default "-Xmx512m -Xms256m"), KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_OPTS.
 # Exit codes: 2 usage, 3 no usable java, 4 port in use, 5 not ready in time, 6 fetch failed,
-# 7 a broker is already running in DIR, 8 openssl missing (secured listeners), 1 anything else.
+# 7 a broker is already running in DIR, 8 openssl missing (TLS listeners), 1 anything else.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +47,7 @@ die() {
   exit "$code"
 }
 usage() {
-  sed -n '2,24s/^# \{0,1\}//p' "$SELF" >&2
+  sed -n '2,25s/^# \{0,1\}//p' "$SELF" >&2
   exit 2
 }
 
@@ -280,15 +281,17 @@ make_certificates() {  # a throw-away CA, and broker and client certificates sig
 
 write_secured_config() {  # SASL users and the key store of the secured listeners
   local plain="" name password listener mechanism
-  while read -r name password; do
+  while read -r name password || [ -n "$name" ]; do  # a last line without a newline too
     [ -n "$name" ] && plain="$plain user_$name=\"$password\""
   done <"${USERS:-/dev/null}"  # SSL alone needs no users
   echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
-  echo "ssl.keystore.type=PEM"
-  echo "ssl.keystore.location=$DIR/tls/broker-keystore.pem"
-  echo "ssl.truststore.type=PEM"
-  echo "ssl.truststore.location=$DIR/tls/ca.pem"
-  echo "listener.name.ssl.ssl.client.auth=required"
+  if [ -n "$SSL_PORT$SASL_SSL_PORT" ]; then
+    echo "ssl.keystore.type=PEM"
+    echo "ssl.keystore.location=$DIR/tls/broker-keystore.pem"
+    echo "ssl.truststore.type=PEM"
+    echo "ssl.truststore.location=$DIR/tls/ca.pem"
+    echo "listener.name.ssl.ssl.client.auth=required"
+  fi
   for listener in sasl_plaintext sasl_ssl; do
     echo "listener.name.$listener.plain.sasl.jaas.config=$PLAIN_LOGIN required$plain;"
     for mechanism in scram-sha-256 scram-sha-512; do
@@ -299,7 +302,7 @@ write_secured_config() {  # SASL users and the key store of the secured listener
 
 scram_args() {  # StorageTool's --add-scram for every user and both SCRAM mechanisms
   local name password mechanism
-  while read -r name password; do
+  while read -r name password || [ -n "$name" ]; do  # a last line without a newline too
     [ -n "$name" ] || continue
     for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
       printf '%s\n' --add-scram "$mechanism=[name=$name,password=$password]"
@@ -341,7 +344,7 @@ num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=33554432
 EOF
   if [ -n "$secured" ]; then
-    make_certificates
+    [ -z "$SSL_PORT$SASL_SSL_PORT" ] || make_certificates
     write_secured_config >>"$DIR/server.properties"
   fi
   cat >"$DIR/log4j.properties" <<'EOF'
@@ -454,15 +457,13 @@ cmd_start() {
   done
   trap - INT TERM
   info "ready in $(elapsed "$start")s; stop it with: $SELF stop --dir $DIR"
-  echo "bootstrap=127.0.0.1:$PORT"
-  local protocol address secured=""  # those of the config in use (--keep-data too)
+  echo "bootstrap=$(bootstrap_of)"
+  local protocol address  # the secured listeners of the config in use (--keep-data too)
   for protocol in SASL_PLAINTEXT SSL SASL_SSL; do
     address=$(advertised "$protocol")
-    [ -n "$address" ] || continue
-    echo "$(echo "$protocol" | tr '[:upper:]' '[:lower:]')_bootstrap=$address"
-    secured=1
+    [ -z "$address" ] || echo "$(echo "$protocol" | tr '[:upper:]' '[:lower:]')_bootstrap=$address"
   done
-  [ -z "$secured" ] || echo "tls_dir=$DIR/tls"
+  [ -z "$(advertised SSL)$(advertised SASL_SSL)" ] || echo "tls_dir=$DIR/tls"
 }
 
 # ---------------------------------------------------------------- stop, status

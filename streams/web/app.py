@@ -51,10 +51,12 @@ class BoardFeed:
         self._listened = asyncio.Event()
 
     async def run(self) -> None:
+        """Refresh every PUSH_INTERVAL_SECONDS while someone listens (the first listener
+        refreshes on arrival, in `listening`)."""
         while True:
             await self._listened.wait()
-            await self.refresh()
             await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+            await self.refresh()
 
     @contextlib.asynccontextmanager
     async def listening(self) -> AsyncIterator[None]:
