@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -42,6 +43,13 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def floorwatch_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: s for name, s in services(compose).items() if "build" in s}
+
+
+def served_port(service: dict[str, Any]) -> int:
+    """The port a Floorwatch container serves on: its --port, else [server] port."""
+    args = _parser().parse_args(service["command"])
+    settings = settings_from_mapping(apply_env({}, service["environment"]))
+    return int(args.port if args.port is not None else settings.server.port)
 
 
 def schema_errors(document: dict[str, Any]) -> list[str]:
@@ -75,7 +83,16 @@ def test_the_stack_is_complete_pinned_and_local(compose: dict[str, Any]) -> None
         if "build" in service:
             continue  # the Dockerfile's HEALTHCHECK, unless disabled (the simulator)
         assert service["healthcheck"]["test"], f"{name} has no health check"
-    assert "HEALTHCHECK" in (ROOT / "Dockerfile").read_text()
+    # The image's health check asks /healthz on the port each container serves on.
+    found = re.search(
+        r"^HEALTHCHECK .*?'(http://[^']+)'", (ROOT / "Dockerfile").read_text(), re.M | re.S
+    )
+    assert found is not None, "the Dockerfile has no HEALTHCHECK"
+    url = urlsplit(found.group(1))
+    assert (url.hostname, url.path) == ("127.0.0.1", "/healthz")
+    for name, service in floorwatch_services(compose).items():
+        if not service.get("healthcheck", {}).get("disable"):
+            assert served_port(service) == url.port, name
     for name, service in floorwatch_services(compose).items():
         for dependency in ("kafka", "redis"):
             assert service["depends_on"][dependency] == {"condition": "service_healthy"}, name
@@ -85,12 +102,16 @@ def test_floorwatch_commands_and_variables_are_valid(compose: dict[str, Any]) ->
     """What the containers run parses with the real CLI, and their FLOORWATCH_* variables
     are known settings with valid values."""
     commands = {}
+    stack = services(compose)
     for name, service in floorwatch_services(compose).items():
         args = _parser().parse_args(service["command"])
         commands[name] = args.command
         settings = settings_from_mapping(apply_env({}, service["environment"]))
-        assert settings.kafka.bootstrap_servers == "kafka:9092"
-        assert settings.redis.url == "redis://redis:6379/0"
+        # Kafka as the broker advertises itself to the other containers; Redis by name.
+        advertised = stack["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        assert f"PLAINTEXT://{settings.kafka.bootstrap_servers}" in advertised, name
+        redis = urlsplit(settings.redis.url)
+        assert redis.hostname in stack and redis.port in (None, 6379), name
     assert commands == {"worker-1": "worker", "worker-2": "worker", "simulator": "simulate"}
 
 
@@ -125,7 +146,7 @@ def test_prometheus_config_as_mounted(
     assert job["job_name"] == alerts_config["job"]
     targets = {t for group in job["static_configs"] for t in group["targets"]}
     workers = {n for n, s in floorwatch_services(compose).items() if "worker" in s["command"]}
-    assert targets == {f"{name}:9641" for name in workers}  # every worker, nothing else
+    assert targets == {f"{name}:{served_port(services(compose)[name])}" for name in workers}
     (manager,) = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert manager.split(":")[0] in services(compose)
 
