@@ -28,12 +28,12 @@ from pathlib import Path
 
 import orjson
 
-from streams.config import Settings
-from streams.daygen import DayPlan, write_day
-from streams.engine.clock import EventTimeClock
-from streams.engine.engine import Engine
-from streams.intake import decode
-from streams.process import tune_gc
+from streams.core.clock import EventTimeClock
+from streams.core.engine import Engine
+from streams.core.intake import decode
+from streams.core.settings import Settings
+from streams.runtimes.process import tune_gc
+from tests.support.daygen import DayPlan, write_day
 
 OUT = Path(__file__).resolve().parent / "out"
 WALL = 1.9e9  # a fixed wall clock after every generated event

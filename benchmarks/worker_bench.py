@@ -49,10 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from replay_bench import OUT, WALL, dataset, engine_only
 
 from streams import kafka_client
-from streams.config import KafkaSettings, Settings
-from streams.engine.clock import EventTimeClock
-from streams.engine.engine import Engine
-from streams.intake import Rejection, decode
+from streams.core.clock import EventTimeClock
+from streams.core.engine import Engine
+from streams.core.intake import Rejection, decode
+from streams.core.settings import KafkaSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"

@@ -11,8 +11,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import murmur2
 
-from streams.config import KafkaSettings
+from streams.core.settings import KafkaSettings
 
 
 def client_options(kafka: KafkaSettings) -> dict[str, Any]:
@@ -80,3 +81,8 @@ async def produce(
     finally:
         await client.stop()
     return sent
+
+
+def key_partition(key: str, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2) for a message key."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions

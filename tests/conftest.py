@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.kafka_broker import IN_CI, Broker, running_broker
-from tests.redis_server import RedisServer, running_redis
+from tests.support.kafka_broker import IN_CI, Broker, running_broker
+from tests.support.redis_server import RedisServer, running_redis
 
 
 def require_tool(name: str, package: str) -> str:

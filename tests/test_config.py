@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.config import ConfigError, load_settings, settings_from_mapping
+from streams.config import load_settings, settings_from_mapping
+from streams.core.settings import ConfigError
 
 
 def error_of(data: dict) -> str:

@@ -15,7 +15,7 @@ share `p`, independently for each clean event:
 * with probability p it is **duplicated** ("duplicate"): the identical bytes (same
   `event_id`) are sent again a few messages later.
 * with probability p a **malformed** message ("malformed") is sent after it: a corrupted
-  copy with its own event id that `streams.intake.decode` rejects (truncated JSON, not an
+  copy with its own event id that `streams.core.intake.decode` rejects (truncated JSON, not an
   object, a missing or mistyped field, a bad enum value, an unparseable timestamp, an
   unknown type, an over-long id, invalid UTF-8 or an oversized message). `reason` names
   the rejection reason it triggers. Malformed messages are extra: no clean event is lost.

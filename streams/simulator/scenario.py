@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from streams.contract import CHANNELS, LIVE_CHANNELS, PRIORITIES
+from streams.core.contract import CHANNELS, LIVE_CHANNELS, PRIORITIES
 
 __all__ = [
     "SCENARIO_DIR",

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from streams.contract import PRIORITIES
+from streams.core.contract import PRIORITIES
 from streams.simulator.noise import Emission, add_noise, plain
 from streams.simulator.scenario import (
     AgentGroup,
@@ -716,7 +716,7 @@ class Simulation:
     """A seeded contact-centre simulation of one scenario, from `start_epoch` on.
 
     `events()` yields the event dicts of the input contract in time order (every one
-    passes `streams.intake.decode`). Each call starts a fresh, identical run.
+    passes `streams.core.intake.decode`). Each call starts a fresh, identical run.
     `messages()` adds the serialised form, Kafka key, emission time and optional
     transport noise (see `streams.simulator.noise`).
     """

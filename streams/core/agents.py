@@ -1,0 +1,207 @@
+"""Agents: stage 1 follows each agent's state, stage 2 keeps agents by state per queue.
+
+`AgentTracker` (stage 1, keyed by agent) turns `agent.state` events into per-queue facts
+(`FactSink.agent_state`); `QueueAgentBoard` (stage 2, keyed by queue) counts agents by
+state and keeps occupancy windows:
+
+Occupancy = (on_contact + after_contact_work time) / (that + available time) of the
+queue's agents. Finished state intervals are split across the time buckets they cover;
+the interval still running is added at read time, so a window is exact to the second.
+"""
+
+from __future__ import annotations
+
+from streams.core.contract import AGENT_STATES, OVERFLOW_QUEUE
+from streams.core.facts import FactSink
+from streams.core.intake import Event
+from streams.core.pipeline import PipelineStats
+from streams.core.settings import Settings
+from streams.core.windows import BucketRing, day_bounds
+
+STATE_INDEX = {s: i for i, s in enumerate(AGENT_STATES)}
+BUSY_STATES = frozenset(("on_contact", "after_contact_work"))
+COUNTED_STATES = BUSY_STATES | {"available"}
+
+
+class AgentTime:
+    """Seconds agents of one queue spent busy and available in some span."""
+
+    __slots__ = ("available", "busy")
+
+    def __init__(self) -> None:
+        self.busy = 0.0
+        self.available = 0.0
+
+    def merge(self, other: AgentTime) -> None:
+        self.busy += other.busy
+        self.available += other.available
+
+    def add(self, state: str, seconds: float) -> None:
+        if state == "available":
+            self.available += seconds
+        else:
+            self.busy += seconds
+
+    def occupancy(self) -> float | None:
+        total = self.busy + self.available
+        return self.busy / total if total > 0 else None
+
+
+class Agent:
+    """An agent as stage 1 remembers it; `offset` is the source offset last applied."""
+
+    __slots__ = ("offset", "queues", "since", "state")
+
+    def __init__(self, state: str, queues: tuple[str, ...], since: float) -> None:
+        self.state = state
+        self.queues = queues
+        self.since = since
+        self.offset = -1
+
+
+class AgentTracker:
+    """Stage 1 for agents: one state per agent, facts for every queue it serves."""
+
+    def __init__(self, sink: FactSink, pipeline: PipelineStats) -> None:
+        self.sink = sink
+        self.pipeline = pipeline
+        self.agents: dict[str, Agent] = {}
+        self.offset = -1  # source offset of the event in hand (-1 outside Kafka)
+
+    def apply(self, event: Event) -> None:
+        """An agent.state event; `queues` absent means the agent's queues are unchanged."""
+        agent_id = event.agent_id
+        if agent_id is None:
+            raise ValueError(f"{event.event_id}: agent.state without agent_id")
+        state = event.state
+        ts = event.ts
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            queues = event.agent_queues or ()
+            agent = self.agents[agent_id] = Agent(state, queues, ts)
+            agent.offset = self.offset
+            for name in queues:
+                self.sink.agent_state(name, agent_id, state, ts)
+            return
+        agent.offset = self.offset
+        if ts < agent.since:
+            self.pipeline.late += 1
+            ignored = self.pipeline.ignored
+            ignored["late_agent_state"] = ignored.get("late_agent_state", 0) + 1
+            return
+        queues = event.agent_queues if event.agent_queues is not None else agent.queues
+        for name in agent.queues:
+            if name not in queues:
+                self.sink.agent_state(name, agent_id, None, ts)
+        for name in queues:
+            self.sink.agent_state(name, agent_id, state, ts)
+        agent.state = state
+        agent.queues = queues
+        agent.since = ts
+
+
+class QueueAgents:
+    """One queue's agents: current state and since of each, counts, occupancy buckets."""
+
+    __slots__ = ("agents", "counts", "ring", "today")
+
+    def __init__(self, ring: BucketRing[AgentTime]) -> None:
+        self.agents: dict[str, tuple[str, float]] = {}
+        self.counts = [0] * len(AGENT_STATES)
+        self.ring = ring
+        self.today = AgentTime()
+
+
+class QueueAgentBoard:
+    """Stage 2 for agents: per queue, fed by `agent_state` facts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bucket_seconds = settings.engine.bucket_seconds
+        windows = settings.window_seconds()
+        self.trailing = {n: s for n, s in windows.items() if s is not None}
+        self.ring_slots = max([*self.trailing.values(), self.bucket_seconds]) // self.bucket_seconds
+        self.zone = settings.zone
+        self.max_queues = settings.engine.max_queue_channels
+        self.queues: dict[str, QueueAgents] = {}
+        self.now = float("-inf")
+        self.day_start = self.day_end = float("-inf")
+
+    def advance(self, now: float) -> None:
+        if now <= self.now:
+            return
+        self.now = now
+        if now >= self.day_end:
+            self.day_start, self.day_end = day_bounds(now, self.zone)
+            for queue in self.queues.values():
+                queue.today = AgentTime()
+
+    def new_queue(self) -> QueueAgents:
+        return QueueAgents(BucketRing(self.bucket_seconds, self.ring_slots, AgentTime))
+
+    def _queue(self, name: str) -> QueueAgents:
+        found = self.queues.get(name)
+        if found is None:
+            if len(self.queues) >= self.max_queues and name != OVERFLOW_QUEUE:
+                return self._queue(OVERFLOW_QUEUE)
+            found = self.queues[name] = self.new_queue()
+        return found
+
+    def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
+        """The agent is in `state` for `queue` from `ts` on (None: it left the queue)."""
+        if ts > self.now:
+            ts = self.now
+        found = self._queue(queue)
+        key = agent_id if queue in self.queues else queue + "\x00" + agent_id  # folded
+        previous = found.agents.get(key)
+        if previous is not None:
+            old_state, since = previous
+            self._close_interval(found, old_state, since, ts)
+            found.counts[STATE_INDEX[old_state]] -= 1
+        if state is None:
+            found.agents.pop(key, None)
+            return
+        found.agents[key] = (state, ts)
+        found.counts[STATE_INDEX[state]] += 1
+
+    def _close_interval(self, found: QueueAgents, state: str, since: float, end: float) -> None:
+        if state not in COUNTED_STATES or end <= since:
+            return
+        if end > self.day_start:
+            found.today.add(state, end - max(since, self.day_start))
+        self._spread(found.ring, state, since, end)
+
+    def _spread(self, ring: BucketRing[AgentTime], state: str, start: float, end: float) -> None:
+        size = self.bucket_seconds
+        reach = float((int(self.now // size) - self.ring_slots + 1) * size)
+        t = max(start, reach)
+        while t < end:
+            bucket_end = (t // size + 1) * size
+            piece_end = min(bucket_end, end)
+            bucket = ring.at(t, self.now)
+            if bucket is not None:
+                bucket.add(state, piece_end - t)
+            t = piece_end
+
+    def occupancy(self, name: str) -> dict[str, AgentTime]:
+        """Window name -> busy/available seconds of the queue's agents, up to now."""
+        queue = self.queues[name]
+        now = self.now
+        merged = queue.ring.trailing(now, self.trailing, AgentTime.merge)
+        current = int(now // self.bucket_seconds)
+        starts = {
+            n: float((current - s // self.bucket_seconds + 1) * self.bucket_seconds)
+            for n, s in self.trailing.items()
+        }
+        if "today" in self.settings.windows:
+            today = AgentTime()
+            today.merge(queue.today)
+            merged["today"] = today
+            starts["today"] = self.day_start
+        for state, since in queue.agents.values():
+            if state in COUNTED_STATES:
+                for window, start in starts.items():
+                    running = now - max(since, start)
+                    if running > 0:
+                        merged[window].add(state, running)
+        return {w: merged[w] for w in self.settings.windows}

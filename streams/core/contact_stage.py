@@ -1,0 +1,199 @@
+"""Stage 1 of one input partition: contacts and agents keyed as the topic is, to facts.
+
+Pure logic (no Faust). The runtime feeds it the partition's messages in offset order,
+sends `recorder.take()` to the facts topic and `rejects` to the dead-letter topic after
+each batch and, at each checkpoint, once those are delivered, writes `changed()` to the
+Table; offsets are committed only after that.
+Each contact and agent remembers the source offset of the last event applied to it, so
+events redelivered after a crash (at or below it) are skipped: nothing counts twice.
+The event ids remembered for duplicate detection are in the Table too (`event_ids`), so
+a producer's duplicate is caught across a restart as it is without one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.core import snapshot
+from streams.core.agents import AgentTracker
+from streams.core.contacts import ContactTracker
+from streams.core.contract import AGENT_TYPE
+from streams.core.event_ids import IDS_PREFIX, StoredIds
+from streams.core.fact_messages import FactRecorder
+from streams.core.intake import Event, Rejection, decode
+from streams.core.pipeline import PipelineStats
+from streams.core.settings import Settings
+from streams.core.targets import TargetBook
+
+CONTACT_PREFIX = "c:"
+AGENT_PREFIX = "a:"
+
+
+class Reject:
+    """A message for the dead-letter topic: original key and bytes, reason, where it was."""
+
+    __slots__ = ("detail", "key", "offset", "raw", "reason")
+
+    def __init__(self, offset: int, key: bytes | None, raw: bytes, reason: str, detail: str):
+        self.offset = offset
+        self.key = key
+        self.raw = raw
+        self.reason = reason
+        self.detail = detail
+
+
+class ContactPartition:
+    def __init__(
+        self,
+        partition: int,
+        settings: Settings,
+        pipeline: PipelineStats,
+        facts_partitions: int,
+        targets: TargetBook | None = None,  # the worker's, with live targets
+    ) -> None:
+        self.partition = partition
+        self.pipeline = pipeline
+        self.recorder = FactRecorder(facts_partitions)
+        self.contacts = ContactTracker(
+            settings, targets or TargetBook(settings), self.recorder, pipeline, self._orphan
+        )
+        self.contacts.touched = set()
+        self.agents = AgentTracker(self.recorder, pipeline)
+        self.touched_agents: set[str] = set()
+        self.event_ids = StoredIds(partition, settings.engine.dedup_capacity)
+        self.now = float("-inf")  # the partition's event time: the largest occurred_at seen
+        self.last_offset = -1
+        # What stage 2 may rely on: event time and offset whose facts are on their way.
+        self.published_now = float("-inf")
+        self.published_offset = -1
+        self.rejects: list[Reject] = []
+        self.orphans = 0
+        # Where each parked event came from, so an orphan reaches the dead-letter topic
+        # with its original key and bytes: contact id -> [[event id, offset, key, raw]]
+        # (key and raw as latin-1 text, which keeps any byte, for the Table value).
+        self.parked_sources: dict[str, list[list[Any]]] = {}
+        self._applying: tuple[int, bytes | None, bytes] = (-1, None, b"")  # offset, key, raw
+
+    def restore(self, key: str, value: list[Any]) -> None:
+        if key.startswith(IDS_PREFIX):
+            self.event_ids.restore(key, value)
+            return
+        if key.startswith(AGENT_PREFIX):
+            snapshot.restore_agent(self.agents, key[len(AGENT_PREFIX) :], value)
+            return
+        contact_id = key[len(CONTACT_PREFIX) :]
+        snapshot.restore_contact(self.contacts, contact_id, value)
+        if value[0] == "parked":
+            self.parked_sources[contact_id] = value[3]
+
+    def restored(self) -> None:
+        snapshot.finish_contact_restore(self.contacts)
+        self.event_ids.restored()
+
+    def _guard(self, event: Event) -> int:
+        """Source offset of the last event applied to this event's contact or agent."""
+        if event.type == AGENT_TYPE:
+            agent = self.agents.agents.get(event.agent_id or "")
+            return agent.offset if agent is not None else -1
+        contact = self.contacts.contacts.get(event.contact_id)
+        if contact is not None:
+            return contact.offset
+        return self.contacts.parked_offset.get(event.contact_id, -1)
+
+    def apply(self, offset: int, key: bytes | None, raw: bytes, wall: float) -> None:
+        """Apply one message of this partition (offsets ascending)."""
+        self.last_offset = offset
+        self.recorder.start_event(offset)
+        pipeline = self.pipeline
+        try:
+            event = decode(raw, wall)
+        except Rejection as rejection:
+            pipeline.rejected[rejection.reason] += 1
+            self.rejects.append(Reject(offset, key, raw, rejection.reason, rejection.detail))
+            return
+        if offset <= self._guard(event):
+            return  # applied before a restart or a rebalance
+        if self.event_ids.seen(event.event_id):
+            pipeline.duplicates += 1
+            return
+        pipeline.wall_now = wall
+        self._applying = (offset, key, raw)
+        if event.ts > self.now:
+            self.now = event.ts
+            self.contacts.advance(event.ts)
+        self.contacts.offset = offset
+        self.agents.offset = offset
+        if event.type == AGENT_TYPE:
+            pipeline.applied(event)
+            self.agents.apply(event)
+            self.touched_agents.add(event.agent_id or "")
+            return
+        contacts = self.contacts
+        contacts.apply(event)
+        contact_id = event.contact_id
+        waiting = contacts.parked.get(contact_id)
+        if waiting and waiting[-1] is event:  # parked: its contact is not known yet
+            self.parked_sources.setdefault(contact_id, []).append(
+                [
+                    event.event_id,
+                    offset,
+                    None if key is None else key.decode("latin-1"),
+                    raw.decode("latin-1"),
+                ]
+            )
+        elif waiting is None:  # its parked events (if any) were applied
+            self.parked_sources.pop(contact_id, None)
+
+    def changed(self) -> list[tuple[str, list[Any] | None]]:
+        """Table keys changed since the last call and their values (None: delete)."""
+        out: list[tuple[str, list[Any] | None]] = []
+        touched = self.contacts.touched
+        assert touched is not None
+        for contact_id in touched:
+            value = snapshot.contact_value(self.contacts, contact_id)
+            if value is not None and value[0] == "parked":
+                value.append(self.parked_sources.get(contact_id, []))
+            out.append((CONTACT_PREFIX + contact_id, value))
+        touched.clear()
+        for agent_id in self.touched_agents:
+            out.append((AGENT_PREFIX + agent_id, snapshot.agent_value(self.agents, agent_id)))
+        self.touched_agents.clear()
+        out += self.event_ids.changed()
+        return out
+
+    def published(self) -> None:
+        """The facts of everything applied so far are sent: progress may say so."""
+        self.published_now = self.now
+        self.published_offset = self.last_offset
+
+    def take_rejects(self) -> list[Reject]:
+        rejects, self.rejects = self.rejects, []
+        return rejects
+
+    def _orphan(self, event: Event) -> None:
+        """A parked event whose contact never appeared (or one beyond the parking limit):
+        a dead letter, with the key, bytes and offset it came with."""
+        self.pipeline.rejected["unknown_contact"] += 1
+        self.orphans += 1
+        contact_id = event.contact_id
+        sources = self.parked_sources.get(contact_id, [])
+        stored = next((s for s in sources if s[0] == event.event_id), None)
+        if stored is None:  # not parked: the one being applied found the parking full
+            offset, key, raw = self._applying
+        else:
+            sources.remove(stored)
+            if not sources:
+                del self.parked_sources[contact_id]
+            offset = stored[1]
+            key = None if stored[2] is None else stored[2].encode("latin-1")
+            raw = stored[3].encode("latin-1")
+        detail = f"{event.type} {event.event_id}: contact {contact_id} never queued"
+        self.rejects.append(Reject(offset, key, raw, "unknown_contact", detail))
+
+    @property
+    def parked_count(self) -> int:
+        return self.contacts.parked_count
+
+    @property
+    def tracked_count(self) -> int:
+        return len(self.contacts.contacts)

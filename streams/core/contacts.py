@@ -1,0 +1,467 @@
+"""Stage 1: the per-contact state machine that turns contact events into facts.
+
+Events are applied in arrival order. Out-of-order handling (documented in the README):
+- every duration is computed from `occurred_at` values and clamped at 0, never negative;
+- an event older than the contact's newest applied event counts as late and is still
+  applied where it fits (an `answered` that arrives after `ended` still counts);
+- an event that does not fit the contact's state (answered twice, resolved twice, a
+  reopen of an unresolved contact, ...) changes nothing and is counted as ignored;
+- an event for a contact not seen yet is parked until its `contact.queued` arrives
+  (then applied in time order) or `orphan_hold` passes (then rejected `unknown_contact`).
+Closed contacts are remembered for late surveys and reopens, bounded by time and count.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable
+
+from streams.core.contract import LIVE_CHANNELS
+from streams.core.facts import FactSink
+from streams.core.intake import Event
+from streams.core.pipeline import PipelineStats
+from streams.core.queues import ANSWER, FIRST_RESPONSE, RESOLUTION, sla_applies, sla_target
+from streams.core.settings import Settings
+from streams.core.targets import TargetBook
+
+HANDLE_FALLBACK_SECONDS = 1800.0
+ALL_SLAS = 1 << ANSWER | 1 << FIRST_RESPONSE | 1 << RESOLUTION
+
+# Contact flags.
+OUTCOME = 1  # answered or abandoned in the current queue entry
+IN_CONVERSATION = 2  # answered, not ended yet
+ENDED = 4  # the current conversation ended
+WRAPPED = 8  # the current conversation was wrapped up
+HANDLED = 16  # handle time of the current conversation was emitted
+FIRST_RESPONDED = 32
+ANSWERED_EVER = 64
+RESOLVED = 128
+REOPENED = 256
+CLOSED = 512
+
+
+class Contact:
+    """One contact's lifecycle as stage 1 remembers it."""
+
+    __slots__ = (
+        "answered_at",
+        "channel",
+        "contact_id",
+        "ended_at",
+        "entry",
+        "first_entry",
+        "flags",
+        "hold",
+        "interactions",
+        "last_ts",
+        "offset",
+        "priority",
+        "queue",
+        "team",
+    )
+
+    def __init__(
+        self, contact_id: str, queue: str, channel: str, priority: str, team: str | None, ts: float
+    ) -> None:
+        self.contact_id = contact_id
+        self.queue = queue
+        self.channel = channel
+        self.priority = priority
+        self.team = team
+        self.first_entry = ts
+        self.entry = ts
+        self.last_ts = ts
+        self.answered_at: float | None = None
+        self.ended_at: float | None = None
+        self.hold: float | None = None
+        self.flags = 0
+        self.interactions = 0
+        self.offset = -1  # source offset of the last event applied (-1 outside Kafka)
+
+
+def _queue_and_channel(event: Event) -> tuple[str, str]:
+    """Queue and channel of a contact.queued (intake guarantees both)."""
+    if event.queue is None or event.channel is None:
+        raise ValueError(f"{event.type} {event.event_id}: queue and channel are required")
+    return event.queue, event.channel
+
+
+class ContactTracker:
+    """Stage 1 for one process (or one partition of contacts)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        targets: TargetBook,
+        sink: FactSink,
+        pipeline: PipelineStats,
+        on_orphan: Callable[[Event], None],
+    ) -> None:
+        engine = settings.engine
+        self.targets = targets
+        self.sink = sink
+        self.pipeline = pipeline
+        self.on_orphan = on_orphan
+        self.retention = float(engine.closed_contact_retention_seconds)
+        self.max_closed = engine.max_closed_contacts
+        self.orphan_hold = float(engine.orphan_hold_seconds)
+        self.max_parked = engine.max_parked_events
+        self.contacts: dict[str, Contact] = {}
+        self.closed: dict[str, float] = {}  # contact id -> close time
+        self._closed_order: deque[tuple[float, str]] = deque()  # in closing order
+        self.parked: dict[str, list[Event]] = {}
+        self.parked_offset: dict[str, int] = {}  # contact id -> source offset of its last
+        self.parked_count = 0
+        self._parked_expiry: list[tuple[float, str]] = []
+        self._fallbacks: list[tuple[float, str]] = []  # (ended + 30 min, contact id)
+        self.now = float("-inf")
+        self._next_sweep = float("-inf")  # remembered contacts are swept once a clock second
+        # The distributed runtime persists what changed: it sets `offset` to the source
+        # offset of each event before applying it and collects `touched` contact ids.
+        self.offset = -1
+        self.touched: set[str] | None = None
+
+    # ------------------------------------------------------------------ clock
+
+    def advance(self, now: float) -> None:
+        """Timers: handle-time fallback, expiry of parked events and remembered contacts."""
+        if now <= self.now:
+            return
+        self.now = now
+        fallbacks = self._fallbacks
+        while fallbacks and fallbacks[0][0] <= now:
+            due, contact_id = heapq.heappop(fallbacks)
+            contact = self.contacts.get(contact_id)
+            if (
+                contact is not None
+                and contact.ended_at is not None
+                and contact.ended_at + HANDLE_FALLBACK_SECONDS == due
+            ):
+                self._emit_handle(contact, contact.ended_at, due)
+        expiry = self._parked_expiry
+        while expiry and expiry[0][0] <= now:
+            _, contact_id = heapq.heappop(expiry)
+            self.parked_offset.pop(contact_id, None)
+            for event in self.parked.pop(contact_id, ()):
+                self.parked_count -= 1
+                self.on_orphan(event)
+            self._touch(contact_id)
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 1.0
+        closed = self.closed
+        order = self._closed_order
+        horizon = now - self.retention
+        while order and (order[0][0] <= horizon or len(closed) > self.max_closed):
+            closed_at, contact_id = order.popleft()
+            if closed.get(contact_id) == closed_at:  # not reopened or closed again since
+                del closed[contact_id]
+                self.contacts.pop(contact_id, None)
+                self._touch(contact_id)
+
+    # ------------------------------------------------------------------ events
+
+    def _touch(self, contact_id: str) -> None:
+        if self.touched is not None:
+            self.touched.add(contact_id)
+
+    def apply(self, event: Event) -> None:
+        """Apply one validated contact or survey event (counted as processed unless parked)."""
+        self._touch(event.contact_id)
+        contact = self.contacts.get(event.contact_id)
+        if contact is None:
+            if event.type == "contact.queued":
+                self.pipeline.applied(event)
+                self._new_contact(event)
+            elif event.type == "survey.responded" and event.queue and event.channel:
+                self.pipeline.applied(event)
+                self.sink.surveyed(
+                    event.queue, event.channel, event.ts, event.csat, event.ces, event.nps
+                )
+            else:
+                self._park(event)
+            return
+        self.pipeline.applied(event)
+        contact.offset = self.offset
+        if event.ts < contact.last_ts:
+            self.pipeline.late += 1
+        else:
+            contact.last_ts = event.ts
+        kind = event.type
+        if kind == "contact.answered":
+            self._answered(contact, event)
+        elif kind == "contact.responded":
+            self._responded(contact, event)
+        elif kind == "contact.ended":
+            self._ended(contact, event)
+        elif kind == "contact.wrapped":
+            self._wrapped(contact, event)
+        elif kind == "contact.resolved":
+            self._resolved(contact, event)
+        elif kind == "contact.abandoned":
+            self._abandoned(contact, event)
+        elif kind == "contact.queued":
+            self._queued(contact, event)
+        elif kind == "contact.reopened":
+            self._reopened(contact, event)
+        else:
+            self._surveyed(contact, event)
+
+    def _park(self, event: Event) -> None:
+        """Hold an event whose contact is not known yet; it may have overtaken its queued."""
+        if self.parked_count >= self.max_parked:
+            self.on_orphan(event)
+            return
+        waiting = self.parked.get(event.contact_id)
+        if waiting is None:
+            waiting = self.parked[event.contact_id] = []
+            expires = self.now + self.orphan_hold
+            heapq.heappush(self._parked_expiry, (expires, event.contact_id))
+        waiting.append(event)
+        self.parked_count += 1
+        self.parked_offset[event.contact_id] = self.offset
+
+    def _new_contact(self, event: Event) -> None:
+        queue, channel = _queue_and_channel(event)
+        contact = Contact(
+            event.contact_id, queue, channel, event.priority or "normal", event.team, event.ts
+        )
+        contact.offset = self.offset
+        self.contacts[contact.contact_id] = contact
+        self.sink.entered(
+            contact.queue,
+            contact.channel,
+            contact.contact_id,
+            event.ts,
+            event.ts,
+            contact.priority,
+            contact.team,
+            0,
+            0,
+        )
+        parked = self.parked.pop(contact.contact_id, None)
+        self.parked_offset.pop(contact.contact_id, None)
+        if parked:
+            self.parked_count -= len(parked)
+            for later in sorted(parked, key=lambda e: e.ts):
+                self.apply(later)
+
+    def _ignore(self, reason: str) -> None:
+        ignored = self.pipeline.ignored
+        ignored[reason] = ignored.get(reason, 0) + 1
+
+    def _close(self, contact: Contact, ts: float) -> None:
+        if contact.flags & CLOSED:
+            return
+        contact.flags |= CLOSED
+        self.closed[contact.contact_id] = ts
+        self._closed_order.append((ts, contact.contact_id))
+        self.sink.closed(contact.queue, contact.channel, contact.contact_id, ts)
+
+    def _reopen_record(self, contact: Contact) -> None:
+        contact.flags &= ~CLOSED
+        self.closed.pop(contact.contact_id, None)
+
+    def _queued(self, contact: Contact, event: Event) -> None:
+        """A transfer or re-queue: a new entry in the (new) queue."""
+        queue, channel = _queue_and_channel(event)
+        flags = contact.flags
+        if (
+            queue == contact.queue
+            and channel == contact.channel
+            and not flags & OUTCOME
+            and not flags & CLOSED
+        ):
+            self._ignore("already_queued")
+            return
+        closed_at = self.closed.get(contact.contact_id) if flags & CLOSED else None
+        met, breached = self._sla_masks(contact, event.ts if closed_at is None else closed_at)
+        if flags & CLOSED:
+            self._reopen_record(contact)
+        elif queue == contact.queue and channel == contact.channel:  # re-queued, not moved
+            self.sink.closed(contact.queue, contact.channel, contact.contact_id, event.ts)
+        else:
+            self.sink.left(contact.queue, contact.channel, contact.contact_id, event.ts)
+        contact.queue, contact.channel = queue, channel
+        if event.priority is not None:
+            contact.priority = event.priority
+        if event.team is not None:
+            contact.team = event.team
+        contact.entry = event.ts
+        contact.flags = flags & (FIRST_RESPONDED | ANSWERED_EVER | REOPENED)
+        contact.answered_at = contact.ended_at = contact.hold = None
+        self.sink.entered(
+            queue,
+            channel,
+            contact.contact_id,
+            event.ts,
+            contact.first_entry,
+            contact.priority,
+            contact.team,
+            met,
+            breached,
+        )
+
+    def _sla_masks(self, contact: Contact, open_until: float) -> tuple[int, int]:
+        """Which SLAs the contact met already, and which it breached (and was counted) already.
+
+        An SLA was breached in the previous entry if the contact was still open past its due
+        time: up to the transfer for a transfer, up to its close for a contact queued again
+        after closing. After a reopen no SLA is re-armed, as for the reopen itself.
+        """
+        flags = contact.flags
+        if flags & REOPENED:
+            return ALL_SLAS, 0
+        met = 0
+        if flags & ANSWERED_EVER:
+            met |= 1 << ANSWER
+        if flags & FIRST_RESPONDED:
+            met |= 1 << FIRST_RESPONSE
+        if flags & RESOLVED:
+            met |= 1 << RESOLUTION
+        breached = 0
+        targets = self.targets.get(contact.queue, contact.channel, contact.priority)
+        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
+            if met & (1 << kind) or not sla_applies(kind, contact.channel):
+                continue
+            if open_until > contact.first_entry + sla_target(targets, kind):
+                breached |= 1 << kind
+        return met, breached
+
+    def _answered(self, contact: Contact, event: Event) -> None:
+        if contact.flags & OUTCOME:
+            self._ignore("not_waiting")
+            return
+        ts = event.ts
+        wait = max(0.0, ts - contact.entry)
+        first_response = None
+        if contact.channel == "voice" and not contact.flags & FIRST_RESPONDED:
+            first_response = max(0.0, ts - contact.first_entry)
+            contact.flags |= FIRST_RESPONDED
+        contact.flags |= OUTCOME | ANSWERED_EVER
+        if not contact.flags & ENDED:
+            contact.flags |= IN_CONVERSATION
+        contact.answered_at = ts
+        contact.interactions += 1
+        self.sink.answered(
+            contact.queue,
+            contact.channel,
+            contact.contact_id,
+            ts,
+            contact.priority,
+            wait,
+            first_response,
+        )
+
+    def _abandoned(self, contact: Contact, event: Event) -> None:
+        if contact.flags & OUTCOME:
+            self._ignore("not_waiting")
+            return
+        contact.flags |= OUTCOME
+        self.sink.abandoned(
+            contact.queue,
+            contact.channel,
+            contact.contact_id,
+            event.ts,
+            contact.priority,
+            max(0.0, event.ts - contact.entry),
+        )
+        self._close(contact, event.ts)
+
+    def _responded(self, contact: Contact, event: Event) -> None:
+        if not contact.flags & IN_CONVERSATION:
+            contact.interactions += 1
+        first_response = None
+        if contact.channel != "voice" and not contact.flags & FIRST_RESPONDED:
+            first_response = max(0.0, event.ts - contact.first_entry)
+            contact.flags |= FIRST_RESPONDED
+        self.sink.responded(
+            contact.queue, contact.channel, contact.contact_id, event.ts, first_response
+        )
+
+    def _ended(self, contact: Contact, event: Event) -> None:
+        if contact.flags & ENDED:
+            self._ignore("already_ended")
+            return
+        contact.flags = (contact.flags | ENDED) & ~IN_CONVERSATION
+        contact.ended_at = event.ts
+        contact.hold = event.hold_seconds
+        if contact.answered_at is not None and not contact.flags & (HANDLED | WRAPPED):
+            heapq.heappush(
+                self._fallbacks, (event.ts + HANDLE_FALLBACK_SECONDS, contact.contact_id)
+            )
+        if contact.channel in LIVE_CHANNELS and not contact.flags & REOPENED:
+            self._close(contact, event.ts)
+
+    def _wrapped(self, contact: Contact, event: Event) -> None:
+        if contact.flags & (WRAPPED | HANDLED):
+            self._ignore("already_wrapped")
+            return
+        if contact.answered_at is None:  # handle time then follows the no-wrap-up rule
+            self._ignore("not_answered")
+            return
+        contact.flags |= WRAPPED
+        self._emit_handle(contact, event.ts, event.ts)
+
+    def _emit_handle(self, contact: Contact, end: float, at: float) -> None:
+        """Handle time = end - answered (end: wrap-up, or ended for the no-wrap-up rule)."""
+        if contact.flags & HANDLED or contact.answered_at is None:
+            return
+        contact.flags |= HANDLED
+        acw = None
+        if contact.ended_at is not None and contact.flags & WRAPPED:
+            acw = max(0.0, end - contact.ended_at)
+        self.sink.handled(
+            contact.queue,
+            contact.channel,
+            at,
+            max(0.0, end - contact.answered_at),
+            contact.hold,
+            acw,
+        )
+
+    def _resolved(self, contact: Contact, event: Event) -> None:
+        if contact.flags & RESOLVED:
+            self._ignore("already_resolved")
+            return
+        contact.flags |= RESOLVED
+        if event.first_contact is not None:
+            first_contact = event.first_contact
+        else:
+            first_contact = contact.interactions == 1 and not contact.flags & REOPENED
+        self.sink.resolved(
+            contact.queue,
+            contact.channel,
+            contact.contact_id,
+            event.ts,
+            max(0.0, event.ts - contact.first_entry),
+            first_contact,
+        )
+        if contact.ended_at is not None and not contact.flags & WRAPPED:
+            self._emit_handle(contact, contact.ended_at, event.ts)
+        if contact.channel not in LIVE_CHANNELS or contact.flags & REOPENED:
+            self._close(contact, event.ts)
+
+    def _reopened(self, contact: Contact, event: Event) -> None:
+        if not contact.flags & RESOLVED:
+            self._ignore("not_resolved")
+            return
+        contact.flags = (contact.flags & ~RESOLVED) | REOPENED
+        if contact.flags & CLOSED:
+            self._reopen_record(contact)
+        self.sink.reopened(
+            contact.queue,
+            contact.channel,
+            contact.contact_id,
+            event.ts,
+            contact.first_entry,
+            contact.priority,
+        )
+
+    def _surveyed(self, contact: Contact, event: Event) -> None:
+        if event.queue and event.channel:
+            queue, channel = event.queue, event.channel
+        else:
+            queue, channel = contact.queue, contact.channel
+        self.sink.surveyed(queue, channel, event.ts, event.csat, event.ces, event.nps)

@@ -1,0 +1,174 @@
+"""Facts on the wire: stage 1 records `FactSink` calls, stage 2 replays them into a board.
+
+A facts message holds, for one (source partition, destination partition), the facts of a
+batch and the source partition's progress time:
+
+    {"p": source partition, "w": progress time, "f": [[offset, seq, name, *args], ...]}
+
+(offset, seq) — the source offset of the event that caused a fact and the fact's rank
+among that event's facts — orders the facts of one source partition. Stage 2 keeps the
+last pair applied per queue and source partition inside the queue's Table value, so a
+fact delivered twice (redelivery, or stage 1 redoing events after a crash) is applied
+once. Facts for queue Q always go to partition `queue_partition(Q)`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from streams.core.facts import FactSink
+from streams.core.queues import QueueBoard
+
+
+def queue_partition(queue: str, partitions: int) -> int:
+    """The facts partition of a queue (stable across processes and restarts)."""
+    return zlib.crc32(queue.encode()) % partitions
+
+
+class FactRecorder(FactSink):
+    """Stage 1's sink: facts grouped by destination partition, stamped (offset, seq)."""
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self.out: dict[int, list[list[Any]]] = {}
+        self.offset = -1
+        self.seq = 0
+
+    def start_event(self, offset: int) -> None:
+        self.offset = offset
+        self.seq = 0
+
+    def take(self) -> dict[int, list[list[Any]]]:
+        out, self.out = self.out, {}
+        return out
+
+    def _add(self, name: str, queue: str, *args: Any) -> None:
+        fact = [self.offset, self.seq, name, queue, *args]
+        self.seq += 1
+        self.out.setdefault(queue_partition(queue, self.partitions), []).append(fact)
+
+    def entered(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        first_entry: float,
+        priority: str,
+        team: str | None,
+        met_mask: int,
+        breached_mask: int,
+    ) -> None:
+        self._add(
+            "entered",
+            queue,
+            channel,
+            contact_id,
+            ts,
+            first_entry,
+            priority,
+            team,
+            met_mask,
+            breached_mask,
+        )
+
+    def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
+        self._add("left", queue, channel, contact_id, ts)
+
+    def answered(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        priority: str,
+        wait: float,
+        first_response: float | None,
+    ) -> None:
+        self._add("answered", queue, channel, contact_id, ts, priority, wait, first_response)
+
+    def abandoned(
+        self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
+    ) -> None:
+        self._add("abandoned", queue, channel, contact_id, ts, priority, wait)
+
+    def responded(
+        self, queue: str, channel: str, contact_id: str, ts: float, first_response: float | None
+    ) -> None:
+        self._add("responded", queue, channel, contact_id, ts, first_response)
+
+    def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
+        self._add("closed", queue, channel, contact_id, ts)
+
+    def handled(
+        self,
+        queue: str,
+        channel: str,
+        ts: float,
+        handle: float,
+        hold: float | None,
+        after_contact_work: float | None,
+    ) -> None:
+        self._add("handled", queue, channel, ts, handle, hold, after_contact_work)
+
+    def resolved(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        resolution: float,
+        first_contact: bool,
+    ) -> None:
+        self._add("resolved", queue, channel, contact_id, ts, resolution, first_contact)
+
+    def reopened(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        first_entry: float,
+        priority: str,
+    ) -> None:
+        self._add("reopened", queue, channel, contact_id, ts, first_entry, priority)
+
+    def surveyed(
+        self,
+        queue: str,
+        channel: str,
+        ts: float,
+        csat: int | None,
+        ces: int | None,
+        nps: int | None,
+    ) -> None:
+        self._add("surveyed", queue, channel, ts, csat, ces, nps)
+
+    def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
+        self._add("agent_state", queue, agent_id, state, ts)
+
+
+FACT_NAMES = frozenset(
+    (
+        "entered",
+        "left",
+        "answered",
+        "abandoned",
+        "responded",
+        "closed",
+        "handled",
+        "resolved",
+        "reopened",
+        "surveyed",
+        "agent_state",
+    )
+)
+
+
+def apply_fact(board: QueueBoard, fact: list[Any]) -> None:
+    """Call the board method a recorded fact stands for (after the offset and seq)."""
+    name = fact[2]
+    if name not in FACT_NAMES:
+        raise ValueError(f"unknown fact {name!r}")
+    getattr(board, name)(*fact[3:])

@@ -1,0 +1,303 @@
+"""Event intake: bytes -> validated `Event`, or a `Rejection` with a specific reason.
+
+Implements the input contract (../shared/spec/events.md) exactly. Pure: the wall
+clock is passed in, nothing is logged here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import orjson
+
+from streams.core.contract import (
+    AGENT_STATES,
+    AGENT_TYPE,
+    CHANNELS,
+    EVENT_TYPES,
+    MAX_FUTURE_SECONDS,
+    MAX_MESSAGE_BYTES,
+    PRIORITIES,
+    SURVEY_TYPE,
+)
+
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_CHANNELS = frozenset(CHANNELS)
+_PRIORITIES = frozenset(PRIORITIES)
+_STATES = frozenset(AGENT_STATES)
+_TYPES = frozenset(EVENT_TYPES)
+# Epoch milliseconds accepted: 1970-01-01 up to the year 9999.
+_MAX_EPOCH_MS = 253402300799999
+# Queue names already found valid (a cache in front of the pattern check; bounded).
+_KNOWN_QUEUES: set[str] = set()
+_MAX_KNOWN_QUEUES = 10_000
+
+
+class Rejection(Exception):
+    """Why a message was rejected: a `reason` label and a human detail (no payload data)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class Event:
+    """One validated input event. Times are epoch seconds (float).
+
+    Optional fields default at class level; an instance stores only what it has (cheaper
+    to build on the hot path than a full set of slots). Identifiers that a type does not
+    carry are "" (contact_id of agent events, agent_id and state of contact events).
+    """
+
+    contact_id: str = ""
+    queue: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    team: str | None = None
+    agent_id: str = ""
+    hold_seconds: float | None = None
+    first_contact: bool | None = None
+    csat: int | None = None
+    ces: int | None = None
+    nps: int | None = None
+    state: str = ""
+    agent_queues: tuple[str, ...] | None = None
+
+    def __init__(self, event_id: str, type_: str, ts: float) -> None:
+        self.event_id = event_id
+        self.type = type_
+        self.ts = ts
+
+    def __repr__(self) -> str:
+        return f"Event({self.type} {self.event_id} at {self.ts})"
+
+
+def parse_timestamp(value: object) -> float:
+    """RFC 3339 with offset, or integer epoch milliseconds -> epoch seconds."""
+    if isinstance(value, str):
+        if len(value) < 20 or value[10] not in "Tt":
+            raise Rejection(
+                "invalid_timestamp", "occurred_at: not an RFC 3339 timestamp with offset"
+            )
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise Rejection(
+                "invalid_timestamp", "occurred_at: not an RFC 3339 timestamp with offset"
+            ) from None
+        if parsed.tzinfo is None:
+            raise Rejection("invalid_timestamp", "occurred_at: RFC 3339 timestamp lacks an offset")
+        ts = parsed.timestamp()
+        if ts < 0:
+            raise Rejection("out_of_range", "occurred_at: before 1970-01-01T00:00:00Z")
+        return ts
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= _MAX_EPOCH_MS:
+            raise Rejection("out_of_range", "occurred_at: epoch milliseconds out of range")
+        return value / 1000.0
+    raise Rejection(
+        "wrong_type", "occurred_at: expected an RFC 3339 string or integer epoch milliseconds"
+    )
+
+
+def _text(value: object, key: str, max_len: int = 128) -> str:
+    """A present string field of 1..max_len characters, or the specific rejection."""
+    if type(value) is str and 0 < len(value) <= max_len:
+        return value
+    if value is None:
+        raise Rejection("missing_field", f"{key}: required")
+    if type(value) is not str:
+        raise Rejection("wrong_type", f"{key}: expected a string")
+    raise Rejection("out_of_range", f"{key}: length must be 1-{max_len}")
+
+
+def _queue_name(value: object, key: str) -> str:
+    if type(value) is not str:
+        raise Rejection("wrong_type", f"{key}: expected a string")
+    if not _QUEUE_NAME.fullmatch(value):
+        raise Rejection("invalid_value", f"{key}: must be 1-64 characters of [A-Za-z0-9_.:-]")
+    if len(_KNOWN_QUEUES) < _MAX_KNOWN_QUEUES:
+        _KNOWN_QUEUES.add(value)
+    return value
+
+
+def _enum(data: dict, key: str, allowed: frozenset[str], *, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise Rejection("missing_field", f"{key}: required")
+        return None
+    if type(value) is not str:
+        raise Rejection("wrong_type", f"{key}: expected a string")
+    if value not in allowed:
+        raise Rejection("invalid_value", f"{key}: must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _score(data: dict, key: str, low: int, high: int) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise Rejection("wrong_type", f"{key}: expected an integer")
+    if not low <= value <= high:
+        raise Rejection("out_of_range", f"{key}: must be {low}-{high}")
+    return value
+
+
+def _validate(data: dict, wall_now: float) -> Event:
+    event_id = _text(data.get("event_id"), "event_id")
+    type_ = data.get("type")
+    if type(type_) is not str or type_ not in _TYPES:
+        if type_ is None:
+            raise Rejection("missing_field", "type: required")
+        if type(type_) is not str:
+            raise Rejection("wrong_type", "type: expected a string")
+        raise Rejection("unknown_type", "type: not a known event type")
+    occurred_at = data.get("occurred_at")
+    if occurred_at is None:
+        raise Rejection("missing_field", "occurred_at: required")
+    ts = parse_timestamp(occurred_at)
+    if ts > wall_now + MAX_FUTURE_SECONDS:
+        raise Rejection(
+            "future_timestamp", "occurred_at: more than 5 minutes ahead of the wall clock"
+        )
+    return _fields(Event(event_id, type_, ts), data)
+
+
+def _fields(event: Event, data: dict) -> Event:
+    """Validate and copy the type-specific fields."""
+    type_ = event.type
+    is_agent = type_ == AGENT_TYPE
+    contact_id = data.get("contact_id")
+    if contact_id is not None or not is_agent:
+        event.contact_id = _text(contact_id, "contact_id")
+    queue = data.get("queue")
+    if queue is not None:
+        event.queue = (
+            queue if type(queue) is str and queue in _KNOWN_QUEUES else _queue_name(queue, "queue")
+        )
+    channel = data.get("channel")
+    if channel is not None:
+        event.channel = _enum(data, "channel", _CHANNELS, required=False)
+    if type_ == "contact.queued" and (event.queue is None or event.channel is None):
+        raise Rejection("missing_field", "queue and channel: required on contact.queued")
+    if "priority" in data:
+        event.priority = _enum(data, "priority", _PRIORITIES, required=False)
+    team = data.get("team")
+    if team is not None:
+        event.team = _text(team, "team", max_len=64)
+    agent_id = data.get("agent_id")
+    if agent_id is not None or is_agent:
+        event.agent_id = _text(agent_id, "agent_id")
+
+    if is_agent:
+        event.state = _enum(data, "state", _STATES, required=True) or ""
+        queues = data.get("queues")
+        if queues is not None:
+            if type(queues) is not list:
+                raise Rejection("wrong_type", "queues: expected a list of queue names")
+            names = (
+                q if type(q) is str and q in _KNOWN_QUEUES else _queue_name(q, "queues[]")
+                for q in queues
+            )
+            event.agent_queues = tuple(dict.fromkeys(names))
+    elif type_ == SURVEY_TYPE:
+        event.csat = _score(data, "csat", 1, 5)
+        event.ces = _score(data, "ces", 1, 7)
+        event.nps = _score(data, "nps", 0, 10)
+        if event.csat is None and event.ces is None and event.nps is None:
+            raise Rejection("missing_field", "csat, ces or nps: a survey needs at least one answer")
+    elif type_ == "contact.ended":
+        hold = data.get("hold_seconds")
+        if hold is not None:
+            if type(hold) not in (int, float):
+                raise Rejection("wrong_type", "hold_seconds: expected a number")
+            if hold < 0:
+                raise Rejection("out_of_range", "hold_seconds: must be >= 0")
+            event.hold_seconds = float(hold)
+    elif type_ == "contact.resolved":
+        first = data.get("first_contact")
+        if first is not None:
+            if type(first) is not bool:
+                raise Rejection("wrong_type", "first_contact: expected true or false")
+            event.first_contact = first
+    return event
+
+
+def decode(raw: bytes, wall_now: float) -> Event:
+    """Decode and validate one message; raises `Rejection` for bad input."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise Rejection("too_large", f"message of {len(raw)} bytes exceeds 65536")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Rejection("invalid_json", "not valid UTF-8 JSON") from None
+    if type(data) is not dict:
+        raise Rejection("not_an_object", "a message must be one JSON object")
+    return _validate(data, wall_now)
+
+
+EventTuple = tuple[
+    str,
+    str,
+    float,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str,
+    float | None,
+    bool | None,
+    int | None,
+    int | None,
+    int | None,
+    str,
+    tuple[str, ...] | None,
+]
+
+
+def event_to_tuple(event: Event) -> EventTuple:
+    """A plain tuple of every field (cheap to pickle between processes)."""
+    return (
+        event.event_id,
+        event.type,
+        event.ts,
+        event.contact_id,
+        event.queue,
+        event.channel,
+        event.priority,
+        event.team,
+        event.agent_id,
+        event.hold_seconds,
+        event.first_contact,
+        event.csat,
+        event.ces,
+        event.nps,
+        event.state,
+        event.agent_queues,
+    )
+
+
+def event_from_tuple(fields: EventTuple) -> Event:
+    """The inverse of `event_to_tuple`."""
+    event = Event(fields[0], fields[1], fields[2])
+    (
+        event.contact_id,
+        event.queue,
+        event.channel,
+        event.priority,
+        event.team,
+        event.agent_id,
+        event.hold_seconds,
+        event.first_contact,
+        event.csat,
+        event.ces,
+        event.nps,
+        event.state,
+        event.agent_queues,
+    ) = fields[3:]
+    return event

@@ -1,0 +1,629 @@
+"""Stage 2: per queue x channel windows, counters, histograms, open contacts and SLA clocks.
+
+`QueueBoard` receives facts from stage 1 (see `facts.FactSink`) and two clocks: the
+reading clock (`now`: windows, attribution, live views, the local day) and the SLA clock
+(`sla_now`: due times). `advance(now)` moves both; the distributed runtime moves the SLA
+clock only to the watermark of its sources, so a backlog being caught up does not breach
+contacts whose answer is still on its way. SLA breaches and at-risk contacts come from an
+ordered due-time index (a heap with one live entry per open contact), so they appear when
+the clock passes the due time, not at the next event; a fact that meets or ends an SLA
+first settles it at the fact's own time (answered after the due time = breached), so the
+result does not depend on which of the two arrives first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+
+from streams.core.agents import QueueAgentBoard
+from streams.core.contract import (
+    LIVE_CHANNELS,
+    OVERFLOW_QUEUE,
+    PRIORITIES,
+    SLA_KINDS,
+)
+from streams.core.facts import FactSink
+from streams.core.histogram import Histogram, bounds_with
+from streams.core.settings import Settings, TargetSettings
+from streams.core.summary import Summary
+from streams.core.targets import TargetBook
+from streams.core.windows import BucketRing, day_bounds
+
+PRIORITY_INDEX = {p: i for i, p in enumerate(PRIORITIES)}
+ANSWER, FIRST_RESPONSE, RESOLUTION = 0, 1, 2
+PENDING, AT_RISK, BREACHED, DONE = 0, 1, 2, 3
+ALL_DONE = DONE | DONE << 2 | DONE << 4
+_SLA_COUNT = len(PRIORITIES) * len(SLA_KINDS)
+_INF = math.inf
+_NEXT_UP = math.nextafter
+_AGE_LIMITS = (3600.0, 4 * 3600.0, 24 * 3600.0)
+MAX_OVERFLOW_ALIASES = 100_000
+
+WAIT_BOUNDS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 600, 900, 1800, 3600)
+FIRST_RESPONSE_BOUNDS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800)
+HANDLE_BOUNDS = (30, 60, 120, 180, 300, 420, 600, 900, 1200, 1800, 2700, 3600)
+RESOLUTION_BOUNDS = (300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800)
+
+
+def sla_applies(kind: int, channel: str) -> bool:
+    """answer: voice, chat; first_response: every channel but voice; resolution: all."""
+    if kind == ANSWER:
+        return channel in LIVE_CHANNELS
+    if kind == FIRST_RESPONSE:
+        return channel != "voice"
+    return True
+
+
+def sla_target(targets: TargetSettings, kind: int) -> float:
+    if kind == ANSWER:
+        return targets.answer_within_seconds
+    if kind == FIRST_RESPONSE:
+        return targets.first_response_within_seconds
+    return targets.resolution_within_seconds
+
+
+def _configured(settings: Settings, key: str) -> list[float]:
+    values = [getattr(settings.defaults, key)]
+    values += [rule.settings[key] for rule in settings.targets if key in rule.settings]
+    return values
+
+
+# (kind, target seconds, at-risk lead seconds) for each SLA that applies to a channel
+SlaPlan = tuple[tuple[int, float, float], ...]
+
+
+def sla_plan(targets: TargetSettings, channel: str) -> SlaPlan:
+    """The SLA clocks of a contact: each applicable kind with its target and at-risk lead."""
+    return tuple(
+        (kind, sla_target(targets, kind), targets.at_risk_fraction * sla_target(targets, kind))
+        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION)
+        if sla_applies(kind, channel)
+    )
+
+
+class OpenContact:
+    """An open contact as stage 2 sees it: entry times, waiting flag and SLA states.
+
+    `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
+    `wake` is the time of this contact's live heap entry (-1 once it left the queue).
+    """
+
+    __slots__ = (
+        "contact_id",
+        "entry",
+        "first_entry",
+        "plan",
+        "priority",
+        "sla",
+        "waiting",
+        "wake",
+    )
+
+    def __init__(
+        self,
+        contact_id: str,
+        first_entry: float,
+        entry: float,
+        priority: int,
+        plan: SlaPlan,
+        sla: int,
+        waiting: bool,
+    ) -> None:
+        self.contact_id = contact_id
+        self.first_entry = first_entry
+        self.entry = entry
+        self.priority = priority
+        self.plan = plan
+        self.sla = sla
+        self.waiting = waiting
+        self.wake = _INF
+
+
+class QueueStats:
+    """Everything kept for one queue x channel."""
+
+    __slots__ = (
+        "abandoned_total",
+        "answered_total",
+        "answered_within_target_total",
+        "at_risk",
+        "breached",
+        "breaches_total",
+        "channel",
+        "first_response_hist",
+        "first_seen",
+        "handle_hist",
+        "offered_total",
+        "open",
+        "queue",
+        "reopened_total",
+        "resolution_hist",
+        "resolved_total",
+        "ring",
+        "short_abandoned_total",
+        "team",
+        "team_ts",
+        "today",
+        "transferred_total",
+        "wait_hist",
+        "waiting",
+    )
+
+    def __init__(
+        self,
+        queue: str,
+        channel: str,
+        ring: BucketRing[Summary],
+        hist_bounds: tuple[tuple[float, ...], ...],
+    ) -> None:
+        self.queue = queue
+        self.channel = channel
+        self.first_seen = _INF  # attribution time of the earliest fact (rate denominators)
+        self.team: str | None = None  # of the latest contact (by event time) that named one
+        self.team_ts = -_INF
+        self.ring = ring
+        self.today = Summary()
+        self.open: dict[str, OpenContact] = {}
+        self.waiting = 0
+        self.offered_total = 0
+        self.answered_total = 0
+        self.abandoned_total = 0
+        self.short_abandoned_total = 0
+        self.answered_within_target_total = 0
+        self.resolved_total = 0
+        self.reopened_total = 0
+        self.transferred_total = 0
+        self.at_risk = [0] * _SLA_COUNT
+        self.breached = [0] * _SLA_COUNT
+        self.breaches_total = [0] * _SLA_COUNT
+        wait, frt, handle, resolution = hist_bounds
+        self.wait_hist = Histogram(wait)
+        self.first_response_hist = Histogram(frt)
+        self.handle_hist = Histogram(handle)
+        self.resolution_hist = Histogram(resolution)
+
+
+class LiveView:
+    """Live state of one queue x channel at `now` (computed at read time)."""
+
+    __slots__ = ("backlog", "longest_wait", "waiting")
+
+    def __init__(self, waiting: int, longest_wait: float, backlog: list[int]) -> None:
+        self.waiting = waiting
+        self.longest_wait = longest_wait
+        self.backlog = backlog
+
+
+class QueueBoard(FactSink):
+    """Stage 2 for one process (or one partition's worth of queues)."""
+
+    def __init__(self, settings: Settings, targets: TargetBook) -> None:
+        self.settings = settings
+        self.targets = targets
+        engine = settings.engine
+        self.bucket_seconds = engine.bucket_seconds
+        windows = settings.window_seconds()
+        self.trailing: dict[str, int] = {n: s for n, s in windows.items() if s is not None}
+        self.has_today = "today" in windows
+        staffing = settings.staffing
+        longest = max(
+            [
+                *self.trailing.values(),
+                staffing.arrival_window_seconds,
+                staffing.handle_window_seconds,
+                self.bucket_seconds,
+            ]
+        )
+        self.ring_slots = longest // self.bucket_seconds
+        self.zone = settings.zone
+        self.max_pairs = engine.max_queue_channels
+        self.hist_bounds = (
+            bounds_with(WAIT_BOUNDS, _configured(settings, "answer_within_seconds")),
+            bounds_with(
+                FIRST_RESPONSE_BOUNDS, _configured(settings, "first_response_within_seconds")
+            ),
+            bounds_with(HANDLE_BOUNDS, ()),
+            bounds_with(RESOLUTION_BOUNDS, _configured(settings, "resolution_within_seconds")),
+        )
+        self.agents = QueueAgentBoard(settings)
+        self.now = -_INF
+        self.sla_now = -_INF
+        self.day_start = -_INF
+        self.day_end = -_INF
+        self.stats: dict[tuple[str, str], QueueStats] = {}
+        self.tracked: list[QueueStats] = []
+        self.pairs = 0  # tracked pairs other than the _overflow ones
+        self.overflow_pairs = 0  # distinct pairs folded into _overflow (aliases kept)
+        self._heap: list[tuple[float, int, OpenContact, QueueStats]] = []
+        self._seq = itertools.count()
+        self._plans: dict[tuple[str, str, str], SlaPlan] = {}
+        self._plans_version = targets.version
+
+    # ------------------------------------------------------------------ clock
+
+    def advance(self, now: float) -> None:
+        """Move both clocks forward: day rollover, then every SLA clock that is due."""
+        self.advance_reading(now)
+        self.advance_sla(now)
+
+    def advance_reading(self, now: float) -> None:
+        """Move the reading clock: windows, attribution, the local day (and its rollover)."""
+        if now <= self.now:
+            return
+        self.now = now
+        self.agents.advance(now)
+        if now >= self.day_end:
+            self.day_start, self.day_end = day_bounds(now, self.zone)
+            for st in self.tracked:
+                st.today = Summary()
+
+    def advance_sla(self, now: float) -> None:
+        """Move the SLA clock: every at-risk and breach time up to `now` takes effect."""
+        if now <= self.sla_now:
+            return
+        self.sla_now = now
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            wake, _, rec, st = heapq.heappop(heap)
+            if rec.wake == wake:
+                rec.wake = _INF
+                self._evaluate(rec, st, now)
+
+    # ------------------------------------------------------------------ lookup
+
+    def stats_for(self, queue: str, channel: str) -> QueueStats:
+        """The stats of a queue x channel, created on first use (restoring state)."""
+        return self._stats(queue, channel)
+
+    def plan_for(self, queue: str, channel: str, priority: str) -> SlaPlan:
+        return self._plan(queue, channel, priority)
+
+    def rearm(self, rec: OpenContact, st: QueueStats) -> None:
+        """Schedule a restored open contact's SLA clocks (evaluated at the SLA clock)."""
+        rec.wake = _INF
+        self._evaluate(rec, st, self.sla_now)
+
+    def _stats(self, queue: str, channel: str) -> QueueStats:
+        st = self.stats.get((queue, channel))
+        if st is None:
+            st = self._create(queue, channel)
+        return st
+
+    def _create(self, queue: str, channel: str) -> QueueStats:
+        if self.pairs >= self.max_pairs and queue != OVERFLOW_QUEUE:
+            folded = self._stats(OVERFLOW_QUEUE, channel)
+            if self.overflow_pairs < MAX_OVERFLOW_ALIASES:
+                self.overflow_pairs += 1
+                self.stats[(queue, channel)] = folded
+            return folded
+        ring: BucketRing[Summary] = BucketRing(self.bucket_seconds, self.ring_slots, Summary)
+        st = QueueStats(queue, channel, ring, self.hist_bounds)
+        self.stats[(queue, channel)] = st
+        self.tracked.append(st)
+        if queue != OVERFLOW_QUEUE:
+            self.pairs += 1
+        return st
+
+    def _summaries(self, st: QueueStats, ts: float) -> tuple[Summary, ...]:
+        """Where a fact at event time `ts` is attributed: its bucket and, if today, the day."""
+        now = self.now
+        at = ts if ts < now else now
+        if at < st.first_seen:
+            st.first_seen = at
+        bucket = st.ring.at(at, now)
+        in_today = self.has_today and at >= self.day_start
+        if bucket is None:
+            return (st.today,) if in_today else ()
+        return (bucket, st.today) if in_today else (bucket,)
+
+    # ------------------------------------------------------------------ SLA clocks
+
+    def _plan(self, queue: str, channel: str, priority: str) -> SlaPlan:
+        """The SLA plan of a contact entering now (targets may have changed live; a
+        contact keeps the plan it entered with)."""
+        if self._plans_version != self.targets.version:
+            self._plans = {}
+            self._plans_version = self.targets.version
+        key = (queue, channel, priority)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = sla_plan(self.targets.get(*key), channel)
+        return plan
+
+    def _settle(self, rec: OpenContact, st: QueueStats, ts: float) -> None:
+        """Before a fact at `ts` meets or ends SLAs: apply what the clock would have by `ts`."""
+        if ts > self.sla_now:
+            self._evaluate(rec, st, ts)
+
+    def _evaluate(self, rec: OpenContact, st: QueueStats, now: float) -> None:
+        """Advance each SLA of `rec` to its state at `now`, then schedule the next change."""
+        wake = _INF
+        sla = rec.sla
+        base = rec.priority * 3
+        first_entry = rec.first_entry
+        for kind, target, risk_offset in rec.plan:
+            shift = kind << 1
+            state = (sla >> shift) & 3
+            if state >= BREACHED:
+                continue
+            due = first_entry + target
+            if state == PENDING:
+                risk = due - risk_offset
+                if now < risk:
+                    if risk < wake:
+                        wake = risk
+                    continue
+                state = AT_RISK
+                st.at_risk[base + kind] += 1
+            if now > due:
+                state = BREACHED
+                st.at_risk[base + kind] -= 1
+                st.breached[base + kind] += 1
+                st.breaches_total[base + kind] += 1
+            else:
+                after_due = _NEXT_UP(due, _INF)
+                if after_due < wake:
+                    wake = after_due
+            sla = (sla & ~(3 << shift)) | (state << shift)
+        rec.sla = sla
+        if wake != rec.wake:
+            rec.wake = wake
+            if wake != _INF:
+                heapq.heappush(self._heap, (wake, next(self._seq), rec, st))
+
+    @staticmethod
+    def _met(rec: OpenContact, st: QueueStats, kind: int) -> None:
+        shift = kind << 1
+        state = (rec.sla >> shift) & 3
+        if state == AT_RISK:
+            st.at_risk[rec.priority * 3 + kind] -= 1
+        elif state == BREACHED:
+            st.breached[rec.priority * 3 + kind] -= 1
+        rec.sla |= DONE << shift
+
+    def _leave(self, st: QueueStats, contact_id: str, ts: float) -> None:
+        rec = st.open.pop(contact_id, None)
+        if rec is None:
+            return
+        self._settle(rec, st, ts)
+        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
+            self._met(rec, st, kind)
+        if rec.waiting:
+            st.waiting -= 1
+        rec.wake = -1.0
+
+    # ------------------------------------------------------------------ facts
+
+    def entered(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        first_entry: float,
+        priority: str,
+        team: str | None,
+        met_mask: int,
+        breached_mask: int,
+    ) -> None:
+        """The contact entered this queue (new, transferred in, or queued again)."""
+        st = self._stats(queue, channel)
+        if team is not None and (ts, team) > (st.team_ts, st.team or ""):
+            st.team = team  # the latest by event time: the same whatever the arrival order
+            st.team_ts = ts
+        st.offered_total += 1
+        for s in self._summaries(st, ts):
+            s.offered += 1
+        self._leave(st, contact_id, ts)
+        sla = 0
+        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
+            bit = 1 << kind
+            if not sla_applies(kind, channel) or met_mask & bit:
+                sla |= DONE << (kind << 1)
+            elif breached_mask & bit:
+                sla |= BREACHED << (kind << 1)
+        prio = PRIORITY_INDEX[priority]
+        rec = OpenContact(
+            contact_id, first_entry, ts, prio, self._plan(queue, channel, priority), sla, True
+        )
+        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
+            if (sla >> (kind << 1)) & 3 == BREACHED:
+                st.breached[prio * 3 + kind] += 1
+        st.open[contact_id] = rec
+        st.waiting += 1
+        self._evaluate(rec, st, self.sla_now)
+
+    def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
+        """Transferred out: leaves the queue neither answered nor abandoned."""
+        st = self._stats(queue, channel)
+        st.transferred_total += 1
+        for s in self._summaries(st, ts):
+            s.transferred += 1
+        self._leave(st, contact_id, ts)
+
+    def answered(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        priority: str,
+        wait: float,
+        first_response: float | None,
+    ) -> None:
+        st = self._stats(queue, channel)
+        met = wait <= self.targets.get(queue, channel, priority).answer_within_seconds
+        st.answered_total += 1
+        st.answered_within_target_total += met
+        st.wait_hist.observe(wait)
+        summaries = self._summaries(st, ts)
+        for s in summaries:
+            s.answered_wait(wait, met)
+        if first_response is not None:
+            self._first_response(st, summaries, first_response)
+        rec = st.open.get(contact_id)
+        if rec is not None:
+            self._settle(rec, st, ts)
+            if rec.waiting:
+                rec.waiting = False
+                st.waiting -= 1
+            self._met(rec, st, ANSWER)
+
+    def abandoned(
+        self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
+    ) -> None:
+        st = self._stats(queue, channel)
+        targets = self.targets.get(queue, channel, priority)
+        short = wait < targets.short_abandon_seconds
+        met = wait <= targets.answer_within_seconds
+        if short:
+            st.short_abandoned_total += 1
+        else:
+            st.abandoned_total += 1
+        for s in self._summaries(st, ts):
+            s.abandoned_wait(short, met)
+        self._leave(st, contact_id, ts)
+
+    def _first_response(
+        self, st: QueueStats, summaries: tuple[Summary, ...], seconds: float
+    ) -> None:
+        st.first_response_hist.observe(seconds)
+        for s in summaries:
+            s.first_response(seconds)
+
+    def responded(
+        self, queue: str, channel: str, contact_id: str, ts: float, first_response: float | None
+    ) -> None:
+        """An agent replied; `first_response` is set on the contact's first reply."""
+        st = self._stats(queue, channel)
+        if first_response is not None:
+            self._first_response(st, self._summaries(st, ts), first_response)
+        rec = st.open.get(contact_id)
+        if rec is not None:
+            if first_response is not None:
+                self._settle(rec, st, ts)
+                self._met(rec, st, FIRST_RESPONSE)
+            if rec.waiting and channel not in LIVE_CHANNELS:
+                rec.waiting = False
+                st.waiting -= 1
+
+    def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
+        self._leave(self._stats(queue, channel), contact_id, ts)
+
+    def handled(
+        self,
+        queue: str,
+        channel: str,
+        ts: float,
+        handle: float,
+        hold: float | None,
+        after_contact_work: float | None,
+    ) -> None:
+        st = self._stats(queue, channel)
+        st.handle_hist.observe(handle)
+        for s in self._summaries(st, ts):
+            s.handled(handle, hold, after_contact_work)
+
+    def resolved(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        resolution: float,
+        first_contact: bool,
+    ) -> None:
+        st = self._stats(queue, channel)
+        st.resolved_total += 1
+        st.resolution_hist.observe(resolution)
+        for s in self._summaries(st, ts):
+            s.resolution(resolution, first_contact)
+        rec = st.open.get(contact_id)
+        if rec is not None:
+            self._settle(rec, st, ts)
+            self._met(rec, st, RESOLUTION)
+
+    def reopened(
+        self,
+        queue: str,
+        channel: str,
+        contact_id: str,
+        ts: float,
+        first_entry: float,
+        priority: str,
+    ) -> None:
+        """Open again (backlog); SLAs already met or breached are not re-armed."""
+        st = self._stats(queue, channel)
+        st.reopened_total += 1
+        for s in self._summaries(st, ts):
+            s.reopened += 1
+        if contact_id not in st.open:
+            st.open[contact_id] = OpenContact(
+                contact_id,
+                first_entry,
+                ts,
+                PRIORITY_INDEX[priority],
+                (),
+                ALL_DONE,
+                False,
+            )
+
+    def surveyed(
+        self,
+        queue: str,
+        channel: str,
+        ts: float,
+        csat: int | None,
+        ces: int | None,
+        nps: int | None,
+    ) -> None:
+        st = self._stats(queue, channel)
+        for s in self._summaries(st, ts):
+            s.survey(csat, ces, nps)
+
+    def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
+        self.agents.agent_state(queue, agent_id, state, ts)
+
+    # ------------------------------------------------------------------ reading
+
+    def windows(self, st: QueueStats) -> dict[str, Summary]:
+        """Window name -> merged summary, in the configured order."""
+        merged = st.ring.trailing(self.now, self.trailing, Summary.merge)
+        if self.has_today:
+            merged["today"] = st.today
+        return {name: merged[name] for name in self.settings.windows}
+
+    def trailing_summary(self, st: QueueStats, seconds: int) -> tuple[Summary, float]:
+        """The merged summary of a trailing window and the seconds it actually covers.
+
+        The span runs from the window's first bucket (or the queue's first fact, if later)
+        to now: the honest denominator of a rate.
+        """
+        merged = st.ring.trailing(self.now, {"w": seconds}, Summary.merge)["w"]
+        start = (int(self.now // self.bucket_seconds) - seconds // self.bucket_seconds + 1) * (
+            self.bucket_seconds
+        )
+        span = self.now - max(float(start), st.first_seen)
+        return merged, max(span, float(self.bucket_seconds))
+
+    def live(self, st: QueueStats) -> LiveView:
+        """Waiting count, longest wait and backlog by age at the current clock."""
+        now = self.now
+        oldest = _INF
+        backlog = [0, 0, 0, 0]
+        for rec in st.open.values():
+            if rec.waiting and rec.entry < oldest:
+                oldest = rec.entry
+            age = now - rec.first_entry
+            if age < _AGE_LIMITS[0]:
+                backlog[0] += 1
+            elif age < _AGE_LIMITS[1]:
+                backlog[1] += 1
+            elif age < _AGE_LIMITS[2]:
+                backlog[2] += 1
+            else:
+                backlog[3] += 1
+        longest = max(0.0, now - oldest) if oldest != _INF else 0.0
+        return LiveView(st.waiting, longest, backlog)

@@ -1,0 +1,208 @@
+"""`floorwatch run`: the engine in one process, fed by the simulator, a file or stdin.
+
+One asyncio loop runs the feed, a clock tick (SLA breaches appear on time with no
+traffic) and the web server, so the engine is never touched by two threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import stat
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from aiohttp import web
+
+from streams.control.store import RedisPlane, RedisStatus, TargetFollower
+from streams.core.clock import Clock
+from streams.core.engine import Engine, RejectRecord
+from streams.core.settings import Settings
+from streams.simulator import Pacer, Simulation
+from streams.web.server import make_app
+
+log = logging.getLogger("floorwatch.run")
+TICK_SECONDS = 0.2
+BATCH = 500
+PIPE_LINE_LIMIT = 1024 * 1024
+
+
+@dataclass
+class FeedState:
+    """What /readyz reports: the engine runs and has been fed."""
+
+    started: bool = False
+    events: int = 0
+    finished: bool = False
+    error: str | None = None
+
+    def not_ready_reason(self) -> str | None:
+        if self.error is not None:
+            return f"source failed: {self.error}"
+        if not self.started:
+            return "engine not started"
+        if self.events == 0 and not self.finished:
+            return "no event received yet"
+        return None
+
+
+async def lines_of(stream: BinaryIO) -> AsyncIterator[bytes]:
+    """Lines of a file, pipe or terminal, without blocking the event loop.
+
+    Pipes and terminals are read with asyncio (nothing blocks at shutdown); regular files
+    on a helper thread, in batches.
+    """
+    mode = os.fstat(stream.fileno()).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(stream.fileno()):
+        async for line in _pipe_lines(stream):
+            yield line
+    else:
+        async for line in _file_lines(stream):
+            yield line
+
+
+async def _pipe_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=PIPE_LINE_LIMIT)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stream)
+    while True:
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as end:
+            if end.partial:
+                yield end.partial
+            return
+        except asyncio.LimitOverrunError as overrun:
+            # Far larger than any valid event: pass on the first part (rejected as too
+            # large) and drop the rest of the line.
+            head = await reader.readexactly(overrun.consumed)
+            yield head
+            await _skip_line(reader)
+            continue
+        yield line
+
+
+async def _skip_line(reader: asyncio.StreamReader) -> None:
+    while True:
+        try:
+            await reader.readuntil(b"\n")
+            return
+        except asyncio.LimitOverrunError as overrun:
+            await reader.readexactly(overrun.consumed)
+        except asyncio.IncompleteReadError:
+            return
+
+
+async def _file_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[list[bytes] | None] = asyncio.Queue(maxsize=64)
+
+    def pump() -> None:
+        batch: list[bytes] = []
+        for line in stream:
+            batch.append(line)
+            if len(batch) >= BATCH:
+                asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+                batch = []
+        asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+        asyncio.run_coroutine_threadsafe(queue.put(None), loop).result()
+
+    threading.Thread(target=pump, name="floorwatch-source", daemon=True).start()
+    while (batch := await queue.get()) is not None:
+        for line in batch:
+            yield line
+
+
+async def simulated_lines(
+    simulation: Simulation, pacer: Pacer, noise: float
+) -> AsyncIterator[bytes]:
+    """The simulator's messages, each when it is due at the pacer's speed."""
+    for emission in simulation.messages(noise=noise):
+        wait = pacer.delay(emission.at)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        yield emission.payload
+
+
+def log_reject(record: RejectRecord) -> None:
+    """Rejected input in live mode goes to the log: reason and detail, never the payload."""
+    log.warning("event rejected", extra={"reason": record.reason, "detail": record.detail})
+
+
+class EmbeddedRunner:
+    def __init__(
+        self, settings: Settings, clock: Clock, source: AsyncIterator[bytes], host: str, port: int
+    ) -> None:
+        self.engine = Engine(settings, clock, on_reject=log_reject)
+        self.clock = clock
+        self.source = source
+        self.host = host
+        self.port = port
+        self.state = FeedState()
+
+    async def _feed(self) -> None:
+        engine, clock, state = self.engine, self.clock, self.state
+        count = 0
+        try:
+            async for raw in self.source:
+                if raw.strip():
+                    engine.ingest(raw.rstrip(b"\n"), clock.now())
+                    state.events += 1
+                count += 1
+                if count % BATCH == 0:
+                    await asyncio.sleep(0)  # let the web server and the tick run
+        except Exception as exc:  # a broken source is reported, the server stays up
+            state.error = type(exc).__name__
+            log.exception("event source failed")
+        state.finished = True
+        log.info("event source finished", extra={"events": state.events})
+
+    async def _tick(self) -> None:
+        while True:
+            self.engine.advance(self.clock.now())
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def serve(self, stop: asyncio.Event, on_listening: Callable[[str], None]) -> None:
+        settings = self.engine.settings
+        plane = RedisPlane(settings.redis) if settings.redis.url else None
+        status = RedisStatus()
+        app = make_app(self.engine, self.state.not_ready_reason, *([status] if plane else []))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self.state.started = True
+        host, port = runner.addresses[0][:2]
+        on_listening(f"http://{host}:{port}/")
+        tasks = []
+        if plane is not None:  # live targets (before the first event); the board is ours
+            follower = TargetFollower(plane, self.engine.targets, settings, status)
+            await follower.check()
+            tasks.append(asyncio.create_task(follower.run()))
+        tasks += [asyncio.create_task(self._tick()), asyncio.create_task(self._feed())]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runner.cleanup()
+            if plane is not None:
+                await plane.close()
+
+
+def run_until_signalled(runner: EmbeddedRunner, on_listening: Callable[[str], None]) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runner.serve(stop, on_listening)
+
+    asyncio.run(main())

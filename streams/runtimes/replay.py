@@ -1,0 +1,167 @@
+"""`floorwatch replay`: a JSON Lines file through the engine with the event-time clock."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from typing import BinaryIO, TextIO
+
+import orjson
+
+from streams.core.clock import EventTimeClock
+from streams.core.engine import Engine, RejectRecord
+from streams.core.intake import EventTuple, Rejection, decode, event_from_tuple, event_to_tuple
+from streams.core.settings import Settings
+from streams.runtimes.progress import Progress
+
+
+class RejectsFile:
+    """Writes each rejected line as one JSON object: line number, reason, detail, raw text."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.line = 0
+
+    def __call__(self, record: RejectRecord) -> None:
+        entry: dict[str, object] = {"reason": record.reason, "detail": record.detail}
+        if record.raw is not None:
+            entry["line"] = self.line
+            entry["raw"] = record.raw.decode("utf-8", "replace")
+        self.out.write(orjson.dumps(entry) + b"\n")
+
+
+def replay(
+    source: BinaryIO,
+    settings: Settings,
+    *,
+    rejects: BinaryIO | None = None,
+    progress: Progress | None = None,
+    wall_clock: Callable[[], float] = time.time,
+    decode_process: bool = False,
+) -> Engine:
+    """Feed every line of `source` to a fresh engine; blank lines are skipped.
+
+    With `decode_process` (for a file, not standard input, which a forked child cannot
+    read), a child process reads and validates the lines while this one applies them: two
+    cores busy, the same events applied in the same order.
+    """
+    writer = RejectsFile(rejects) if rejects is not None else None
+    engine = Engine(settings, EventTimeClock(), on_reject=writer)
+    feed = _decode_ahead if decode_process else _in_process
+    count = feed(engine, source, writer, progress, wall_clock)
+    # Timers due exactly at the last event time have fired on the way; nothing else moves.
+    engine.advance(engine.clock.now())
+    if progress is not None:
+        progress.finish(count)
+    return engine
+
+
+def _lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its newline) for every non-blank line."""
+    for number, line in enumerate(source, start=1):
+        if line.strip():
+            yield number, line[:-1] if line.endswith(b"\n") else line
+
+
+def _position(source: BinaryIO) -> int | None:
+    return source.tell() if source.seekable() else None
+
+
+def _in_process(
+    engine: Engine,
+    source: BinaryIO,
+    writer: RejectsFile | None,
+    progress: Progress | None,
+    wall_clock: Callable[[], float],
+) -> int:
+    ingest = engine.ingest
+    wall_now = wall_clock()
+    count = 0
+    for count, (number, line) in enumerate(_lines(source), start=1):
+        if writer is not None:
+            writer.line = number
+        ingest(line, wall_now)
+        if not count & 0x3FFF:
+            wall_now = wall_clock()
+            if progress is not None:
+                progress.update(count, _position(source))
+    return count
+
+
+# Each message from the decoding child: (items in line order, the file position after
+# them). An item is an event tuple, or (line number, reason, detail, raw) for a rejection.
+# After the last batch the child sends None; on failure, a string saying what went wrong.
+BATCH_LINES = 2048
+
+
+def _decode_child(source: BinaryIO, out: Connection, wall_clock: Callable[[], float]) -> None:
+    """Runs in the forked child: decode and validate, send batches, then None."""
+    try:
+        wall_now = wall_clock()
+        items: list[EventTuple | tuple[int, str, str, bytes]] = []
+        for number, line in _lines(source):
+            try:
+                items.append(event_to_tuple(decode(line, wall_now)))
+            except Rejection as rejection:
+                items.append((number, rejection.reason, rejection.detail, line))
+            if len(items) >= BATCH_LINES:
+                out.send((items, _position(source)))
+                items = []
+                wall_now = wall_clock()
+        out.send((items, _position(source)))
+        out.send(None)
+    except Exception as exc:  # reported to the parent, which raises it
+        out.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        out.close()
+
+
+def _decode_ahead(
+    engine: Engine,
+    source: BinaryIO,
+    writer: RejectsFile | None,
+    progress: Progress | None,
+    wall_clock: Callable[[], float],
+) -> int:
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_decode_child, args=(source, send, wall_clock), daemon=True)
+    child.start()
+    send.close()
+    apply, reject = engine.apply, engine.reject
+    count = 0
+    try:
+        while (message := receive.recv()) is not None:
+            if isinstance(message, str):
+                raise RuntimeError(f"decoding process failed: {message}")
+            items, position = message
+            wall_now = wall_clock()
+            for item in items:
+                if len(item) == 4:  # a rejection: (line number, reason, detail, raw)
+                    number, reason, detail, raw = item
+                    if writer is not None:
+                        writer.line = number
+                    reject(reason, detail, raw)
+                else:
+                    apply(event_from_tuple(item), wall_now)
+            count += len(items)
+            if progress is not None:
+                progress.update(count, position)
+    finally:
+        receive.close()
+        child.join(timeout=10)
+    return count
+
+
+def rejects_summary(engine: Engine, out: TextIO) -> None:
+    """One line per rejection reason on stderr, e.g. `rejected 3 lines: invalid_json 2, ...`."""
+    counts = {reason: n for reason, n in engine.pipeline.rejected.items() if n}
+    total = sum(counts.values())
+    duplicates = engine.pipeline.duplicates
+    if total:
+        parts = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
+        out.write(f"floorwatch replay: rejected {total} event(s): {parts}\n")
+    if duplicates:
+        out.write(f"floorwatch replay: dropped {duplicates} duplicate event(s)\n")

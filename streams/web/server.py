@@ -1,0 +1,190 @@
+"""aiohttp application: /metrics, /api/v1/board (+ server-sent events), /healthz, /readyz, /.
+
+Everything runs on one asyncio loop with the engine, so handlers read a consistent state
+without locks. All assets are served from the package: nothing loads from the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import ClientConnectionResetError, web
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from streams.read.board import board_snapshot
+from streams.read.exporter import exposition
+from streams.read.view import Readable
+
+log = logging.getLogger("floorwatch.web")
+STATIC = resources.files("streams.web") / "static"
+PUSH_INTERVAL_SECONDS = 0.25
+HEARTBEAT_SECONDS = 15.0
+ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+
+
+BoardSource = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class BoardUnavailable(RuntimeError):
+    """The board cannot be assembled now (the message says why and what to do)."""
+
+
+class BoardFeed:
+    """Recomputes the board a few times a second while a wallboard listens, and wakes
+    the listeners when it changed; with no listener it rests (a cluster board is a Redis
+    read, a local one a walk over every queue). While the board is unavailable, listeners
+    keep the last one (its `now` shows its age)."""
+
+    def __init__(self, source: BoardSource) -> None:
+        self.source = source
+        self.payload = b""
+        self.version = 0
+        self.listeners = 0
+        self._changed = asyncio.Condition()
+        self._listened = asyncio.Event()
+
+    async def run(self) -> None:
+        """Refresh every PUSH_INTERVAL_SECONDS while someone listens (the first listener
+        refreshes on arrival, in `listening`)."""
+        while True:
+            await self._listened.wait()
+            await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+            await self.refresh()
+
+    @contextlib.asynccontextmanager
+    async def listening(self) -> AsyncIterator[None]:
+        """While a listener is inside, the feed refreshes; the first one in gets a fresh
+        board at once rather than the one from when the feed last rested."""
+        self.listeners += 1
+        try:
+            if self.listeners == 1:
+                self._listened.set()
+                await self.refresh()
+            yield
+        finally:
+            self.listeners -= 1
+            if not self.listeners:
+                self._listened.clear()
+
+    async def refresh(self) -> None:
+        try:
+            board = await self.source()
+        except BoardUnavailable:
+            return
+        except Exception:  # the feed must outlive a bad refresh: wallboards hang on it
+            log.exception("board not refreshed")
+            return
+        payload = json.dumps(board, separators=(",", ":")).encode()
+        if payload != self.payload:
+            self.payload = payload
+            self.version += 1
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def wait_newer(self, version: int, timeout: float) -> bool:
+        """Wait until the board is newer than `version`; False on timeout."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.version > version), timeout
+                )
+            except TimeoutError:
+                return False
+        return True
+
+
+def make_app(
+    engine: Readable,
+    ready: Callable[[], str | None],
+    *extra: Collector,
+    board_source: BoardSource | None = None,
+) -> web.Application:
+    """`ready()` returns None when ready, else the reason it is not; `extra` collectors
+    add their metrics to /metrics; `board_source` assembles the board (default: the
+    engine's own queues)."""
+
+    async def own_queues() -> dict[str, Any]:
+        return board_snapshot(engine)
+
+    source = board_source or own_queues
+    feed = BoardFeed(source)
+    app = web.Application()
+    app["feed"] = feed
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(
+            body=exposition(engine, *extra), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    async def board(_: web.Request) -> web.Response:
+        try:
+            body = await source()
+        except BoardUnavailable as error:
+            return web.json_response({"error": str(error)}, status=503)
+        return web.json_response(body)
+
+    async def board_stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        version = -1
+        try:
+            async with feed.listening():
+                await response.write(b"retry: 1000\n\n")
+                while True:
+                    if feed.version > version:
+                        version = feed.version
+                        await response.write(b"event: board\ndata: " + feed.payload + b"\n\n")
+                    elif not await feed.wait_newer(version, HEARTBEAT_SECONDS):
+                        await response.write(b": heartbeat\n\n")
+        except (ConnectionResetError, ClientConnectionResetError):
+            pass  # the browser went away; it reconnects by itself
+        return response
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        reason = ready()
+        if reason is None:
+            return web.Response(text="ready\n")
+        return web.Response(status=503, text=f"not ready: {reason}\n")
+
+    async def index(_: web.Request) -> web.Response:
+        return web.Response(text=(STATIC / "index.html").read_text(), content_type="text/html")
+
+    async def asset(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in ASSETS:
+            raise web.HTTPNotFound()
+        return web.Response(text=(STATIC / name).read_text(), content_type=ASSETS[name])
+
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/v1/board", board)
+    app.router.add_get("/api/v1/board/stream", board_stream)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", asset)
+
+    async def start_feed(app: web.Application) -> None:
+        app["feed_task"] = asyncio.get_running_loop().create_task(feed.run())
+
+    async def stop_feed(app: web.Application) -> None:
+        app["feed_task"].cancel()
+
+    app.on_startup.append(start_feed)
+    app.on_cleanup.append(stop_feed)
+    return app

@@ -1,0 +1,169 @@
+"""Event intake: every rejection rule has its own reason; valid forms are accepted."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from streams.core.intake import Rejection, decode, parse_timestamp
+from tests.support.helpers import WALL
+
+VALID = {
+    "event_id": "e-1",
+    "type": "contact.queued",
+    "occurred_at": "2026-11-22T09:00:00Z",
+    "contact_id": "c-1",
+    "queue": "billing",
+    "channel": "voice",
+}
+
+
+def reason_of(raw: bytes, wall: float = WALL) -> str:
+    with pytest.raises(Rejection) as caught:
+        decode(raw, wall)
+    return caught.value.reason
+
+
+def with_fields(**changes: object) -> bytes:
+    event = {**VALID, **changes}
+    return orjson.dumps({k: v for k, v in event.items() if v is not ...})
+
+
+def test_the_contract_examples_are_valid() -> None:
+    examples = [
+        '{"event_id":"e-1","type":"contact.queued","occurred_at":"2026-11-22T09:00:00Z",'
+        '"contact_id":"c-1","queue":"billing","channel":"voice","priority":"high","team":"tier1"}',
+        '{"event_id":"e-3","type":"contact.ended","occurred_at":"2026-11-22T09:04:17Z",'
+        '"contact_id":"c-1","hold_seconds":30}',
+        '{"event_id":"e-5","type":"contact.resolved","occurred_at":"2026-11-22T09:05:02Z",'
+        '"contact_id":"c-1","first_contact":true}',
+        '{"event_id":"e-6","type":"survey.responded","occurred_at":"2026-11-22T09:30:00Z",'
+        '"contact_id":"c-1","csat":5,"ces":6,"nps":9}',
+        '{"event_id":"e-7","type":"agent.state","occurred_at":1795338300000,"agent_id":"a-7",'
+        '"state":"available","queues":["billing","sales"]}',
+    ]
+    events = [decode(line.encode(), WALL) for line in examples]
+    assert events[0].priority == "high" and events[0].team == "tier1"
+    assert events[1].hold_seconds == 30.0
+    assert events[2].first_contact is True
+    assert (events[3].csat, events[3].ces, events[3].nps) == (5, 6, 9)
+    assert events[4].agent_queues == ("billing", "sales")
+    # 1795338300000 ms = 2026-11-22T09:05:00Z
+    assert events[4].ts == 1795338300.0
+
+
+def test_both_timestamp_forms_and_offsets_agree() -> None:
+    # 2026-11-22T09:00:00Z is 1795338000 s after the epoch.
+    assert parse_timestamp("2026-11-22T09:00:00Z") == 1795338000.0
+    assert parse_timestamp("2026-11-22T10:00:00+01:00") == 1795338000.0
+    assert parse_timestamp("2026-11-22T09:00:00.125Z") == 1795338000.125
+    assert parse_timestamp(1795338000125) == 1795338000.125
+
+
+def test_unknown_extra_fields_are_ignored() -> None:
+    event = decode(with_fields(vendor_blob={"x": [1, 2]}, note="hi"), WALL)
+    assert event.contact_id == "c-1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "invalid_json"),
+        (b"\xff\xfe{}", "invalid_json"),
+        (b"[1, 2]", "not_an_object"),
+        (
+            b'{"event_id":"e","type":"contact.queued","occurred_at":"2026-11-22T09:00:00Z",'
+            b'"contact_id":"c","queue":"q","channel":"voice","pad":"' + b"x" * 65536 + b'"}',
+            "too_large",
+        ),
+        (with_fields(event_id=...), "missing_field"),
+        (with_fields(type=...), "missing_field"),
+        (with_fields(occurred_at=...), "missing_field"),
+        (with_fields(contact_id=...), "missing_field"),
+        (with_fields(queue=...), "missing_field"),
+        (with_fields(channel=...), "missing_field"),
+        (with_fields(event_id=7), "wrong_type"),
+        (with_fields(type=["contact.queued"]), "wrong_type"),
+        (with_fields(contact_id={"id": 1}), "wrong_type"),
+        (with_fields(queue=["billing"]), "wrong_type"),
+        (with_fields(occurred_at=1.5e12), "wrong_type"),
+        (with_fields(occurred_at=True), "wrong_type"),
+        (with_fields(event_id=""), "out_of_range"),
+        (with_fields(event_id="x" * 129), "out_of_range"),
+        (with_fields(occurred_at=-1), "out_of_range"),
+        (with_fields(occurred_at="1969-12-31T23:59:59.999Z"), "out_of_range"),
+        (with_fields(channel="fax"), "invalid_value"),
+        (with_fields(priority="asap"), "invalid_value"),
+        (with_fields(queue="bill ing"), "invalid_value"),
+        (with_fields(queue="q" * 65), "invalid_value"),
+        (with_fields(occurred_at="2026-11-22T09:00:00"), "invalid_timestamp"),
+        (with_fields(occurred_at="2026-11-22"), "invalid_timestamp"),
+        (with_fields(occurred_at="yesterday at noon"), "invalid_timestamp"),
+        (with_fields(type="contact.teleported"), "unknown_type"),
+    ],
+)
+def test_each_rejection_has_its_reason(raw: bytes, reason: str) -> None:
+    assert reason_of(raw) == reason
+
+
+def test_exactly_64_kib_is_accepted_and_one_byte_more_rejected() -> None:
+    base = with_fields(pad="")
+    filler = 65536 - len(base)
+    exact = with_fields(pad="x" * filler)
+    assert len(exact) == 65536
+    assert decode(exact, WALL).event_id == "e-1"
+    assert reason_of(with_fields(pad="x" * (filler + 1))) == "too_large"
+
+
+def test_future_timestamps_beyond_five_minutes_are_rejected() -> None:
+    at = parse_timestamp("2026-11-22T09:00:00Z")
+    assert decode(with_fields(), at - 300).ts == at  # exactly 5 minutes ahead: accepted
+    assert reason_of(with_fields(), at - 300.001) == "future_timestamp"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"type": "survey.responded"}, "missing_field"),
+        ({"type": "survey.responded", "csat": 6}, "out_of_range"),
+        ({"type": "survey.responded", "csat": 0}, "out_of_range"),
+        ({"type": "survey.responded", "ces": 8}, "out_of_range"),
+        ({"type": "survey.responded", "nps": 11}, "out_of_range"),
+        ({"type": "survey.responded", "nps": -1}, "out_of_range"),
+        ({"type": "survey.responded", "csat": 4.0}, "wrong_type"),
+        ({"type": "survey.responded", "csat": True}, "wrong_type"),
+        ({"type": "contact.ended", "hold_seconds": -1}, "out_of_range"),
+        ({"type": "contact.ended", "hold_seconds": "30"}, "wrong_type"),
+        ({"type": "contact.resolved", "first_contact": "yes"}, "wrong_type"),
+        ({"type": "agent.state", "contact_id": ..., "agent_id": "a"}, "missing_field"),
+        ({"type": "agent.state", "agent_id": "a", "state": "napping"}, "invalid_value"),
+        ({"type": "agent.state", "agent_id": "a", "state": "away", "queues": "q"}, "wrong_type"),
+        (
+            {"type": "agent.state", "agent_id": "a", "state": "away", "queues": ["a b"]},
+            "invalid_value",
+        ),
+        ({"type": "contact.answered", "contact_id": ...}, "missing_field"),
+    ],
+)
+def test_type_specific_rules(fields: dict, reason: str) -> None:
+    assert reason_of(with_fields(**fields)) == reason
+
+
+def test_optional_queue_and_channel_on_follow_up_events() -> None:
+    raw = orjson.dumps(
+        {
+            "event_id": "e-2",
+            "type": "contact.answered",
+            "occurred_at": "2026-11-22T09:00:17Z",
+            "contact_id": "c-1",
+        }
+    )
+    event = decode(raw, WALL)
+    assert event.queue is None and event.channel is None and event.priority is None
+
+
+def test_rejection_details_name_the_field_but_not_the_value() -> None:
+    with pytest.raises(Rejection) as caught:
+        decode(with_fields(queue="secret customer name!"), WALL)
+    assert "queue" in caught.value.detail
+    assert "secret" not in caught.value.detail
