@@ -97,7 +97,7 @@ def engine_only(path: Path) -> tuple[int, float]:
 
 
 def memory_per_open_contact(count: int) -> float:
-    """Bytes allocated per open contact (stage 1 + stage 2 + the event id remembered)."""
+    """Bytes allocated per open contact (contact stage + queue stage + the event id remembered)."""
     base_ts = 1795150000.0
     lines = [
         orjson.dumps(
@@ -122,7 +122,7 @@ def memory_per_open_contact(count: int) -> float:
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     opened = count - 1000
-    assert sum(st.waiting for st in engine.queues.tracked) == count
+    assert sum(qc.waiting for qc in engine.queues.tracked) == count
     return (after - before) / opened
 
 

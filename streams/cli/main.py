@@ -109,8 +109,8 @@ def _add_worker(commands: argparse._SubParsersAction) -> None:
         "worker",
         help="distributed mode: a Faust worker consuming the [kafka] topic",
         description=(
-            "Run one Faust worker of the consumer group: stage 1 keeps each contact's state "
-            "(Table by contact_id), stage 2 each queue's windows and SLA clocks (Table by "
+            "Run one Faust worker of the consumer group: contact stage keeps each contact's state "
+            "(Table by contact_id), queue stage each queue's windows and SLA clocks (Table by "
             "queue, fed through the facts topic). Rejected messages go to the dead-letter "
             "topic. Serves /metrics (the queues of the partitions it owns, and consumer "
             "lag), /api/v1/board, /healthz and /readyz. Start several with different "

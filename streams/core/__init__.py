@@ -1,6 +1,6 @@
 """The metric engine: pure Python, no Faust, driven by explicit `now` values.
 
-Stage 1 (`contacts.ContactTracker`) turns each contact's events into facts; stage 2
+Contact stage (`contacts.ContactTracker`) turns each contact's events into facts; queue stage
 (`queues.QueueBoard`) keeps per queue x channel windows, counters and SLA clocks;
 `agents.AgentTracker` follows agent states and `agents.QueueAgentBoard` counts them per
 queue; `snapshot` turns their state into Table values and back. `engine.Engine` wires

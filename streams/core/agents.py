@@ -1,7 +1,7 @@
-"""Agents: stage 1 follows each agent's state, stage 2 keeps agents by state per queue.
+"""Agents: contact stage follows each agent's state, queue stage keeps agents by state per queue.
 
-`AgentTracker` (stage 1, keyed by agent) turns `agent.state` events into per-queue facts
-(`FactSink.agent_state`); `QueueAgentBoard` (stage 2, keyed by queue) counts agents by
+`AgentTracker` (contact stage, keyed by agent) turns `agent.state` events into per-queue facts
+(`FactSink.agent_state`); `QueueAgentBoard` (queue stage, keyed by queue) counts agents by
 state and keeps occupancy windows:
 
 Occupancy = (on_contact + after_contact_work time) / (that + available time) of the
@@ -48,7 +48,7 @@ class AgentTime:
 
 
 class Agent:
-    """An agent as stage 1 remembers it; `offset` is the source offset last applied."""
+    """An agent as contact stage remembers it; `offset` is the source offset last applied."""
 
     __slots__ = ("offset", "queues", "since", "state")
 
@@ -60,7 +60,7 @@ class Agent:
 
 
 class AgentTracker:
-    """Stage 1 for agents: one state per agent, facts for every queue it serves."""
+    """Contact stage for agents: one state per agent, facts for every queue it serves."""
 
     def __init__(self, sink: FactSink, pipeline: PipelineStats) -> None:
         self.sink = sink
@@ -113,7 +113,7 @@ class QueueAgents:
 
 
 class QueueAgentBoard:
-    """Stage 2 for agents: per queue, fed by `agent_state` facts."""
+    """Queue stage for agents: per queue, fed by `agent_state` facts."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

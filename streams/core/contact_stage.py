@@ -1,4 +1,4 @@
-"""Stage 1 of one input partition: contacts and agents keyed as the topic is, to facts.
+"""Contact stage of one input partition: contacts and agents keyed as the topic is, to facts.
 
 Pure logic (no Faust). The runtime feeds it the partition's messages in offset order,
 sends `recorder.take()` to the facts topic and `rejects` to the dead-letter topic after
@@ -42,7 +42,7 @@ class Reject:
         self.detail = detail
 
 
-class ContactPartition:
+class ContactStage:
     def __init__(
         self,
         partition: int,
@@ -63,7 +63,7 @@ class ContactPartition:
         self.event_ids = StoredIds(partition, settings.engine.dedup_capacity)
         self.now = float("-inf")  # the partition's event time: the largest occurred_at seen
         self.last_offset = -1
-        # What stage 2 may rely on: event time and offset whose facts are on their way.
+        # What queue stage may rely on: event time and offset whose facts are on their way.
         self.published_now = float("-inf")
         self.published_offset = -1
         self.rejects: list[Reject] = []

@@ -1,4 +1,4 @@
-"""Stage 1: the per-contact state machine that turns contact events into facts.
+"""Contact stage: the per-contact state machine that turns contact events into facts.
 
 Events are applied in arrival order. Out-of-order handling (documented in the README):
 - every duration is computed from `occurred_at` values and clamped at 0, never negative;
@@ -42,7 +42,7 @@ CLOSED = 512
 
 
 class Contact:
-    """One contact's lifecycle as stage 1 remembers it."""
+    """One contact's lifecycle as contact stage remembers it."""
 
     __slots__ = (
         "answered_at",
@@ -88,7 +88,7 @@ def _queue_and_channel(event: Event) -> tuple[str, str]:
 
 
 class ContactTracker:
-    """Stage 1 for one process (or one partition of contacts)."""
+    """Contact stage for one process (or one partition of contacts)."""
 
     def __init__(
         self,

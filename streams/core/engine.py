@@ -1,4 +1,4 @@
-"""One process's engine: intake, de-duplication, stage 1, stage 2, agents, pipeline stats."""
+"""One process's engine: intake, de-duplication, contact and queue stages, pipeline stats."""
 
 from __future__ import annotations
 

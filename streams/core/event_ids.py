@@ -1,4 +1,4 @@
-"""Stage 1's memory of event ids (duplicate detection), kept in the contacts Table.
+"""Contact stage's memory of event ids (duplicate detection), kept in the contacts Table.
 
 In memory it is the engine's `RecentIds`: the last `capacity` ids added, oldest out
 first. So that a restart or a rebalance forgets none of them, the ids added since the

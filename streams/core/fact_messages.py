@@ -1,4 +1,4 @@
-"""Facts on the wire: stage 1 records `FactSink` calls, stage 2 replays them into a board.
+"""Facts on the wire: contact stage records `FactSink` calls, queue stage replays them into a board.
 
 A facts message holds, for one (source partition, destination partition), the facts of a
 batch and the source partition's progress time:
@@ -6,9 +6,9 @@ batch and the source partition's progress time:
     {"p": source partition, "w": progress time, "f": [[offset, seq, name, *args], ...]}
 
 (offset, seq) — the source offset of the event that caused a fact and the fact's rank
-among that event's facts — orders the facts of one source partition. Stage 2 keeps the
+among that event's facts — orders the facts of one source partition. Queue stage keeps the
 last pair applied per queue and source partition inside the queue's Table value, so a
-fact delivered twice (redelivery, or stage 1 redoing events after a crash) is applied
+fact delivered twice (redelivery, or contact stage redoing events after a crash) is applied
 once. Facts for queue Q always go to partition `queue_partition(Q)`.
 """
 
@@ -27,7 +27,7 @@ def queue_partition(queue: str, partitions: int) -> int:
 
 
 class FactRecorder(FactSink):
-    """Stage 1's sink: facts grouped by destination partition, stamped (offset, seq)."""
+    """Contact stage's sink: facts grouped by destination partition, stamped (offset, seq)."""
 
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions

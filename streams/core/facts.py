@@ -1,4 +1,4 @@
-"""The facts stage 1 hands to stage 2, as method calls on a `FactSink`.
+"""The facts contact stage hands to queue stage, as method calls on a `FactSink`.
 
 In one process the sink is the `QueueBoard` itself (no allocation per fact); in the
 distributed runtime a sink can serialise the calls onto a topic keyed by queue and

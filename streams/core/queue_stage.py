@@ -1,4 +1,4 @@
-"""Stage 2 of a worker: the queues of the facts partitions it owns, in one board.
+"""Queue stage of a worker: the queues of the facts partitions it owns, in one board.
 
 Pure logic (no Faust). Facts are applied as they arrive; the SLA clock follows the
 watermark — the smallest progress time over every source partition, as reported in the
@@ -23,7 +23,7 @@ from streams.core.targets import TargetBook
 Position = tuple[int, int]  # (source offset, fact seq)
 
 
-class QueueSide:
+class QueueStage:
     def __init__(
         self,
         settings: Settings,
@@ -76,7 +76,7 @@ class QueueSide:
             self.applied.clear()
             self.dirty.clear()
             return
-        queues = {st.queue for st in self.board.tracked} | set(self.board.agents.queues)
+        queues = {qc.queue for qc in self.board.tracked} | set(self.board.agents.queues)
         for queue in queues:
             if self.partition_of(queue) == partition:
                 snapshot.drop_queue(self.board, queue)

@@ -1,6 +1,6 @@
-"""Stage 2: per queue x channel windows, counters, histograms, open contacts and SLA clocks.
+"""Queue stage: per queue x channel windows, counters, histograms, open contacts and SLA clocks.
 
-`QueueBoard` receives facts from stage 1 (see `facts.FactSink`) and two clocks: the
+`QueueBoard` receives facts from contact stage (see `facts.FactSink`) and two clocks: the
 reading clock (`now`: windows, attribution, live views, the local day) and the SLA clock
 (`sla_now`: due times). `advance(now)` moves both; the distributed runtime moves the SLA
 clock only to the watermark of its sources, so a backlog being caught up does not breach
@@ -84,7 +84,7 @@ def sla_plan(targets: TargetSettings, channel: str) -> SlaPlan:
 
 
 class OpenContact:
-    """An open contact as stage 2 sees it: entry times, waiting flag and SLA states.
+    """An open contact as queue stage sees it: entry times, waiting flag and SLA states.
 
     `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
     `wake` is the time of this contact's live heap entry (-1 once it left the queue).
@@ -121,7 +121,7 @@ class OpenContact:
         self.wake = _INF
 
 
-class QueueStats:
+class QueueChannel:
     """Everything kept for one queue x channel."""
 
     __slots__ = (
@@ -197,7 +197,7 @@ class LiveView:
 
 
 class QueueBoard(FactSink):
-    """Stage 2 for one process (or one partition's worth of queues)."""
+    """Queue stage for one process (or one partition's worth of queues)."""
 
     def __init__(self, settings: Settings, targets: TargetBook) -> None:
         self.settings = settings
@@ -218,7 +218,7 @@ class QueueBoard(FactSink):
         )
         self.ring_slots = longest // self.bucket_seconds
         self.zone = settings.zone
-        self.max_pairs = engine.max_queue_channels
+        self.max_queue_channels = engine.max_queue_channels
         self.hist_bounds = (
             bounds_with(WAIT_BOUNDS, _configured(settings, "answer_within_seconds")),
             bounds_with(
@@ -232,11 +232,11 @@ class QueueBoard(FactSink):
         self.sla_now = -_INF
         self.day_start = -_INF
         self.day_end = -_INF
-        self.stats: dict[tuple[str, str], QueueStats] = {}
-        self.tracked: list[QueueStats] = []
-        self.pairs = 0  # tracked pairs other than the _overflow ones
-        self.overflow_pairs = 0  # distinct pairs folded into _overflow (aliases kept)
-        self._heap: list[tuple[float, int, OpenContact, QueueStats]] = []
+        self.stats: dict[tuple[str, str], QueueChannel] = {}
+        self.tracked: list[QueueChannel] = []
+        self.queue_channels = 0  # tracked pairs other than the _overflow ones
+        self.overflow_queue_channels = 0  # distinct pairs folded into _overflow (aliases kept)
+        self._heap: list[tuple[float, int, OpenContact, QueueChannel]] = []
         self._seq = itertools.count()
         self._plans: dict[tuple[str, str, str], SlaPlan] = {}
         self._plans_version = targets.version
@@ -256,8 +256,8 @@ class QueueBoard(FactSink):
         self.agents.advance(now)
         if now >= self.day_end:
             self.day_start, self.day_end = day_bounds(now, self.zone)
-            for st in self.tracked:
-                st.today = Summary()
+            for qc in self.tracked:
+                qc.today = Summary()
 
     def advance_sla(self, now: float) -> None:
         """Move the SLA clock: every at-risk and breach time up to `now` takes effect."""
@@ -266,57 +266,57 @@ class QueueBoard(FactSink):
         self.sla_now = now
         heap = self._heap
         while heap and heap[0][0] <= now:
-            wake, _, rec, st = heapq.heappop(heap)
+            wake, _, rec, qc = heapq.heappop(heap)
             if rec.wake == wake:
                 rec.wake = _INF
-                self._evaluate(rec, st, now)
+                self._evaluate(rec, qc, now)
 
     # ------------------------------------------------------------------ lookup
 
-    def stats_for(self, queue: str, channel: str) -> QueueStats:
+    def stats_for(self, queue: str, channel: str) -> QueueChannel:
         """The stats of a queue x channel, created on first use (restoring state)."""
         return self._stats(queue, channel)
 
     def plan_for(self, queue: str, channel: str, priority: str) -> SlaPlan:
         return self._plan(queue, channel, priority)
 
-    def rearm(self, rec: OpenContact, st: QueueStats) -> None:
+    def rearm(self, rec: OpenContact, qc: QueueChannel) -> None:
         """Schedule a restored open contact's SLA clocks (evaluated at the SLA clock)."""
         rec.wake = _INF
-        self._evaluate(rec, st, self.sla_now)
+        self._evaluate(rec, qc, self.sla_now)
 
-    def _stats(self, queue: str, channel: str) -> QueueStats:
-        st = self.stats.get((queue, channel))
-        if st is None:
-            st = self._create(queue, channel)
-        return st
+    def _stats(self, queue: str, channel: str) -> QueueChannel:
+        qc = self.stats.get((queue, channel))
+        if qc is None:
+            qc = self._create(queue, channel)
+        return qc
 
-    def _create(self, queue: str, channel: str) -> QueueStats:
-        if self.pairs >= self.max_pairs and queue != OVERFLOW_QUEUE:
+    def _create(self, queue: str, channel: str) -> QueueChannel:
+        if self.queue_channels >= self.max_queue_channels and queue != OVERFLOW_QUEUE:
             folded = self._stats(OVERFLOW_QUEUE, channel)
-            if self.overflow_pairs < MAX_OVERFLOW_ALIASES:
-                self.overflow_pairs += 1
+            if self.overflow_queue_channels < MAX_OVERFLOW_ALIASES:
+                self.overflow_queue_channels += 1
                 self.stats[(queue, channel)] = folded
             return folded
         ring: BucketRing[Summary] = BucketRing(self.bucket_seconds, self.ring_slots, Summary)
-        st = QueueStats(queue, channel, ring, self.hist_bounds)
-        self.stats[(queue, channel)] = st
-        self.tracked.append(st)
+        qc = QueueChannel(queue, channel, ring, self.hist_bounds)
+        self.stats[(queue, channel)] = qc
+        self.tracked.append(qc)
         if queue != OVERFLOW_QUEUE:
-            self.pairs += 1
-        return st
+            self.queue_channels += 1
+        return qc
 
-    def _summaries(self, st: QueueStats, ts: float) -> tuple[Summary, ...]:
+    def _summaries(self, qc: QueueChannel, ts: float) -> tuple[Summary, ...]:
         """Where a fact at event time `ts` is attributed: its bucket and, if today, the day."""
         now = self.now
         at = ts if ts < now else now
-        if at < st.first_seen:
-            st.first_seen = at
-        bucket = st.ring.at(at, now)
+        if at < qc.first_seen:
+            qc.first_seen = at
+        bucket = qc.ring.at(at, now)
         in_today = self.has_today and at >= self.day_start
         if bucket is None:
-            return (st.today,) if in_today else ()
-        return (bucket, st.today) if in_today else (bucket,)
+            return (qc.today,) if in_today else ()
+        return (bucket, qc.today) if in_today else (bucket,)
 
     # ------------------------------------------------------------------ SLA clocks
 
@@ -332,12 +332,12 @@ class QueueBoard(FactSink):
             plan = self._plans[key] = sla_plan(self.targets.get(*key), channel)
         return plan
 
-    def _settle(self, rec: OpenContact, st: QueueStats, ts: float) -> None:
+    def _settle(self, rec: OpenContact, qc: QueueChannel, ts: float) -> None:
         """Before a fact at `ts` meets or ends SLAs: apply what the clock would have by `ts`."""
         if ts > self.sla_now:
-            self._evaluate(rec, st, ts)
+            self._evaluate(rec, qc, ts)
 
-    def _evaluate(self, rec: OpenContact, st: QueueStats, now: float) -> None:
+    def _evaluate(self, rec: OpenContact, qc: QueueChannel, now: float) -> None:
         """Advance each SLA of `rec` to its state at `now`, then schedule the next change."""
         wake = _INF
         sla = rec.sla
@@ -356,12 +356,12 @@ class QueueBoard(FactSink):
                         wake = risk
                     continue
                 state = AT_RISK
-                st.at_risk[base + kind] += 1
+                qc.at_risk[base + kind] += 1
             if now > due:
                 state = BREACHED
-                st.at_risk[base + kind] -= 1
-                st.breached[base + kind] += 1
-                st.breaches_total[base + kind] += 1
+                qc.at_risk[base + kind] -= 1
+                qc.breached[base + kind] += 1
+                qc.breaches_total[base + kind] += 1
             else:
                 after_due = _NEXT_UP(due, _INF)
                 if after_due < wake:
@@ -371,27 +371,27 @@ class QueueBoard(FactSink):
         if wake != rec.wake:
             rec.wake = wake
             if wake != _INF:
-                heapq.heappush(self._heap, (wake, next(self._seq), rec, st))
+                heapq.heappush(self._heap, (wake, next(self._seq), rec, qc))
 
     @staticmethod
-    def _met(rec: OpenContact, st: QueueStats, kind: int) -> None:
+    def _met(rec: OpenContact, qc: QueueChannel, kind: int) -> None:
         shift = kind << 1
         state = (rec.sla >> shift) & 3
         if state == AT_RISK:
-            st.at_risk[rec.priority * 3 + kind] -= 1
+            qc.at_risk[rec.priority * 3 + kind] -= 1
         elif state == BREACHED:
-            st.breached[rec.priority * 3 + kind] -= 1
+            qc.breached[rec.priority * 3 + kind] -= 1
         rec.sla |= DONE << shift
 
-    def _leave(self, st: QueueStats, contact_id: str, ts: float) -> None:
-        rec = st.open.pop(contact_id, None)
+    def _leave(self, qc: QueueChannel, contact_id: str, ts: float) -> None:
+        rec = qc.open.pop(contact_id, None)
         if rec is None:
             return
-        self._settle(rec, st, ts)
+        self._settle(rec, qc, ts)
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
-            self._met(rec, st, kind)
+            self._met(rec, qc, kind)
         if rec.waiting:
-            st.waiting -= 1
+            qc.waiting -= 1
         rec.wake = -1.0
 
     # ------------------------------------------------------------------ facts
@@ -409,14 +409,14 @@ class QueueBoard(FactSink):
         breached_mask: int,
     ) -> None:
         """The contact entered this queue (new, transferred in, or queued again)."""
-        st = self._stats(queue, channel)
-        if team is not None and (ts, team) > (st.team_ts, st.team or ""):
-            st.team = team  # the latest by event time: the same whatever the arrival order
-            st.team_ts = ts
-        st.offered_total += 1
-        for s in self._summaries(st, ts):
+        qc = self._stats(queue, channel)
+        if team is not None and (ts, team) > (qc.team_ts, qc.team or ""):
+            qc.team = team  # the latest by event time: the same whatever the arrival order
+            qc.team_ts = ts
+        qc.offered_total += 1
+        for s in self._summaries(qc, ts):
             s.offered += 1
-        self._leave(st, contact_id, ts)
+        self._leave(qc, contact_id, ts)
         sla = 0
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             bit = 1 << kind
@@ -430,18 +430,18 @@ class QueueBoard(FactSink):
         )
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             if (sla >> (kind << 1)) & 3 == BREACHED:
-                st.breached[prio * 3 + kind] += 1
-        st.open[contact_id] = rec
-        st.waiting += 1
-        self._evaluate(rec, st, self.sla_now)
+                qc.breached[prio * 3 + kind] += 1
+        qc.open[contact_id] = rec
+        qc.waiting += 1
+        self._evaluate(rec, qc, self.sla_now)
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         """Transferred out: leaves the queue neither answered nor abandoned."""
-        st = self._stats(queue, channel)
-        st.transferred_total += 1
-        for s in self._summaries(st, ts):
+        qc = self._stats(queue, channel)
+        qc.transferred_total += 1
+        for s in self._summaries(qc, ts):
             s.transferred += 1
-        self._leave(st, contact_id, ts)
+        self._leave(qc, contact_id, ts)
 
     def answered(
         self,
@@ -453,43 +453,43 @@ class QueueBoard(FactSink):
         wait: float,
         first_response: float | None,
     ) -> None:
-        st = self._stats(queue, channel)
+        qc = self._stats(queue, channel)
         met = wait <= self.targets.get(queue, channel, priority).answer_within_seconds
-        st.answered_total += 1
-        st.answered_within_target_total += met
-        st.wait_hist.observe(wait)
-        summaries = self._summaries(st, ts)
+        qc.answered_total += 1
+        qc.answered_within_target_total += met
+        qc.wait_hist.observe(wait)
+        summaries = self._summaries(qc, ts)
         for s in summaries:
             s.answered_wait(wait, met)
         if first_response is not None:
-            self._first_response(st, summaries, first_response)
-        rec = st.open.get(contact_id)
+            self._first_response(qc, summaries, first_response)
+        rec = qc.open.get(contact_id)
         if rec is not None:
-            self._settle(rec, st, ts)
+            self._settle(rec, qc, ts)
             if rec.waiting:
                 rec.waiting = False
-                st.waiting -= 1
-            self._met(rec, st, ANSWER)
+                qc.waiting -= 1
+            self._met(rec, qc, ANSWER)
 
     def abandoned(
         self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
     ) -> None:
-        st = self._stats(queue, channel)
+        qc = self._stats(queue, channel)
         targets = self.targets.get(queue, channel, priority)
         short = wait < targets.short_abandon_seconds
         met = wait <= targets.answer_within_seconds
         if short:
-            st.short_abandoned_total += 1
+            qc.short_abandoned_total += 1
         else:
-            st.abandoned_total += 1
-        for s in self._summaries(st, ts):
+            qc.abandoned_total += 1
+        for s in self._summaries(qc, ts):
             s.abandoned_wait(short, met)
-        self._leave(st, contact_id, ts)
+        self._leave(qc, contact_id, ts)
 
     def _first_response(
-        self, st: QueueStats, summaries: tuple[Summary, ...], seconds: float
+        self, qc: QueueChannel, summaries: tuple[Summary, ...], seconds: float
     ) -> None:
-        st.first_response_hist.observe(seconds)
+        qc.first_response_hist.observe(seconds)
         for s in summaries:
             s.first_response(seconds)
 
@@ -497,17 +497,17 @@ class QueueBoard(FactSink):
         self, queue: str, channel: str, contact_id: str, ts: float, first_response: float | None
     ) -> None:
         """An agent replied; `first_response` is set on the contact's first reply."""
-        st = self._stats(queue, channel)
+        qc = self._stats(queue, channel)
         if first_response is not None:
-            self._first_response(st, self._summaries(st, ts), first_response)
-        rec = st.open.get(contact_id)
+            self._first_response(qc, self._summaries(qc, ts), first_response)
+        rec = qc.open.get(contact_id)
         if rec is not None:
             if first_response is not None:
-                self._settle(rec, st, ts)
-                self._met(rec, st, FIRST_RESPONSE)
+                self._settle(rec, qc, ts)
+                self._met(rec, qc, FIRST_RESPONSE)
             if rec.waiting and channel not in LIVE_CHANNELS:
                 rec.waiting = False
-                st.waiting -= 1
+                qc.waiting -= 1
 
     def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         self._leave(self._stats(queue, channel), contact_id, ts)
@@ -521,9 +521,9 @@ class QueueBoard(FactSink):
         hold: float | None,
         after_contact_work: float | None,
     ) -> None:
-        st = self._stats(queue, channel)
-        st.handle_hist.observe(handle)
-        for s in self._summaries(st, ts):
+        qc = self._stats(queue, channel)
+        qc.handle_hist.observe(handle)
+        for s in self._summaries(qc, ts):
             s.handled(handle, hold, after_contact_work)
 
     def resolved(
@@ -535,15 +535,15 @@ class QueueBoard(FactSink):
         resolution: float,
         first_contact: bool,
     ) -> None:
-        st = self._stats(queue, channel)
-        st.resolved_total += 1
-        st.resolution_hist.observe(resolution)
-        for s in self._summaries(st, ts):
+        qc = self._stats(queue, channel)
+        qc.resolved_total += 1
+        qc.resolution_hist.observe(resolution)
+        for s in self._summaries(qc, ts):
             s.resolution(resolution, first_contact)
-        rec = st.open.get(contact_id)
+        rec = qc.open.get(contact_id)
         if rec is not None:
-            self._settle(rec, st, ts)
-            self._met(rec, st, RESOLUTION)
+            self._settle(rec, qc, ts)
+            self._met(rec, qc, RESOLUTION)
 
     def reopened(
         self,
@@ -555,12 +555,12 @@ class QueueBoard(FactSink):
         priority: str,
     ) -> None:
         """Open again (backlog); SLAs already met or breached are not re-armed."""
-        st = self._stats(queue, channel)
-        st.reopened_total += 1
-        for s in self._summaries(st, ts):
+        qc = self._stats(queue, channel)
+        qc.reopened_total += 1
+        for s in self._summaries(qc, ts):
             s.reopened += 1
-        if contact_id not in st.open:
-            st.open[contact_id] = OpenContact(
+        if contact_id not in qc.open:
+            qc.open[contact_id] = OpenContact(
                 contact_id,
                 first_entry,
                 ts,
@@ -579,8 +579,8 @@ class QueueBoard(FactSink):
         ces: int | None,
         nps: int | None,
     ) -> None:
-        st = self._stats(queue, channel)
-        for s in self._summaries(st, ts):
+        qc = self._stats(queue, channel)
+        for s in self._summaries(qc, ts):
             s.survey(csat, ces, nps)
 
     def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
@@ -588,32 +588,32 @@ class QueueBoard(FactSink):
 
     # ------------------------------------------------------------------ reading
 
-    def windows(self, st: QueueStats) -> dict[str, Summary]:
+    def windows(self, qc: QueueChannel) -> dict[str, Summary]:
         """Window name -> merged summary, in the configured order."""
-        merged = st.ring.trailing(self.now, self.trailing, Summary.merge)
+        merged = qc.ring.trailing(self.now, self.trailing, Summary.merge)
         if self.has_today:
-            merged["today"] = st.today
+            merged["today"] = qc.today
         return {name: merged[name] for name in self.settings.windows}
 
-    def trailing_summary(self, st: QueueStats, seconds: int) -> tuple[Summary, float]:
+    def trailing_summary(self, qc: QueueChannel, seconds: int) -> tuple[Summary, float]:
         """The merged summary of a trailing window and the seconds it actually covers.
 
         The span runs from the window's first bucket (or the queue's first fact, if later)
         to now: the honest denominator of a rate.
         """
-        merged = st.ring.trailing(self.now, {"w": seconds}, Summary.merge)["w"]
+        merged = qc.ring.trailing(self.now, {"w": seconds}, Summary.merge)["w"]
         start = (int(self.now // self.bucket_seconds) - seconds // self.bucket_seconds + 1) * (
             self.bucket_seconds
         )
-        span = self.now - max(float(start), st.first_seen)
+        span = self.now - max(float(start), qc.first_seen)
         return merged, max(span, float(self.bucket_seconds))
 
-    def live(self, st: QueueStats) -> LiveView:
+    def live(self, qc: QueueChannel) -> LiveView:
         """Waiting count, longest wait and backlog by age at the current clock."""
         now = self.now
         oldest = _INF
         backlog = [0, 0, 0, 0]
-        for rec in st.open.values():
+        for rec in qc.open.values():
             if rec.waiting and rec.entry < oldest:
                 oldest = rec.entry
             age = now - rec.first_entry
@@ -626,4 +626,4 @@ class QueueBoard(FactSink):
             else:
                 backlog[3] += 1
         longest = max(0.0, now - oldest) if oldest != _INF else 0.0
-        return LiveView(st.waiting, longest, backlog)
+        return LiveView(qc.waiting, longest, backlog)

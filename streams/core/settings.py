@@ -116,7 +116,7 @@ class KafkaSettings:
     bootstrap_servers: str = "127.0.0.1:9092"
     topic: str = "contact-events"
     dlq_topic: str = "contact-events-dlq"
-    facts_topic: str = "floorwatch-facts"  # stage 1 -> stage 2, partitioned by queue
+    facts_topic: str = "floorwatch-facts"  # contact stage -> queue stage, partitioned by queue
     partitions: int = 6
     consumer_group: str = "floorwatch"
     security_protocol: str = "PLAINTEXT"
@@ -155,7 +155,7 @@ class WorkerSettings:
     store: str = "rocksdb"  # "memory" keeps Tables in RAM (tests); changelogs stay in Kafka
     store_path: str = "floorwatch-data"
     batch_size: int = 2000  # records per fetch (max.poll.records), applied as one batch
-    checkpoint_seconds: float = 1.0  # stage 2 writes changed queues at most this often
+    checkpoint_seconds: float = 1.0  # queue stage writes changed queues at most this often
     tick_seconds: float = 0.5  # partition clocks advance at least this often
     session_timeout_seconds: float = 10.0  # a silent worker's partitions move after this
     stop_timeout_seconds: float = 20.0  # SIGTERM/SIGINT: exit at once if not stopped by then

@@ -1,6 +1,6 @@
 """Engine state as plain JSON-ready values, and back (the distributed runtime's Table values).
 
-Stage 1 keeps one value per contact (or parked contact) and per agent; stage 2 one value
+Contact stage keeps one value per contact (or parked contact) and per agent; queue stage one value
 per queue holding every channel of it and its agents. Values are lists and dicts of
 numbers and strings (orjson encodes them); derived structures (timer heaps, SLA plans,
 due-time index, remembered-contact order) are rebuilt on restore.
@@ -28,7 +28,7 @@ from streams.core.contacts import (
 from streams.core.contract import OVERFLOW_QUEUE, PRIORITIES
 from streams.core.histogram import Histogram
 from streams.core.intake import event_from_tuple, event_to_tuple
-from streams.core.queues import OpenContact, QueueBoard, QueueStats
+from streams.core.queues import OpenContact, QueueBoard, QueueChannel
 from streams.core.summary import Summary
 from streams.core.windows import BucketRing
 
@@ -74,7 +74,7 @@ QUEUE_TOTALS = (
     "transferred_total",
 )
 
-# ---------------------------------------------------------------------- stage 1
+# ---------------------------------------------------------------------- contact stage
 
 
 def contact_value(tracker: ContactTracker, contact_id: str) -> list[Any] | None:
@@ -169,7 +169,7 @@ def restore_agent(tracker: AgentTracker, agent_id: str, value: list[Any]) -> Non
     tracker.agents[agent_id] = agent
 
 
-# ---------------------------------------------------------------------- stage 2
+# ---------------------------------------------------------------------- queue stage
 
 
 def _summary(s: Summary) -> list[Any]:
@@ -220,25 +220,25 @@ def _restore_histogram(value: list[Any]) -> Histogram:
     return h
 
 
-def _pair(st: QueueStats) -> list[Any]:
+def _pair(qc: QueueChannel) -> list[Any]:
     return [
-        st.channel,
-        st.team,
-        st.team_ts if st.team is not None else None,
-        st.first_seen if st.first_seen != float("inf") else None,
-        [getattr(st, name) for name in QUEUE_TOTALS],
-        st.at_risk,
-        st.breached,
-        st.breaches_total,
+        qc.channel,
+        qc.team,
+        qc.team_ts if qc.team is not None else None,
+        qc.first_seen if qc.first_seen != float("inf") else None,
+        [getattr(qc, name) for name in QUEUE_TOTALS],
+        qc.at_risk,
+        qc.breached,
+        qc.breaches_total,
         [
             _histogram(h)
-            for h in (st.wait_hist, st.first_response_hist, st.handle_hist, st.resolution_hist)
+            for h in (qc.wait_hist, qc.first_response_hist, qc.handle_hist, qc.resolution_hist)
         ],
-        _summary(st.today),
-        _ring(st.ring, _summary),
+        _summary(qc.today),
+        _ring(qc.ring, _summary),
         [
             [r.contact_id, r.first_entry, r.entry, r.priority, r.sla, r.waiting]
-            for r in st.open.values()
+            for r in qc.open.values()
         ],
     ]
 
@@ -254,8 +254,8 @@ def _restore_agent_time(value: list[float]) -> AgentTime:
 
 
 def queue_value(board: QueueBoard, queue: str) -> dict[str, Any]:
-    """Everything stage 2 keeps for one queue: every channel of it, and its agents."""
-    pairs = [_pair(st) for st in board.tracked if st.queue == queue]
+    """Everything queue stage keeps for one queue: every channel of it, and its agents."""
+    pairs = [_pair(qc) for qc in board.tracked if qc.queue == queue]
     found = board.agents.queues.get(queue)
     agents = None
     if found is not None:
@@ -286,21 +286,21 @@ def restore_queue(board: QueueBoard, queue: str, value: dict[str, Any]) -> None:
             ring,
             open_contacts,
         ) = pair
-        st = board.stats_for(queue, channel)
-        st.team = team
-        st.team_ts = team_ts if team_ts is not None else -math.inf
-        st.first_seen = first_seen if first_seen is not None else float("inf")
+        qc = board.stats_for(queue, channel)
+        qc.team = team
+        qc.team_ts = team_ts if team_ts is not None else -math.inf
+        qc.first_seen = first_seen if first_seen is not None else float("inf")
         for name, count in zip(QUEUE_TOTALS, totals, strict=True):
-            setattr(st, name, count)
-        st.at_risk = list(at_risk)
-        st.breached = list(breached)
-        st.breaches_total = list(breaches_total)
-        st.wait_hist, st.first_response_hist, st.handle_hist, st.resolution_hist = (
+            setattr(qc, name, count)
+        qc.at_risk = list(at_risk)
+        qc.breached = list(breached)
+        qc.breaches_total = list(breaches_total)
+        qc.wait_hist, qc.first_response_hist, qc.handle_hist, qc.resolution_hist = (
             _restore_histogram(h) for h in hists
         )
-        st.today = _restore_summary(today) if same_day else Summary()
-        _restore_ring(st.ring, ring, _restore_summary, board.now)
-        st.waiting = 0
+        qc.today = _restore_summary(today) if same_day else Summary()
+        _restore_ring(qc.ring, ring, _restore_summary, board.now)
+        qc.waiting = 0
         for contact_id, first_entry, entry, priority, sla, waiting in open_contacts:
             rec = OpenContact(
                 contact_id,
@@ -311,9 +311,9 @@ def restore_queue(board: QueueBoard, queue: str, value: dict[str, Any]) -> None:
                 sla,
                 waiting,
             )
-            st.open[contact_id] = rec
-            st.waiting += waiting
-            board.rearm(rec, st)
+            qc.open[contact_id] = rec
+            qc.waiting += waiting
+            board.rearm(rec, qc)
     agents = value["agents"]
     if agents is not None:
         found = board.agents.queues.get(queue)
@@ -333,11 +333,11 @@ def restore_queue_agents(
 
 def drop_queue(board: QueueBoard, queue: str) -> None:
     """Forget one queue (its partition moved to another worker): its series go at once."""
-    for st in [st for st in board.tracked if st.queue == queue]:
-        for rec in st.open.values():
+    for qc in [qc for qc in board.tracked if qc.queue == queue]:
+        for rec in qc.open.values():
             rec.wake = -1.0  # its heap entries become stale
-        board.tracked.remove(st)
-        del board.stats[(queue, st.channel)]
+        board.tracked.remove(qc)
+        del board.stats[(queue, qc.channel)]
         if queue != OVERFLOW_QUEUE:
-            board.pairs -= 1
+            board.queue_channels -= 1
     board.agents.queues.pop(queue, None)

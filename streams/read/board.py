@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
-from streams.core.queues import ANSWER, QueueStats, sla_applies
+from streams.core.queues import ANSWER, QueueChannel, sla_applies
 from streams.read.values import staffing_view, window_values
-from streams.read.view import Readable
+from streams.read.view import ReadView
 
 log = logging.getLogger("floorwatch.board")
 AMBER_MARGIN = 0.05
@@ -44,25 +44,25 @@ def _iso(ts: float) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _tile(engine: Readable, st: QueueStats) -> dict[str, Any]:
-    targets = engine.targets.get(st.queue, st.channel, "normal")
-    live = engine.queues.live(st)
+def _tile(engine: ReadView, qc: QueueChannel) -> dict[str, Any]:
+    targets = engine.targets.get(qc.queue, qc.channel, "normal")
+    live = engine.queues.live(qc)
     windows = {
         name: window_values(summary, targets.service_level_formula)
-        for name, summary in engine.queues.windows(st).items()
+        for name, summary in engine.queues.windows(qc).items()
     }
     by_priority: dict[str, dict[str, dict[str, int]]] = {}
     breached = at_risk = 0
     for p, priority in enumerate(PRIORITIES):
         for k, kind in enumerate(SLA_KINDS):
-            if sla_applies(k, st.channel):
-                counts = {"breached": st.breached[p * 3 + k], "at_risk": st.at_risk[p * 3 + k]}
+            if sla_applies(k, qc.channel):
+                counts = {"breached": qc.breached[p * 3 + k], "at_risk": qc.at_risk[p * 3 + k]}
                 breached += counts["breached"]
                 at_risk += counts["at_risk"]
                 by_priority.setdefault(priority, {})[kind] = counts
-    agents_board = engine.agents.queues.get(st.queue)
+    agents_board = engine.agents.queues.get(qc.queue)
     agents = dict(zip(AGENT_STATES, agents_board.counts if agents_board else [0] * 5, strict=True))
-    live_channel = sla_applies(ANSWER, st.channel)
+    live_channel = sla_applies(ANSWER, qc.channel)
     status: dict[str, str | None] = {}
     if live_channel:
         for window in ("today", "15m"):
@@ -70,13 +70,13 @@ def _tile(engine: Readable, st: QueueStats) -> dict[str, Any]:
                 status[f"service_level_{window}"] = service_level_status(
                     windows[window]["service_level_ratio"], targets.service_level_target
                 )
-    staffing = staffing_view(engine, st)
+    staffing = staffing_view(engine, qc)
     sla_status = "red" if breached else ("amber" if at_risk else "green")
     status["overall"] = _worst(sla_status, *status.values())
     return {
-        "queue": st.queue,
-        "channel": st.channel,
-        "team": st.team or targets.team,
+        "queue": qc.queue,
+        "channel": qc.channel,
+        "team": qc.team or targets.team,
         "targets": {
             "service_level": targets.service_level_target if live_channel else None,
             "answer_within_seconds": targets.answer_within_seconds if live_channel else None,
@@ -100,15 +100,15 @@ def _tile(engine: Readable, st: QueueStats) -> dict[str, Any]:
     }
 
 
-def board_snapshot(engine: Readable) -> dict[str, Any]:
+def board_snapshot(engine: ReadView) -> dict[str, Any]:
     """Every queue x channel of the engine, sorted by queue then channel."""
     engine.advance(engine.clock.now())
-    tracked = sorted(engine.queues.tracked, key=lambda st: (st.queue, st.channel))
+    tracked = sorted(engine.queues.tracked, key=lambda qc: (qc.queue, qc.channel))
     return {
         "now": _iso(engine.queues.now),
         "last_event_at": _iso(engine.pipeline.last_event_ts or float("-inf")),
         "windows": list(engine.settings.windows),
-        "queues": [_tile(engine, st) for st in tracked],
+        "queues": [_tile(engine, qc) for qc in tracked],
     }
 
 

@@ -21,9 +21,9 @@ from prometheus_client.registry import Collector
 from streams.core import sketch
 from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
 from streams.core.histogram import Histogram
-from streams.core.queues import ANSWER, QueueStats, sla_applies
+from streams.core.queues import ANSWER, QueueChannel, sla_applies
 from streams.read.values import WINDOW_GAUGES, staffing_view, window_values
-from streams.read.view import Readable
+from streams.read.view import ReadView
 
 P = "contactcenter_"
 QC = ("queue", "channel")
@@ -72,14 +72,14 @@ def _add_histogram(family: HistogramMetricFamily, values: list[str], hist: Histo
 class EngineCollector(Collector):
     """Renders a running engine fresh on every scrape."""
 
-    def __init__(self, engine: Readable) -> None:
+    def __init__(self, engine: ReadView) -> None:
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
         engine = self.engine
         engine.advance(engine.clock.now())
         board = engine.queues
-        tracked = sorted(board.tracked, key=lambda st: (st.queue, st.channel))
+        tracked = sorted(board.tracked, key=lambda qc: (qc.queue, qc.channel))
         yield from self._live(tracked)
         yield from self._windows(tracked)
         yield from self._counters(tracked)
@@ -88,7 +88,7 @@ class EngineCollector(Collector):
 
     # ------------------------------------------------------------------ live state
 
-    def _live(self, tracked: list[QueueStats]) -> Iterator[Metric]:
+    def _live(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
         board = self.engine.queues
         waiting = GaugeMetricFamily(
             P + "contacts_waiting", "Contacts waiting in the queue now.", labels=QC
@@ -127,22 +127,22 @@ class EngineCollector(Collector):
             "answer_within_seconds in force: the file's, or a live one (normal priority).",
             labels=QC,
         )
-        for st in tracked:
-            labels = [st.queue, st.channel]
-            view = board.live(st)
+        for qc in tracked:
+            labels = [qc.queue, qc.channel]
+            view = board.live(qc)
             waiting.add_metric(labels, view.waiting)
             longest.add_metric(labels, view.longest_wait)
             for age, count in zip(BACKLOG_AGES, view.backlog, strict=True):
                 backlog.add_metric([*labels, age], count)
             for p, priority in enumerate(PRIORITIES):
                 for k, kind in enumerate(SLA_KINDS):
-                    if sla_applies(k, st.channel):
-                        breached.add_metric([*labels, priority, kind], st.breached[p * 3 + k])
-                        at_risk.add_metric([*labels, priority, kind], st.at_risk[p * 3 + k])
-            targets = self.engine.targets.get(st.queue, st.channel, "normal")
-            team = st.team or targets.team or ""
+                    if sla_applies(k, qc.channel):
+                        breached.add_metric([*labels, priority, kind], qc.breached[p * 3 + k])
+                        at_risk.add_metric([*labels, priority, kind], qc.at_risk[p * 3 + k])
+            targets = self.engine.targets.get(qc.queue, qc.channel, "normal")
+            team = qc.team or targets.team or ""
             info.add_metric([*labels, team], 1)
-            if sla_applies(ANSWER, st.channel):
+            if sla_applies(ANSWER, qc.channel):
                 target.add_metric(labels, targets.service_level_target)
                 answer_target.add_metric(labels, targets.answer_within_seconds)
         yield from (waiting, longest, backlog, breached, at_risk, info, target, answer_target)
@@ -160,7 +160,7 @@ class EngineCollector(Collector):
 
     # ------------------------------------------------------------------ windows
 
-    def _windows(self, tracked: list[QueueStats]) -> Iterator[Metric]:
+    def _windows(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
         engine = self.engine
         families = {
             name: GaugeMetricFamily(P + name, text, labels=QCW) for name, text, _ in WINDOW_GAUGES
@@ -180,10 +180,10 @@ class EngineCollector(Collector):
             "First response time quantiles over the window (sketch, 1 % error).",
             "summary",
         )
-        for st in tracked:
-            formula = engine.targets.get(st.queue, st.channel, "normal").service_level_formula
-            for window, summary in engine.queues.windows(st).items():
-                labels = [st.queue, st.channel, window]
+        for qc in tracked:
+            formula = engine.targets.get(qc.queue, qc.channel, "normal").service_level_formula
+            for window, summary in engine.queues.windows(qc).items():
+                labels = [qc.queue, qc.channel, window]
                 for name, value in window_values(summary, formula).items():
                     if value is not None:
                         families[name].add_metric(labels, value)
@@ -206,34 +206,34 @@ class EngineCollector(Collector):
 
     # ------------------------------------------------------------------ counters
 
-    def _counters(self, tracked: list[QueueStats]) -> Iterator[Metric]:
+    def _counters(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
         for name, text, attr in _COUNTERS:
             family = CounterMetricFamily(P + name, text, labels=QC)
-            for st in tracked:
-                family.add_metric([st.queue, st.channel], getattr(st, attr))
+            for qc in tracked:
+                family.add_metric([qc.queue, qc.channel], getattr(qc, attr))
             yield family
         breaches = CounterMetricFamily(
             P + "sla_breaches",
             "SLA breaches (each contact once per SLA).",
             labels=(*QC, "priority", "sla"),
         )
-        for st in tracked:
+        for qc in tracked:
             for p, priority in enumerate(PRIORITIES):
                 for k, kind in enumerate(SLA_KINDS):
-                    if sla_applies(k, st.channel):
+                    if sla_applies(k, qc.channel):
                         breaches.add_metric(
-                            [st.queue, st.channel, priority, kind], st.breaches_total[p * 3 + k]
+                            [qc.queue, qc.channel, priority, kind], qc.breaches_total[p * 3 + k]
                         )
         yield breaches
         for name, text, attr in _HISTOGRAMS:
             histogram = _histogram(P + name, text, QC)
-            for st in tracked:
-                _add_histogram(histogram, [st.queue, st.channel], getattr(st, attr))
+            for qc in tracked:
+                _add_histogram(histogram, [qc.queue, qc.channel], getattr(qc, attr))
             yield histogram
 
     # ------------------------------------------------------------------ staffing
 
-    def _staffing(self, tracked: list[QueueStats]) -> Iterator[Metric]:
+    def _staffing(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
         families = {
             "required": GaugeMetricFamily(
                 P + "staffing_required_agents",
@@ -270,9 +270,9 @@ class EngineCollector(Collector):
                 labels=QC,
             ),
         }
-        for st in tracked:
-            view = staffing_view(self.engine, st)
-            labels = [st.queue, st.channel]
+        for qc in tracked:
+            view = staffing_view(self.engine, qc)
+            labels = [qc.queue, qc.channel]
             families["required"].add_metric(labels, view.required)
             families["staffed"].add_metric(labels, view.staffed)
             families["gap"].add_metric(labels, view.gap)
@@ -338,7 +338,7 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily(
             P + "overflow_queue_channels",
             'Queue x channel pairs folded into queue="_overflow" by the cap.',
-            value=engine.queues.overflow_pairs,
+            value=engine.queues.overflow_queue_channels,
         )
 
 
@@ -354,7 +354,7 @@ def _quantiles(family: Metric, labels: list[str], bins: dict[int, int], total: f
     family.add_sample(family.name + "_count", names, count)
 
 
-def exposition(engine: Readable, *extra: Collector) -> bytes:
+def exposition(engine: ReadView, *extra: Collector) -> bytes:
     """The Prometheus text exposition of an engine (fresh registry: our collectors only)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EngineCollector(engine))

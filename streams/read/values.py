@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from streams.core.contract import AGENT_STATES
-from streams.core.queues import ANSWER, QueueStats, sla_applies
+from streams.core.queues import ANSWER, QueueChannel, sla_applies
 from streams.core.summary import Summary, nps_score, ratio, service_level
 from streams.read import staffing
-from streams.read.view import Readable
+from streams.read.view import ReadView
 
 STAFFED_STATES = tuple(
     AGENT_STATES.index(state) for state in ("available", "on_contact", "after_contact_work")
@@ -131,7 +131,7 @@ class StaffingView:
         self.projected_service_level = projected_service_level
 
 
-def staffing_view(engine: Readable, st: QueueStats) -> StaffingView:
+def staffing_view(engine: ReadView, qc: QueueChannel) -> StaffingView:
     """Erlang C for voice and chat, a workload requirement for asynchronous channels.
 
     Arrival rate = contacts offered in `arrival_window` / the seconds it covers; AHT =
@@ -141,18 +141,18 @@ def staffing_view(engine: Readable, st: QueueStats) -> StaffingView:
     """
     settings = engine.settings.staffing
     board = engine.queues
-    arrivals, span = board.trailing_summary(st, settings.arrival_window_seconds)
-    handled, _ = board.trailing_summary(st, settings.handle_window_seconds)
+    arrivals, span = board.trailing_summary(qc, settings.arrival_window_seconds)
+    handled, _ = board.trailing_summary(qc, settings.handle_window_seconds)
     rate = arrivals.offered / span
     aht = handled.handle_sum / handled.handle_count if handled.handle_count else 0.0
     if aht <= 0:  # nothing completed yet (or only zero-length contacts): no basis for AHT
         aht = settings.default_aht_seconds
-    agents = engine.agents.queues.get(st.queue)
+    agents = engine.agents.queues.get(qc.queue)
     staffed = sum(agents.counts[i] for i in STAFFED_STATES) if agents else 0
-    if not sla_applies(ANSWER, st.channel):
+    if not sla_applies(ANSWER, qc.channel):
         required = staffing.workload_agents(rate, aht, settings.max_occupancy, settings.shrinkage)
         return StaffingView(rate, aht, required, staffed, None)
-    targets = engine.targets.get(st.queue, st.channel, "normal")
+    targets = engine.targets.get(qc.queue, qc.channel, "normal")
     demand = staffing.StaffingInput(
         arrivals_per_second=rate,
         aht_seconds=aht,

@@ -16,7 +16,7 @@ from streams.core.settings import Settings
 from streams.core.targets import TargetBook
 
 
-class Readable(Protocol):
+class ReadView(Protocol):
     @property
     def settings(self) -> Settings: ...
     @property

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 
 from streams.read.board import board_snapshot
 from streams.read.exporter import exposition
-from streams.read.view import Readable
+from streams.read.view import ReadView
 
 log = logging.getLogger("floorwatch.web")
 STATIC = resources.files("streams.web") / "static"
@@ -101,7 +101,7 @@ class BoardFeed:
 
 
 def make_app(
-    engine: Readable,
+    engine: ReadView,
     ready: Callable[[], str | None],
     *extra: Collector,
     board_source: BoardSource | None = None,

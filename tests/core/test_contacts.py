@@ -1,4 +1,4 @@
-"""Contact lifecycle metrics of the engine (stage 1 and its facts), expectations by hand.
+"""Contact lifecycle metrics of the engine (contact stage and its facts), expectations by hand.
 
 Every expected value below is worked out from the contract (shared/spec/metrics.md) and
 the engine's documented behaviour, never copied from the engine's output.

@@ -36,7 +36,7 @@ def copy_state(source: Engine, target: Engine) -> None:
     for agent_id in source.agent_tracker.agents:
         value = snapshot.agent_value(source.agent_tracker, agent_id)
         snapshot.restore_agent(target.agent_tracker, agent_id, through_json(value))
-    queues = {st.queue for st in source.queues.tracked} | set(source.agents.queues)
+    queues = {qc.queue for qc in source.queues.tracked} | set(source.agents.queues)
     for queue in sorted(queues):
         value = through_json(snapshot.queue_value(source.queues, queue))
         snapshot.restore_queue(target.queues, queue, value)  # type: ignore[arg-type]
@@ -66,7 +66,7 @@ def test_drop_queue_removes_its_series_only() -> None:
     for event in events:
         feed.send(event)
     board = feed.engine.queues
-    queues = sorted({st.queue for st in board.tracked})
+    queues = sorted({qc.queue for qc in board.tracked})
     gone, kept = queues[0], queues[1:]
     snapshot.drop_queue(board, gone)
     text = exposition(feed.engine).decode()

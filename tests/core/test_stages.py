@@ -1,10 +1,10 @@
 """The two worker stages without a broker: partitioned like Kafka, equal to one engine.
 
-A generated day is split by message key with Kafka's own partitioner, stage 1 runs per
+A generated day is split by message key with Kafka's own partitioner, contact stage runs per
 partition in an interleaved order, facts travel as encoded messages (through orjson) to
-two stage-2 sides owning half of the facts partitions each. The union of their metrics
-must equal a single replay engine's. Then the same with a crash: a partition's stage 1
-and a stage 2 side restart from their Table values and redo messages already applied.
+two queue stages owning half of the facts partitions each. The union of their metrics
+must equal a single replay engine's. Then the same with a crash: a partition's contact stage
+and a queue stage restart from their Table values and redo messages already applied.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import orjson
 import pytest
 
 from streams.core.clock import EventTimeClock
-from streams.core.contact_stage import ContactPartition
+from streams.core.contact_stage import ContactStage
 from streams.core.event_ids import StoredIds
 from streams.core.pipeline import PipelineStats
-from streams.core.queue_stage import QueueSide
+from streams.core.queue_stage import QueueStage
 from streams.core.settings import Settings
 from streams.kafka_client import key_partition
 from streams.runtimes.worker.read_view import WorkerView
@@ -67,43 +67,43 @@ def day_by_partition(seed: int) -> tuple[list[dict], dict[int, list[tuple[int, b
 
 
 class Cluster:
-    """Stage 1 per source partition, two stage 2 sides, a 'Table' of stored values."""
+    """Contact stage per source partition, two queue stages, a 'Table' of stored values."""
 
     def __init__(self) -> None:
         self.settings = Feed().settings
         self.pipeline = PipelineStats()
-        self.stage1 = {p: self.new_stage1(p) for p in range(PARTITIONS)}
+        self.contact_stages = {p: self.new_contact_stage(p) for p in range(PARTITIONS)}
         self.sides = [self.new_side(owned) for owned in ((0, 1), (2, 3))]
-        self.stage1_table: dict[int, dict[str, list]] = {p: {} for p in range(PARTITIONS)}
-        self.stage2_table: dict[str, dict] = {}
+        self.contact_table: dict[int, dict[str, list]] = {p: {} for p in range(PARTITIONS)}
+        self.queue_table: dict[str, dict] = {}
         self.now = float("-inf")
         self.facts_log: dict[int, list[dict]] = {p: [] for p in range(PARTITIONS)}
         self.delivered = dict.fromkeys(range(PARTITIONS), 0)  # per facts partition
         self.committed = dict.fromkeys(range(PARTITIONS), 0)
 
-    def new_stage1(self, partition: int) -> ContactPartition:
-        return ContactPartition(partition, self.settings, self.pipeline, PARTITIONS)
+    def new_contact_stage(self, partition: int) -> ContactStage:
+        return ContactStage(partition, self.settings, self.pipeline, PARTITIONS)
 
-    def new_side(self, owned: tuple[int, ...]) -> QueueSide:
-        side = QueueSide(self.settings, PARTITIONS, PARTITIONS)
+    def new_side(self, owned: tuple[int, ...]) -> QueueStage:
+        side = QueueStage(self.settings, PARTITIONS, PARTITIONS)
         for partition in owned:
             stored = (
                 [
                     (queue, orjson.loads(orjson.dumps(value)))
-                    for queue, value in self.stage2_table.items()
+                    for queue, value in self.queue_table.items()
                     if side.partition_of(queue) == partition
                 ]
-                if hasattr(self, "stage2_table")
+                if hasattr(self, "queue_table")
                 else []
             )
             side.load(partition, stored, getattr(self, "now", float("-inf")))
         return side
 
-    def side_for(self, partition: int) -> QueueSide:
+    def side_for(self, partition: int) -> QueueStage:
         return next(side for side in self.sides if partition in side.owned)
 
     def run(self, source: int, messages: list[tuple[int, bytes, bytes]]) -> None:
-        part = self.stage1[source]
+        part = self.contact_stages[source]
         for offset, key, raw in messages:
             part.apply(offset, key, raw, WALL)
             self.now = max(self.now, part.now)
@@ -111,16 +111,16 @@ class Cluster:
 
     def flush(self, source: int) -> None:
         """End of a batch: facts out (and markers), Table writes, as the runtime does."""
-        part = self.stage1[source]
+        part = self.contact_stages[source]
         out = part.recorder.take()
         for dest in range(PARTITIONS):
             message = {"p": source, "w": part.now, "f": out.get(dest, [])}
             self.facts_log[dest].append(orjson.loads(orjson.dumps(message)))
         for key, value in part.changed():
             if value is None:
-                self.stage1_table[source].pop(key, None)
+                self.contact_table[source].pop(key, None)
             else:
-                self.stage1_table[source][key] = orjson.loads(orjson.dumps(value))
+                self.contact_table[source][key] = orjson.loads(orjson.dumps(value))
         self.deliver()
 
     def deliver(self) -> None:
@@ -131,23 +131,23 @@ class Cluster:
                 self.delivered[dest] += 1
 
     def checkpoint(self) -> None:
-        """Stage 2 writes its changed queues (the runtime commits offsets later)."""
+        """Queue stage writes its changed queues (the runtime commits offsets later)."""
         for side in self.sides:
             for _, queue, value in side.checkpoint():
-                self.stage2_table[queue] = orjson.loads(orjson.dumps(value))
+                self.queue_table[queue] = orjson.loads(orjson.dumps(value))
 
     def commit(self) -> None:
         self.committed = dict(self.delivered)
 
     def restart_side(self, index: int, owned: tuple[int, ...]) -> None:
-        """A stage 2 side restarts from the Table; facts since the commit come again."""
+        """A queue stage restarts from the Table; facts since the commit come again."""
         self.sides[index] = self.new_side(owned)
         for partition in owned:
             self.delivered[partition] = self.committed[partition]
 
-    def restart_stage1(self, source: int) -> None:
-        part = self.stage1[source] = self.new_stage1(source)
-        for key, value in self.stage1_table[source].items():
+    def restart_contact_stage(self, source: int) -> None:
+        part = self.contact_stages[source] = self.new_contact_stage(source)
+        for key, value in self.contact_table[source].items():
             part.restore(key, value)
         part.restored()
 
@@ -157,7 +157,9 @@ class Cluster:
                 self.side_for(dest).apply_message(dest, {"p": source, "w": end, "f": []}, end)
         lines: list[str] = []
         for side in self.sides:
-            view = WorkerView(self.settings, EventTimeClock(), self.pipeline, side, self.stage1)
+            view = WorkerView(
+                self.settings, EventTimeClock(), self.pipeline, side, self.contact_stages
+            )
             side.tick(end)
             lines += queue_lines(view)  # type: ignore[arg-type]
         return queue_only(lines)
@@ -185,7 +187,7 @@ def test_two_stages_equal_one_engine() -> None:
     cluster = Cluster()
     for source, chunk in interleaved(parts):
         cluster.run(source, chunk)
-    end = max(cluster.stage1[p].now for p in range(PARTITIONS)) + 1
+    end = max(cluster.contact_stages[p].now for p in range(PARTITIONS)) + 1
     expected = reference(events, end)
     assert any(s.startswith("contactcenter_sla_breaches_total") for s in expected)
     assert any(s.startswith("contactcenter_agents{") for s in expected)
@@ -203,22 +205,22 @@ def test_restarts_redo_nothing_twice() -> None:
             cluster.commit()  # offsets committed lag behind the Table writes
         if i == crash_at - 10:
             cluster.checkpoint()  # the last checkpoint before the crash
-    # Crash: stage 1 of partition 0 and stage 2 side 0 lose their memory. Stage 1 redoes
-    # partition 0 from an offset far before its Table writes; stage 2 restarts from its
+    # Crash: contact stage of partition 0 and queue stage 0 lose their memory. Contact stage redoes
+    # partition 0 from an offset far before its Table writes; queue stage restarts from its
     # checkpoint and receives again every facts message since (they were not committed).
-    cluster.restart_stage1(0)
+    cluster.restart_contact_stage(0)
     cluster.restart_side(0, (0, 1))
     redo_from = len(parts[0]) // 4
     for source, chunk in chunks[: crash_at + 1]:
         if source == 0 and chunk[-1][0] >= redo_from:
             for offset, key, raw in chunk:
                 if offset >= redo_from:
-                    cluster.stage1[0].apply(offset, key, raw, WALL)
-            assert cluster.stage1[0].recorder.take() == {}, "an applied event was redone"
+                    cluster.contact_stages[0].apply(offset, key, raw, WALL)
+            assert cluster.contact_stages[0].recorder.take() == {}, "an applied event was redone"
     for source, chunk in chunks[crash_at + 1 :]:
         cluster.run(source, chunk)
     assert cluster.sides[0].skipped > 0  # facts applied before the checkpoint came again
-    end = max(cluster.stage1[p].now for p in range(PARTITIONS)) + 1
+    end = max(cluster.contact_stages[p].now for p in range(PARTITIONS)) + 1
     assert_same(cluster.finish(end), reference(events, end))
 
 
@@ -233,7 +235,7 @@ def test_partitions_assigned_again_restart_the_sla_clock() -> None:
     """A rebalance revokes every partition, then assigns them again (eager protocol), and
     each resumes from its checkpoint. The SLA clock must not stay where it was: the
     restored contact was answered in time by a fact replayed after the checkpoint."""
-    side = QueueSide(Feed().settings, 1, 1)
+    side = QueueStage(Feed().settings, 1, 1)
     side.load(0, [], WALL)
     entered, answered = answered_in_time()
     side.apply_message(0, {"p": 0, "w": 1000.0, "f": [entered]}, WALL)
@@ -251,7 +253,7 @@ def test_partitions_assigned_again_restart_the_sla_clock() -> None:
 def test_a_partition_cannot_join_after_the_sla_clock_moved() -> None:
     """Facts partitions share one SLA clock: a late joiner's contacts would be judged
     against marks its sources never sent, so the worker loads them all at once."""
-    side = QueueSide(Feed().settings, 1, 2)
+    side = QueueStage(Feed().settings, 1, 2)
     side.load(0, [], WALL)
     side.apply_message(0, {"p": 0, "w": 1000.0, "f": []}, WALL)
     assert side.board.sla_now == 1000.0
@@ -267,10 +269,10 @@ def message(event_id: str, type_: str, at: float, contact_id: str, **fields: obj
 
 def test_orphans_go_to_the_dead_letters_with_their_own_key_bytes_and_offset() -> None:
     """A parked event whose contact never queues leaves, once `orphan_hold` (60 s) of the
-    partition's event time has passed, as the message it came in — also when stage 1
+    partition's event time has passed, as the message it came in — also when contact stage
     restarted from its Table in between; a parked event whose contact did queue does not."""
     settings = Feed().settings
-    part = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+    part = ContactStage(0, settings, PipelineStats(), PARTITIONS)
     ghost = message("g1", "contact.answered", T0, "ghost", agent_id="a1")
     part.apply(0, b"ghost\xff", ghost, WALL)  # a key that is not UTF-8 text
     late = message("l1", "contact.answered", T0 + 5, "late", agent_id="a2")
@@ -278,7 +280,7 @@ def test_orphans_go_to_the_dead_letters_with_their_own_key_bytes_and_offset() ->
     part.apply(2, b"late", message("l0", "contact.queued", T0 + 6, "late", **VOICE), WALL)
     stored = {key: orjson.loads(orjson.dumps(value)) for key, value in part.changed()}
     assert stored["c:ghost"][0] == "parked"
-    restarted = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+    restarted = ContactStage(0, settings, PipelineStats(), PARTITIONS)
     for key, value in stored.items():
         if value is not None:
             restarted.restore(key, value)
@@ -300,7 +302,7 @@ def test_orphans_go_to_the_dead_letters_with_their_own_key_bytes_and_offset() ->
 
 def test_an_event_beyond_the_parking_limit_is_a_dead_letter_at_once() -> None:
     settings = Feed({"engine": {"max_parked_events": 1}}).settings
-    part = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+    part = ContactStage(0, settings, PipelineStats(), PARTITIONS)
     first = message("o1", "contact.answered", T0, "x", agent_id="a1")
     second = message("o2", "contact.ended", T0 + 1, "x")
     part.apply(7, b"x", first, WALL)
@@ -315,15 +317,15 @@ def test_an_event_beyond_the_parking_limit_is_a_dead_letter_at_once() -> None:
 
 
 def restart_from_table(
-    part: ContactPartition, table: dict[str, list], settings: Settings
-) -> ContactPartition:
-    """What `part` wrote to its Table since `table` was taken, then a new stage 1 from it."""
+    part: ContactStage, table: dict[str, list], settings: Settings
+) -> ContactStage:
+    """What `part` wrote to its Table since `table` was taken, then a new contact stage from it."""
     for key, value in part.changed():
         if value is None:
             table.pop(key, None)
         else:
             table[key] = orjson.loads(orjson.dumps(value))
-    restarted = ContactPartition(part.partition, settings, part.pipeline, PARTITIONS)
+    restarted = ContactStage(part.partition, settings, part.pipeline, PARTITIONS)
     for key, value in table.items():
         restarted.restore(key, value)
     restarted.restored()
@@ -343,7 +345,7 @@ def test_a_duplicate_of_an_event_from_before_a_restart_is_still_a_duplicate() ->
     ]
     again = [life[3], life[0], life[2]]  # same bytes, same event ids, new offsets
     for restart in (False, True):
-        part = ContactPartition(0, settings, PipelineStats(), PARTITIONS)
+        part = ContactStage(0, settings, PipelineStats(), PARTITIONS)
         for offset, raw in enumerate(life):
             part.apply(offset, b"c1", raw, WALL)
         if restart:
@@ -381,7 +383,7 @@ def test_the_stored_event_ids_rebuild_the_memory_exactly_and_stay_bounded() -> N
     draws = [f"e{(k * k + k // 5) % 19}" for k in range(400)]  # deterministic, with repeats
     model = Fifo(capacity)
     table: dict[str, list] = {}
-    part = ContactPartition(2, settings, PipelineStats(), PARTITIONS)
+    part = ContactStage(2, settings, PipelineStats(), PARTITIONS)
     answers, expected = [], []
     position = 0
     for step in (1, 5, 2, 13, 3, 40, 1, 1, 8, 60, 4, 90, 2, 150, 20):

@@ -1,6 +1,5 @@
-"""Distributed mode: Faust workers on Kafka running the same engine in two stages.
+"""Distributed mode: Faust workers on Kafka running the core's contact and queue stages.
 
-`facts` carries stage 1's facts over a topic partitioned by queue; `stage1` and `stage2`
-are the pure per-partition logic (no Faust, tested without a broker); `app` wires them
-to Faust agents, Tables, the dead-letter topic and the worker's web server.
+`worker` wires `streams.core.contact_stage` and `streams.core.queue_stage` to Faust's
+consumer, Tables, the facts and dead-letter topics and the worker's web server.
 """

@@ -34,8 +34,8 @@ class WorkerCollector(Collector):
             "Partitions this worker owns, by stage (1: contacts, 2: queues).",
             labels=("stage",),
         )
-        owned.add_metric(["1"], len(worker.stage1))
-        owned.add_metric(["2"], len(worker.side.owned))
+        owned.add_metric(["1"], len(worker.contact_stages))
+        owned.add_metric(["2"], len(worker.queue_stage.owned))
         yield owned
         yield CounterMetricFamily(
             P + "dead_letters_total",

@@ -4,42 +4,42 @@ from __future__ import annotations
 
 from streams.core.agents import QueueAgentBoard
 from streams.core.clock import Clock
-from streams.core.contact_stage import ContactPartition
+from streams.core.contact_stage import ContactStage
 from streams.core.pipeline import PipelineStats
-from streams.core.queue_stage import QueueSide
+from streams.core.queue_stage import QueueStage
 from streams.core.queues import QueueBoard
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
 
 
 class WorkerView:
-    """Stage 2's board (the queues of owned facts partitions) plus stage 1's counts."""
+    """Queue stage's board (the queues of owned facts partitions) plus contact stage's counts."""
 
     def __init__(
         self,
         settings: Settings,
         clock: Clock,
         pipeline: PipelineStats,
-        side: QueueSide,
-        partitions: dict[int, ContactPartition],
+        queue_stage: QueueStage,
+        partitions: dict[int, ContactStage],
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.pipeline = pipeline
-        self.side = side
+        self.queue_stage = queue_stage
         self.partitions = partitions
 
     @property
     def targets(self) -> TargetBook:
-        return self.side.targets
+        return self.queue_stage.targets
 
     @property
     def queues(self) -> QueueBoard:
-        return self.side.board
+        return self.queue_stage.board
 
     @property
     def agents(self) -> QueueAgentBoard:
-        return self.side.board.agents
+        return self.queue_stage.board.agents
 
     @property
     def parked_count(self) -> int:
@@ -50,4 +50,4 @@ class WorkerView:
         return sum(p.tracked_count for p in self.partitions.values())
 
     def advance(self, now: float) -> None:
-        self.side.tick(now)
+        self.queue_stage.tick(now)

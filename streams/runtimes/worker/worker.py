@@ -1,8 +1,8 @@
 """The Faust worker: two input topics, two Tables, a dead-letter topic and a web server.
 
-Stage 1 reads `contact-events` (keyed by contact or agent id), keeps each contact's and
+Contact stage reads `contact-events` (keyed by contact or agent id), keeps each contact's and
 agent's state in the `floorwatch-contacts` Table and sends facts to the facts topic,
-partitioned by queue. Stage 2 reads the facts, keeps every queue's state in the
+partitioned by queue. Queue stage reads the facts, keeps every queue's state in the
 `floorwatch-queues` Table and serves /metrics for the queues it owns. Both read whole
 fetches (`consumer.BatchConsumer`), one at a time under one lock, so a fetch, a
 checkpoint, a progress tick and a rebalance never interleave (concurrency 1).
@@ -34,10 +34,10 @@ from faust.types import TP
 
 from streams.control.store import UNREACHABLE, RedisPlane, RedisStatus, TargetFollower
 from streams.core.clock import WallClock
-from streams.core.contact_stage import ContactPartition
+from streams.core.contact_stage import ContactStage
 from streams.core.event_ids import IDS_PREFIX, ids_partition
 from streams.core.pipeline import PipelineStats
-from streams.core.queue_stage import QueueSide
+from streams.core.queue_stage import QueueStage
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
 from streams.kafka_client import client_options, key_partition
@@ -128,9 +128,11 @@ class Worker:
         self.queues_table = BulkTable(self._table(QUEUES_TABLE), self.app)
         self.pipeline = PipelineStats()
         self.targets = TargetBook(settings)  # one for both stages; live targets update it
-        self.stage1: dict[int, ContactPartition] = {}
-        self.side = QueueSide(settings, self.partitions, self.partitions, self.targets)
-        self.view = WorkerView(settings, WallClock(), self.pipeline, self.side, self.stage1)
+        self.contact_stages: dict[int, ContactStage] = {}
+        self.queue_stage = QueueStage(settings, self.partitions, self.partitions, self.targets)
+        self.view = WorkerView(
+            settings, WallClock(), self.pipeline, self.queue_stage, self.contact_stages
+        )
         self.collector = WorkerCollector(self)
         self.dead_letters = 0
         self.lags: dict[int, int] = {}  # source partition -> messages not applied yet
@@ -139,8 +141,8 @@ class Worker:
         self.lock = asyncio.Lock()  # one fetch, checkpoint, tick or rebalance at a time
         self.next_checkpoint = 0.0
         self.pending_sends: list[Any] = []  # facts and dead letters not confirmed yet
-        self.stage1_dirty: set[int] = set()  # partitions applied since the checkpoint
-        self.stage2_dirty: set[int] = set()
+        self.contact_dirty: set[int] = set()  # partitions applied since the checkpoint
+        self.queue_dirty: set[int] = set()
         self.to_commit: dict[TP, int] = {}  # next offset to read, per partition
         self.to_deliver: list[tuple[BulkTable, TP, asyncio.Future[int]]] = []  # changelogs
         self.commit_wanted = asyncio.Event()
@@ -181,8 +183,8 @@ class Worker:
             async for _ in stream:
                 raise RuntimeError("BatchConsumer delivered a message one at a time")
 
-        app.agent(self.events_topic, concurrency=1, name="floorwatch-stage1")(subscribed)
-        app.agent(self.facts_topic, concurrency=1, name="floorwatch-stage2")(subscribed)
+        app.agent(self.events_topic, concurrency=1, name="floorwatch-contact-stage")(subscribed)
+        app.agent(self.facts_topic, concurrency=1, name="floorwatch-queue-stage")(subscribed)
 
         @app.timer(interval=self.settings.worker.tick_seconds)
         async def progress_tick() -> None:
@@ -230,9 +232,9 @@ class Worker:
             wall = time.time()
             for tp, batch in records.items():
                 if tp.topic == self.events_name:
-                    await self.stage1_records(tp, batch, wall)
+                    await self.event_records(tp, batch, wall)
                 else:
-                    await self.stage2_records(tp, batch, wall)
+                    await self.fact_records(tp, batch, wall)
             await self.maybe_checkpoint()
 
     async def in_order(self, tp: TP, records: list[Any]) -> list[Any]:
@@ -260,21 +262,21 @@ class Worker:
         """The partitions of `topic` assigned to this worker now."""
         return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
 
-    # ------------------------------------------------------------------ stage 1
+    # ------------------------------------------------------------------ contact stage
 
-    def stage1_partition(self, partition: int) -> ContactPartition:
-        """A partition's stage 1, loaded from the Table on first use — together with
+    def contact_stage(self, partition: int) -> ContactStage:
+        """A partition's contact stage, loaded from the Table on first use — together with
         every other assigned partition not loaded yet: one pass over the Table."""
-        found = self.stage1.get(partition)
+        found = self.contact_stages.get(partition)
         if found is None:
             assigned = self.assigned(self.events_name)
-            self._load_contacts((assigned | {partition}) - set(self.stage1))
-            found = self.stage1[partition]
+            self._load_contacts((assigned | {partition}) - set(self.contact_stages))
+            found = self.contact_stages[partition]
         return found
 
     def _load_contacts(self, partitions: set[int]) -> None:
         loading = {
-            p: ContactPartition(p, self.settings, self.pipeline, self.partitions, self.targets)
+            p: ContactStage(p, self.settings, self.pipeline, self.partitions, self.targets)
             for p in partitions
         }
         for raw_key, value in self.contacts_table.items():
@@ -295,19 +297,21 @@ class Worker:
                     part.restore(key, orjson.loads(value))
         for partition, part in loading.items():
             part.restored()
-            self.stage1[partition] = part
-            log.info("stage 1 partition %d loaded: %d contacts", partition, part.tracked_count)
+            self.contact_stages[partition] = part
+            log.info(
+                "contact stage partition %d loaded: %d contacts", partition, part.tracked_count
+            )
 
-    async def stage1_records(self, tp: TP, records: list[Any], wall: float) -> None:
+    async def event_records(self, tp: TP, records: list[Any], wall: float) -> None:
         """Apply a partition's records and send their facts and dead letters (Table
         writes wait for the checkpoint, so a contact changed often is written once)."""
-        part = self.stage1_partition(tp.partition)  # first: it knows where to resume
+        part = self.contact_stage(tp.partition)  # first: it knows where to resume
         records = await self.in_order(tp, records)
         if not records:
             return
         for record in records:
             part.apply(record.offset, record.key, record.value or b"", wall)
-        self.stage1_dirty.add(tp.partition)
+        self.contact_dirty.add(tp.partition)
         sends = self.pending_sends
         sends += await self._send_facts(part)
         part.published()
@@ -324,13 +328,13 @@ class Worker:
             )
             self.dead_letters += 1
 
-    def progress(self, part: ContactPartition, caught_up: bool, wall: float) -> float | None:
+    def progress(self, part: ContactStage, caught_up: bool, wall: float) -> float | None:
         """How far a source partition has got: the wall clock once it is caught up."""
         if caught_up:
             return max(wall, part.published_now)
         return part.published_now if math.isfinite(part.published_now) else None
 
-    async def _send_facts(self, part: ContactPartition) -> list[Any]:
+    async def _send_facts(self, part: ContactStage) -> list[Any]:
         """A partition's new facts, in messages of at most FACTS_PER_MESSAGE facts; only
         the last message to each destination carries the progress time (all the facts
         before it are then applied)."""
@@ -352,7 +356,7 @@ class Worker:
         owned = [TP(self.events_name, p) for p in sorted(self.assigned(self.events_name))]
         self.lags = {p: lag for p, lag in self.lags.items() if TP(self.events_name, p) in owned}
         for tp in owned:
-            part = self.stage1_partition(tp.partition)
+            part = self.contact_stage(tp.partition)
             lag = self.lag(tp, part)
             if lag is not None:
                 self.lags[tp.partition] = lag
@@ -362,10 +366,10 @@ class Worker:
             value = orjson.dumps({"p": tp.partition, "w": mark, "f": []})
             for dest in range(self.partitions):
                 await self.facts_topic.send(partition=dest, value=value)
-        self.load_stage2(wall)
-        self.side.tick(wall)
+        self.load_queue_stage(wall)
+        self.queue_stage.tick(wall)
 
-    def lag(self, tp: TP, part: ContactPartition) -> int | None:
+    def lag(self, tp: TP, part: ContactStage) -> int | None:
         """Messages of `tp` not applied yet (None while unknown). Counted from what was
         applied, never from the consumer's position: that runs ahead of it (prefetched
         messages, and positions from before a rebalance)."""
@@ -374,25 +378,25 @@ class Worker:
             return None
         return max(0, highwater - part.published_offset - 1)
 
-    # ------------------------------------------------------------------ stage 2
+    # ------------------------------------------------------------------ queue stage
 
-    async def stage2_records(self, tp: TP, records: list[Any], wall: float) -> None:
+    async def fact_records(self, tp: TP, records: list[Any], wall: float) -> None:
         partition = tp.partition
-        side = self.side
+        side = self.queue_stage
         if partition not in side.owned:
-            self.load_stage2(wall, {partition})  # first: it knows where to resume
+            self.load_queue_stage(wall, {partition})  # first: it knows where to resume
         records = await self.in_order(tp, records)
         for record in records:
             side.apply_message(partition, orjson.loads(record.value or b"{}"), wall)
         if records:
             self.facts_applied[partition] = records[-1].offset
-            self.stage2_dirty.add(partition)
+            self.queue_dirty.add(partition)
 
-    def load_stage2(self, wall: float, also: Collection[int] = ()) -> None:
+    def load_queue_stage(self, wall: float, also: Collection[int] = ()) -> None:
         """Every assigned facts partition not loaded yet, in one pass over the Table.
-        All of them at once: they share one SLA clock (see `QueueSide.load`)."""
+        All of them at once: they share one SLA clock (see `QueueStage.load`)."""
         facts = self.facts_name
-        loading = (self.assigned(facts) | set(also)) - self.side.owned
+        loading = (self.assigned(facts) | set(also)) - self.queue_stage.owned
         if not loading:
             return
         stored: dict[int, list[tuple[str, Any]]] = {p: [] for p in loading}
@@ -404,12 +408,12 @@ class Worker:
                     self.facts_applied[partition] = int(value)
                     self.gate.resume_at(TP(facts, partition), int(value) + 1)
             else:
-                queues = stored.get(self.side.partition_of(key))
+                queues = stored.get(self.queue_stage.partition_of(key))
                 if queues is not None:
                     queues.append((key, orjson.loads(value)))
         for partition, queues in sorted(stored.items()):
-            self.side.load(partition, queues, wall)
-            log.info("stage 2 partition %d loaded: %d queues", partition, len(queues))
+            self.queue_stage.load(partition, queues, wall)
+            log.info("queue stage partition %d loaded: %d queues", partition, len(queues))
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -424,8 +428,8 @@ class Worker:
         await asyncio.gather(*self.pending_sends)  # delivered before the Table says so
         self.pending_sends = []
         offsets: dict[TP, int] = {}
-        for partition in self.stage1_dirty:
-            part = self.stage1[partition]
+        for partition in self.contact_dirty:
+            part = self.contact_stages[partition]
             source = TP(self.events_name, partition)
             values = [
                 (key.encode(), None if value is None else orjson.dumps(value))
@@ -436,9 +440,9 @@ class Worker:
             self.to_deliver.append((self.contacts_table, source, last))
             offsets[source] = part.last_offset + 1
         by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
-        for partition, queue, stored in self.side.checkpoint():
+        for partition, queue, stored in self.queue_stage.checkpoint():
             by_partition.setdefault(partition, []).append((queue.encode(), orjson.dumps(stored)))
-        for partition in self.stage2_dirty:
+        for partition in self.queue_dirty:
             source = TP(self.facts_name, partition)
             applied = self.facts_applied[partition]
             values = by_partition.get(partition, [])
@@ -446,8 +450,8 @@ class Worker:
             last = await self.queues_table.write(source, values)
             self.to_deliver.append((self.queues_table, source, last))
             offsets[source] = applied + 1
-        self.stage1_dirty.clear()
-        self.stage2_dirty.clear()
+        self.contact_dirty.clear()
+        self.queue_dirty.clear()
         self.next_checkpoint = time.time() + self.settings.worker.checkpoint_seconds
         if offsets:
             self.to_commit.update(offsets)
@@ -477,12 +481,12 @@ class Worker:
             self.gate.forget(tp)
             self.to_commit.pop(tp, None)
             if tp.topic == self.events_name:
-                self.stage1.pop(tp.partition, None)
-                self.stage1_dirty.discard(tp.partition)
+                self.contact_stages.pop(tp.partition, None)
+                self.contact_dirty.discard(tp.partition)
                 self.lags.pop(tp.partition, None)
             elif tp.topic == self.facts_name:
-                self.side.drop(tp.partition)
-                self.stage2_dirty.discard(tp.partition)
+                self.queue_stage.drop(tp.partition)
+                self.queue_dirty.discard(tp.partition)
                 self.facts_applied.pop(tp.partition, None)
         log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
 

@@ -4,7 +4,7 @@ The reference is the replay engine (the code behind `floorwatch replay`) fed the
 events. Test days lie two days back, so every SLA due time has passed for both clocks
 (the replay's event time and the workers' wall clock), and each partition ends with an
 agent event two hours after the day, so every partition's event time passes every
-stage 1 timer; series that change with the second they are read (longest wait,
+contact stage timer; series that change with the second they are read (longest wait,
 occupancy) are left out. Events are produced before the workers start: a worker that
 has caught up moves its SLA clocks to the wall clock, so two-day-old events produced
 after that are late data (their contacts breach at once), not a replay.
