@@ -24,20 +24,18 @@ import asyncio
 import getpass
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError, WatchError
 
 from streams.config import redacted_url, target_value
-from streams.control.overrides import Selector, with_live
-from streams.core.settings import ConfigError, RedisSettings, Settings
-from streams.core.targets import TargetBook
+from streams.control.overrides import Selector
+from streams.core.settings import ConfigError, RedisSettings
 
 log = logging.getLogger("floorwatch.redis")
 
@@ -250,83 +248,6 @@ class RedisPlane:
         if expired:
             await self.client.srem(self.workers_key, *expired)
         return [v for v in values if v is not None]
-
-
-class RedisStatus:
-    """Whether Redis answered the last time; logs each change once (not every retry) and
-    exports it as `contactcenter_redis_up`, with the live targets in force as
-    `contactcenter_live_targets_version` (a Prometheus collector)."""
-
-    def __init__(self) -> None:
-        self.up: bool | None = None  # None: not tried yet
-        self.targets_version = 0  # of the live targets applied (0: none yet)
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield GaugeMetricFamily(
-            "contactcenter_redis_up",
-            "1 if Redis (live targets, cluster board) answered the last request, else 0.",
-            value=1.0 if self.up else 0.0,
-        )
-        yield GaugeMetricFamily(
-            "contactcenter_live_targets_version",
-            "Version of the live targets this process applies (equal on every worker once "
-            "a change has reached them all; 0 before the first).",
-            value=float(self.targets_version),
-        )
-
-    def ok(self) -> None:
-        if self.up is False:
-            log.info("redis reachable again")
-        self.up = True
-
-    def failed(self, error: BaseException) -> None:
-        if self.up is not False:
-            log.warning(
-                "redis unreachable: going on with the last known targets",
-                extra={"error": type(error).__name__, "detail": str(error)},
-            )
-        self.up = False
-
-
-class TargetFollower:
-    """Keeps a TargetBook on the file's targets plus the live ones."""
-
-    def __init__(
-        self, plane: RedisPlane, book: TargetBook, base: Settings, status: RedisStatus
-    ) -> None:
-        self.plane = plane
-        self.book = book
-        self.base = base
-        self.status = status
-        self.seen: Version | None = None
-
-    async def check(self) -> None:
-        """Apply the live targets if they changed since the last check. Never raises: while
-        Redis is down or holds something unreadable the last known targets stay."""
-        try:
-            if await self.plane.version() != self.seen:
-                version, overrides = await self.plane.live_targets()
-                self.book.replace(with_live(self.base, overrides))
-                self.seen = version
-                self.status.targets_version = version[0]
-                log.info(
-                    "live targets applied",
-                    extra={
-                        "version": version[0],
-                        "overrides": sum(len(v) for v in overrides.values()),
-                    },
-                )
-            self.status.ok()
-        except UNREACHABLE as error:
-            self.status.failed(error)
-        except Exception:  # a bug or unreadable data must not stop the worker or the loop
-            log.exception("live targets could not be read; the last known ones stay")
-
-    async def run(self) -> None:
-        """`check` every `poll_seconds`, for ever."""
-        while True:
-            await self.check()
-            await asyncio.sleep(self.plane.settings.poll_seconds)
 
 
 def _version(version: bytes | None, epoch: bytes | None) -> Version:

@@ -18,7 +18,9 @@ from typing import BinaryIO
 
 from aiohttp import web
 
-from streams.control.store import RedisPlane, RedisStatus, TargetFollower
+from streams.control.follower import TargetFollower
+from streams.control.status import RedisStatus
+from streams.control.store import RedisPlane
 from streams.core.clock import Clock
 from streams.core.engine import Engine, RejectRecord
 from streams.core.settings import Settings

@@ -13,8 +13,10 @@ import pytest
 
 from streams.cli.main import main
 from streams.config import settings_from_mapping
+from streams.control.follower import TargetFollower
 from streams.control.overrides import Selector
-from streams.control.store import RedisPlane, RedisStatus, TargetFollower
+from streams.control.status import RedisStatus
+from streams.control.store import RedisPlane
 from streams.core.settings import RedisSettings
 from streams.core.targets import TargetBook
 from tests.conftest import require_tool

@@ -32,7 +32,9 @@ import orjson
 from aiohttp import web
 from faust.types import TP
 
-from streams.control.store import UNREACHABLE, RedisPlane, RedisStatus, TargetFollower
+from streams.control.follower import TargetFollower
+from streams.control.status import RedisStatus
+from streams.control.store import UNREACHABLE, RedisPlane
 from streams.core.clock import WallClock
 from streams.core.contact_stage import ContactStage
 from streams.core.event_ids import IDS_PREFIX, ids_partition
