@@ -14,19 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.core import snapshot
+from streams.core import snapshot, table_keys
 from streams.core.agents import AgentTracker
 from streams.core.contacts import ContactTracker
 from streams.core.contract import AGENT_TYPE
-from streams.core.event_ids import IDS_PREFIX, StoredIds
+from streams.core.event_ids import StoredIds
 from streams.core.fact_messages import FactRecorder
 from streams.core.intake import Event, Rejection, decode
 from streams.core.pipeline import PipelineStats
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
-
-CONTACT_PREFIX = "c:"
-AGENT_PREFIX = "a:"
 
 
 class Reject:
@@ -75,13 +72,14 @@ class ContactStage:
         self._applying: tuple[int, bytes | None, bytes] = (-1, None, b"")  # offset, key, raw
 
     def restore(self, key: str, value: list[Any]) -> None:
-        if key.startswith(IDS_PREFIX):
+        kind = table_keys.kind_of(key)
+        if kind == table_keys.EVENT_IDS:
             self.event_ids.restore(key, value)
             return
-        if key.startswith(AGENT_PREFIX):
-            snapshot.restore_agent(self.agents, key[len(AGENT_PREFIX) :], value)
+        if kind == table_keys.AGENT:
+            snapshot.restore_agent(self.agents, table_keys.subject(key), value)
             return
-        contact_id = key[len(CONTACT_PREFIX) :]
+        contact_id = table_keys.subject(key)
         snapshot.restore_contact(self.contacts, contact_id, value)
         if value[0] == "parked":
             self.parked_sources[contact_id] = value[3]
@@ -153,10 +151,12 @@ class ContactStage:
             value = snapshot.contact_value(self.contacts, contact_id)
             if value is not None and value[0] == "parked":
                 value.append(self.parked_sources.get(contact_id, []))
-            out.append((CONTACT_PREFIX + contact_id, value))
+            out.append((table_keys.contact_key(contact_id), value))
         touched.clear()
         for agent_id in self.touched_agents:
-            out.append((AGENT_PREFIX + agent_id, snapshot.agent_value(self.agents, agent_id)))
+            out.append(
+                (table_keys.agent_key(agent_id), snapshot.agent_value(self.agents, agent_id))
+            )
         self.touched_agents.clear()
         out += self.event_ids.changed()
         return out

@@ -13,18 +13,13 @@ from __future__ import annotations
 
 from collections import deque
 
+from streams.core import table_keys
 from streams.core.dedup import RecentIds
 
-IDS_PREFIX = "i:"
 # Characters per chunk, each id counted with 3 more (quotes, comma). orjson writes at most
 # 6 bytes per character (a control character as \u00XX), so a chunk's JSON stays under
 # 12 MB, below the Table's 16 MiB limit, whatever the ids are made of.
 CHUNK_CHARACTERS = 2_000_000
-
-
-def ids_partition(key: str) -> int:
-    """The source partition of a chunk's Table key."""
-    return int(key.split(":")[1])
 
 
 class StoredIds:
@@ -61,11 +56,11 @@ class StoredIds:
         return False
 
     def key(self, seq: int) -> str:
-        return f"{IDS_PREFIX}{self.partition}:{seq}"
+        return table_keys.event_ids_key(self.partition, seq)
 
     def restore(self, key: str, ids: list[str]) -> None:
         """A stored chunk (in any order; `restored` sorts them)."""
-        self._loading.append((int(key.rpartition(":")[2]), ids))
+        self._loading.append((table_keys.event_ids_position(key)[1], ids))
 
     def restored(self) -> None:
         recent = self.recent

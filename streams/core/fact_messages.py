@@ -17,8 +17,43 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+import orjson
+
 from streams.core.facts import FactSink
 from streams.core.queues import QueueBoard
+
+
+class FactsMessage:
+    """One message of the facts topic: a source partition's facts for one destination
+    partition, and (on the last message of a batch) the source's progress time. `encode`
+    and `decode` are the only places that know its layout."""
+
+    __slots__ = ("facts", "mark", "source")
+
+    def __init__(self, source: int, mark: float | None, facts: list[list[Any]]) -> None:
+        self.source = source
+        self.mark = mark
+        self.facts = facts
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"p": self.source, "w": self.mark, "f": self.facts})
+
+    @staticmethod
+    def decode(raw: bytes) -> FactsMessage:
+        message = orjson.loads(raw)
+        mark = message["w"]
+        return FactsMessage(int(message["p"]), None if mark is None else float(mark), message["f"])
+
+
+def fact_position(fact: list[Any]) -> tuple[int, int]:
+    """(source offset, seq): orders the facts of one source partition."""
+    return (fact[0], fact[1])
+
+
+def fact_queue(fact: list[Any]) -> str:
+    """The queue a fact is for (its facts partition follows from it)."""
+    queue: str = fact[3]
+    return queue
 
 
 def queue_partition(queue: str, partitions: int) -> int:

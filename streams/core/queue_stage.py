@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from streams.core import snapshot
-from streams.core.fact_messages import apply_fact, queue_partition
+from streams.core.fact_messages import (
+    FactsMessage,
+    apply_fact,
+    fact_position,
+    fact_queue,
+    queue_partition,
+)
 from streams.core.queues import QueueBoard
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
@@ -83,14 +89,14 @@ class QueueStage:
                 self.applied.pop(queue, None)
                 self.dirty.discard(queue)
 
-    def apply_message(self, partition: int, message: dict[str, Any], wall: float) -> None:
+    def apply_message(self, partition: int, message: FactsMessage, wall: float) -> None:
         """One facts message of an owned partition."""
         board = self.board
         board.advance_reading(wall)
-        source = int(message["p"])
-        for fact in message["f"]:
-            queue = fact[3]
-            position = (fact[0], fact[1])
+        source = message.source
+        for fact in message.facts:
+            queue = fact_queue(fact)
+            position = fact_position(fact)
             seen = self.applied.setdefault(queue, {})
             if position <= seen.get(source, (-1, -1)):
                 self.skipped += 1
@@ -99,7 +105,7 @@ class QueueStage:
             seen[source] = position
             self.dirty.add(queue)
         progress = self.progress.setdefault(partition, {})
-        mark = message["w"]
+        mark = message.mark
         if mark is not None and mark > progress.get(source, -math.inf):
             progress[source] = mark
         board.advance_sla(self.watermark())

@@ -15,6 +15,7 @@ import pytest
 from streams.core.clock import EventTimeClock
 from streams.core.contact_stage import ContactStage
 from streams.core.event_ids import StoredIds
+from streams.core.fact_messages import FactsMessage
 from streams.core.pipeline import PipelineStats
 from streams.core.queue_stage import QueueStage
 from streams.core.settings import Settings
@@ -77,7 +78,7 @@ class Cluster:
         self.contact_table: dict[int, dict[str, list]] = {p: {} for p in range(PARTITIONS)}
         self.queue_table: dict[str, dict] = {}
         self.now = float("-inf")
-        self.facts_log: dict[int, list[dict]] = {p: [] for p in range(PARTITIONS)}
+        self.facts_log: dict[int, list[bytes]] = {p: [] for p in range(PARTITIONS)}
         self.delivered = dict.fromkeys(range(PARTITIONS), 0)  # per facts partition
         self.committed = dict.fromkeys(range(PARTITIONS), 0)
 
@@ -114,8 +115,8 @@ class Cluster:
         part = self.contact_stages[source]
         out = part.recorder.take()
         for dest in range(PARTITIONS):
-            message = {"p": source, "w": part.now, "f": out.get(dest, [])}
-            self.facts_log[dest].append(orjson.loads(orjson.dumps(message)))
+            message = FactsMessage(source, part.now, out.get(dest, []))
+            self.facts_log[dest].append(message.encode())
         for key, value in part.changed():
             if value is None:
                 self.contact_table[source].pop(key, None)
@@ -127,7 +128,7 @@ class Cluster:
         for dest, log in self.facts_log.items():
             side = self.side_for(dest)
             while self.delivered[dest] < len(log):
-                side.apply_message(dest, log[self.delivered[dest]], self.now)
+                side.apply_message(dest, FactsMessage.decode(log[self.delivered[dest]]), self.now)
                 self.delivered[dest] += 1
 
     def checkpoint(self) -> None:
@@ -154,7 +155,7 @@ class Cluster:
     def finish(self, end: float) -> dict[str, float]:
         for source in range(PARTITIONS):
             for dest in range(PARTITIONS):
-                self.side_for(dest).apply_message(dest, {"p": source, "w": end, "f": []}, end)
+                self.side_for(dest).apply_message(dest, FactsMessage(source, end, []), end)
         lines: list[str] = []
         for side in self.sides:
             view = WorkerView(
@@ -238,9 +239,9 @@ def test_partitions_assigned_again_restart_the_sla_clock() -> None:
     side = QueueStage(Feed().settings, 1, 1)
     side.load(0, [], WALL)
     entered, answered = answered_in_time()
-    side.apply_message(0, {"p": 0, "w": 1000.0, "f": [entered]}, WALL)
+    side.apply_message(0, FactsMessage(0, 1000.0, [entered]), WALL)
     stored = [(queue, orjson.loads(orjson.dumps(value))) for _, queue, value in side.checkpoint()]
-    since_checkpoint = {"p": 0, "w": 5000.0, "f": [answered]}  # its due time (1,020) passed
+    since_checkpoint = FactsMessage(0, 5000.0, [answered])  # its due time (1,020) passed
     side.apply_message(0, since_checkpoint, WALL)
     side.drop(0)
     side.load(0, stored, WALL)
@@ -255,7 +256,7 @@ def test_a_partition_cannot_join_after_the_sla_clock_moved() -> None:
     against marks its sources never sent, so the worker loads them all at once."""
     side = QueueStage(Feed().settings, 1, 2)
     side.load(0, [], WALL)
-    side.apply_message(0, {"p": 0, "w": 1000.0, "f": []}, WALL)
+    side.apply_message(0, FactsMessage(0, 1000.0, []), WALL)
     assert side.board.sla_now == 1000.0
     with pytest.raises(RuntimeError, match="facts partition 1 loaded after the SLA clock moved"):
         side.load(1, [], WALL)

@@ -35,9 +35,10 @@ from faust.types import TP
 from streams.control.follower import TargetFollower
 from streams.control.status import RedisStatus
 from streams.control.store import UNREACHABLE, RedisPlane
+from streams.core import table_keys
 from streams.core.clock import WallClock
 from streams.core.contact_stage import ContactStage
-from streams.core.event_ids import IDS_PREFIX, ids_partition
+from streams.core.fact_messages import FactsMessage
 from streams.core.pipeline import PipelineStats
 from streams.core.queue_stage import QueueStage
 from streams.core.settings import Settings
@@ -62,12 +63,7 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafk
 # instead of 65,000 here). The raw consumer of the benchmark reads with the same size.
 FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024
 FACTS_PER_MESSAGE = 5_000  # keeps a facts message well under the topic's 1 MiB limit
-OFFSET_PREFIX = "o:"  # Table key of a partition's applied offset: o:<partition>
 GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
-
-
-def offset_key(partition: int) -> bytes:
-    return f"{OFFSET_PREFIX}{partition}".encode()
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -283,16 +279,17 @@ class Worker:
         }
         for raw_key, value in self.contacts_table.items():
             key = raw_key.decode()
-            if key.startswith(OFFSET_PREFIX):
-                part = loading.get(int(key[len(OFFSET_PREFIX) :]))
+            kind = table_keys.kind_of(key)
+            if kind == table_keys.OFFSET:
+                part = loading.get(table_keys.offset_partition(key))
                 if part is not None:
                     self.gate.resume_at(TP(self.events_name, part.partition), int(value) + 1)
                     part.last_offset = part.published_offset = int(value)
             else:
                 partition = (
-                    ids_partition(key)
-                    if key.startswith(IDS_PREFIX)
-                    else key_partition(key[2:], self.partitions)
+                    table_keys.event_ids_position(key)[0]
+                    if kind == table_keys.EVENT_IDS
+                    else key_partition(table_keys.subject(key), self.partitions)
                 )
                 part = loading.get(partition)
                 if part is not None:
@@ -346,7 +343,7 @@ class Worker:
             for start in range(0, len(facts), FACTS_PER_MESSAGE):
                 chunk = facts[start : start + FACTS_PER_MESSAGE]
                 last = start + FACTS_PER_MESSAGE >= len(facts)
-                value = orjson.dumps({"p": part.partition, "w": mark if last else None, "f": chunk})
+                value = FactsMessage(part.partition, mark if last else None, chunk).encode()
                 sends.append(await self.facts_topic.send(partition=dest, value=value))
         return sends
 
@@ -365,7 +362,7 @@ class Worker:
             mark = self.progress(part, lag == 0, wall)
             if mark is None:
                 continue
-            value = orjson.dumps({"p": tp.partition, "w": mark, "f": []})
+            value = FactsMessage(tp.partition, mark, []).encode()
             for dest in range(self.partitions):
                 await self.facts_topic.send(partition=dest, value=value)
         self.load_queue_stage(wall)
@@ -389,7 +386,7 @@ class Worker:
             self.load_queue_stage(wall, {partition})  # first: it knows where to resume
         records = await self.in_order(tp, records)
         for record in records:
-            side.apply_message(partition, orjson.loads(record.value or b"{}"), wall)
+            side.apply_message(partition, FactsMessage.decode(record.value or b"{}"), wall)
         if records:
             self.facts_applied[partition] = records[-1].offset
             self.queue_dirty.add(partition)
@@ -404,8 +401,8 @@ class Worker:
         stored: dict[int, list[tuple[str, Any]]] = {p: [] for p in loading}
         for raw_key, value in self.queues_table.items():
             key = raw_key.decode()
-            if key.startswith(OFFSET_PREFIX):
-                partition = int(key[len(OFFSET_PREFIX) :])
+            if key.startswith(table_keys.OFFSET):
+                partition = table_keys.offset_partition(key)
                 if partition in loading:
                     self.facts_applied[partition] = int(value)
                     self.gate.resume_at(TP(facts, partition), int(value) + 1)
@@ -437,7 +434,9 @@ class Worker:
                 (key.encode(), None if value is None else orjson.dumps(value))
                 for key, value in part.changed()
             ]
-            values.append((offset_key(partition), str(part.last_offset).encode()))
+            values.append(
+                (table_keys.offset_key(partition).encode(), str(part.last_offset).encode())
+            )
             last = await self.contacts_table.write(source, values)
             self.to_deliver.append((self.contacts_table, source, last))
             offsets[source] = part.last_offset + 1
@@ -448,7 +447,7 @@ class Worker:
             source = TP(self.facts_name, partition)
             applied = self.facts_applied[partition]
             values = by_partition.get(partition, [])
-            values.append((offset_key(partition), str(applied).encode()))
+            values.append((table_keys.offset_key(partition).encode(), str(applied).encode()))
             last = await self.queues_table.write(source, values)
             self.to_deliver.append((self.queues_table, source, last))
             offsets[source] = applied + 1

@@ -1,0 +1,53 @@
+"""Keys of the contacts Table, written and read in one place.
+
+`o:<partition>` a source partition's applied offset; `c:<contact id>` a contact (or its
+parked events); `a:<agent id>` an agent; `i:<partition>:<seq>` a chunk of remembered
+event ids. The queues Table holds `o:<facts partition>` and each queue by its name.
+"""
+
+from __future__ import annotations
+
+OFFSET = "o:"
+CONTACT = "c:"
+AGENT = "a:"
+EVENT_IDS = "i:"
+
+
+def offset_key(partition: int) -> str:
+    return f"{OFFSET}{partition}"
+
+
+def contact_key(contact_id: str) -> str:
+    return CONTACT + contact_id
+
+
+def agent_key(agent_id: str) -> str:
+    return AGENT + agent_id
+
+
+def event_ids_key(partition: int, seq: int) -> str:
+    return f"{EVENT_IDS}{partition}:{seq}"
+
+
+def kind_of(key: str) -> str:
+    """The prefix of a key (one of OFFSET, CONTACT, AGENT, EVENT_IDS)."""
+    prefix = key[:2]
+    if prefix not in (OFFSET, CONTACT, AGENT, EVENT_IDS):
+        raise ValueError(f"unknown contacts Table key {key!r}")
+    return prefix
+
+
+def subject(key: str) -> str:
+    """What a contact or agent key names (the id after the prefix)."""
+    return key[2:]
+
+
+def offset_partition(key: str) -> int:
+    """The source partition of an offset key."""
+    return int(key[len(OFFSET) :])
+
+
+def event_ids_position(key: str) -> tuple[int, int]:
+    """(source partition, seq) of an event ids chunk key."""
+    partition, _, seq = key[len(EVENT_IDS) :].partition(":")
+    return int(partition), int(seq)
