@@ -20,23 +20,11 @@ from streams.core.contacts import ContactTracker
 from streams.core.contract import AGENT_TYPE
 from streams.core.event_ids import StoredIds
 from streams.core.fact_messages import FactRecorder
-from streams.core.intake import Event, Rejection, decode
+from streams.core.ingest import Ingest
+from streams.core.intake import Event, Rejection
 from streams.core.pipeline import PipelineStats
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
-
-
-class Reject:
-    """A message for the dead-letter topic: original key and bytes, reason, where it was."""
-
-    __slots__ = ("detail", "key", "offset", "raw", "reason")
-
-    def __init__(self, offset: int, key: bytes | None, raw: bytes, reason: str, detail: str):
-        self.offset = offset
-        self.key = key
-        self.raw = raw
-        self.reason = reason
-        self.detail = detail
 
 
 class ContactStage:
@@ -58,12 +46,13 @@ class ContactStage:
         self.agents = AgentTracker(self.recorder, pipeline)
         self.touched_agents: set[str] = set()
         self.event_ids = StoredIds(partition, settings.engine.dedup_capacity)
+        self.rejects: list[Rejection] = []
+        self.intake = Ingest(pipeline, self.event_ids, self.contacts, self.agents, self._keep)
         self.now = float("-inf")  # the partition's event time: the largest occurred_at seen
         self.last_offset = -1
         # What queue stage may rely on: event time and offset whose facts are on their way.
         self.published_now = float("-inf")
         self.published_offset = -1
-        self.rejects: list[Reject] = []
         self.orphans = 0
         # Where each parked event came from, so an orphan reaches the dead-letter topic
         # with its original key and bytes: contact id -> [[event id, offset, key, raw]]
@@ -102,34 +91,26 @@ class ContactStage:
         """Apply one message of this partition (offsets ascending)."""
         self.last_offset = offset
         self.recorder.start_event(offset)
-        pipeline = self.pipeline
-        try:
-            event = decode(raw, wall)
-        except Rejection as rejection:
-            pipeline.rejected[rejection.reason] += 1
-            self.rejects.append(Reject(offset, key, raw, rejection.reason, rejection.detail))
+        intake = self.intake
+        event = intake.decode(raw, wall, key, offset)
+        if event is None:
             return
         if offset <= self._guard(event):
             return  # applied before a restart or a rebalance
-        if self.event_ids.seen(event.event_id):
-            pipeline.duplicates += 1
+        if not intake.admit(event, wall):
             return
-        pipeline.wall_now = wall
         self._applying = (offset, key, raw)
         if event.ts > self.now:
             self.now = event.ts
             self.contacts.advance(event.ts)
         self.contacts.offset = offset
         self.agents.offset = offset
+        intake.route(event)
         if event.type == AGENT_TYPE:
-            pipeline.applied(event)
-            self.agents.apply(event)
-            self.touched_agents.add(event.agent_id or "")
+            self.touched_agents.add(event.agent_id)
             return
-        contacts = self.contacts
-        contacts.apply(event)
         contact_id = event.contact_id
-        waiting = contacts.parked.get(contact_id)
+        waiting = self.contacts.parked.get(contact_id)
         if waiting and waiting[-1] is event:  # parked: its contact is not known yet
             self.parked_sources.setdefault(contact_id, []).append(
                 [
@@ -166,14 +147,16 @@ class ContactStage:
         self.published_now = self.now
         self.published_offset = self.last_offset
 
-    def take_rejects(self) -> list[Reject]:
+    def _keep(self, rejection: Rejection) -> None:
+        self.rejects.append(rejection)
+
+    def take_rejects(self) -> list[Rejection]:
         rejects, self.rejects = self.rejects, []
         return rejects
 
     def _orphan(self, event: Event) -> None:
         """A parked event whose contact never appeared (or one beyond the parking limit):
         a dead letter, with the key, bytes and offset it came with."""
-        self.pipeline.rejected["unknown_contact"] += 1
         self.orphans += 1
         contact_id = event.contact_id
         sources = self.parked_sources.get(contact_id, [])
@@ -188,7 +171,7 @@ class ContactStage:
             key = None if stored[2] is None else stored[2].encode("latin-1")
             raw = stored[3].encode("latin-1")
         detail = f"{event.type} {event.event_id}: contact {contact_id} never queued"
-        self.rejects.append(Reject(offset, key, raw, "unknown_contact", detail))
+        self.intake.reject(Rejection("unknown_contact", detail, raw, key, offset))
 
     @property
     def parked_count(self) -> int:

@@ -7,36 +7,28 @@ from collections.abc import Callable
 from streams.core.agents import AgentTracker
 from streams.core.clock import Clock
 from streams.core.contacts import ContactTracker
-from streams.core.contract import AGENT_TYPE
 from streams.core.dedup import RecentIds
-from streams.core.intake import Event, Rejection, decode
+from streams.core.ingest import Ingest
+from streams.core.intake import Event, Rejection
 from streams.core.pipeline import PipelineStats
 from streams.core.queues import QueueBoard
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
 
 
-class RejectRecord:
-    """A rejected message: reason, detail, and the original bytes when still at hand."""
-
-    __slots__ = ("detail", "raw", "reason")
-
-    def __init__(self, reason: str, detail: str, raw: bytes | None) -> None:
-        self.reason = reason
-        self.detail = detail
-        self.raw = raw
-
-
 class Engine:
+    """The whole pipeline in one process (replay and `floorwatch run`): ingestion, the
+    contact stage, the queue stage and agents, driven by one `Clock`. `ingest` takes raw
+    messages, `apply` decoded events; `on_reject` receives every rejection."""
+
     def __init__(
         self,
         settings: Settings,
         clock: Clock,
-        on_reject: Callable[[RejectRecord], None] | None = None,
+        on_reject: Callable[[Rejection], None] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.on_reject = on_reject
         self.pipeline = PipelineStats()
         self.targets = TargetBook(settings)
         self.queues = QueueBoard(settings, self.targets)
@@ -45,7 +37,13 @@ class Engine:
         self.contacts = ContactTracker(
             settings, self.targets, self.queues, self.pipeline, self._orphan
         )
-        self.recent_ids = RecentIds(settings.engine.dedup_capacity)
+        self.intake = Ingest(
+            self.pipeline,
+            RecentIds(settings.engine.dedup_capacity),
+            self.contacts,
+            self.agent_tracker,
+            on_reject if on_reject is not None else _ignore,
+        )
         self.now = float("-inf")
 
     @property
@@ -64,40 +62,31 @@ class Engine:
 
     def ingest(self, raw: bytes, wall_now: float) -> bool:
         """Decode, validate and apply one message; False if it was rejected."""
-        try:
-            event = decode(raw, wall_now)
-        except Rejection as rejection:
-            self.reject(rejection.reason, rejection.detail, raw)
+        event = self.intake.decode(raw, wall_now)
+        if event is None:
             return False
         self.apply(event, wall_now)
         return True
 
     def apply(self, event: Event, wall_now: float) -> None:
         """Apply one validated event (duplicates are counted and dropped)."""
-        pipeline = self.pipeline
-        if self.recent_ids.seen(event.event_id):
-            pipeline.duplicates += 1
+        intake = self.intake
+        if not intake.admit(event, wall_now):
             return
-        pipeline.wall_now = wall_now
         now = self.clock.observe(event.ts)
         if now > self.now:
             self.advance(now)
-        if event.type == AGENT_TYPE:
-            pipeline.applied(event)
-            self.agent_tracker.apply(event)
-        else:
-            self.contacts.apply(event)
-
-    def reject(self, reason: str, detail: str, raw: bytes | None) -> None:
-        """Count a rejected message and hand it to `on_reject` (it changes no metric)."""
-        self.pipeline.rejected[reason] += 1
-        if self.on_reject is not None:
-            self.on_reject(RejectRecord(reason, detail, raw))
+        intake.route(event)
 
     def _orphan(self, event: Event) -> None:
         """A parked event whose contact never appeared."""
-        self.reject(
-            "unknown_contact",
-            f"{event.type} {event.event_id}: contact {event.contact_id} never queued",
-            None,
+        self.intake.reject(
+            Rejection(
+                "unknown_contact",
+                f"{event.type} {event.event_id}: contact {event.contact_id} never queued",
+            )
         )
+
+
+def _ignore(rejection: Rejection) -> None:
+    """The default `on_reject`: counted already, nothing more to do."""

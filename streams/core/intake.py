@@ -35,12 +35,25 @@ _MAX_KNOWN_QUEUES = 10_000
 
 
 class Rejection(Exception):
-    """Why a message was rejected: a `reason` label and a human detail (no payload data)."""
+    """A rejected message, the one reject type of both runtimes: a `reason` label, a human
+    detail (no payload data) and, once known, the original bytes, Kafka key and source
+    offset (-1 outside Kafka) it came with, for rejects files and the dead-letter topic.
+    `decode` raises it; the ingestion step fills in where the message came from."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(
+        self,
+        reason: str,
+        detail: str,
+        raw: bytes | None = None,
+        key: bytes | None = None,
+        offset: int = -1,
+    ) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.raw = raw
+        self.key = key
+        self.offset = offset
 
 
 class Event:

@@ -22,7 +22,8 @@ from streams.control.follower import TargetFollower
 from streams.control.status import RedisStatus
 from streams.control.store import RedisPlane
 from streams.core.clock import Clock
-from streams.core.engine import Engine, RejectRecord
+from streams.core.engine import Engine
+from streams.core.intake import Rejection
 from streams.core.settings import Settings
 from streams.simulator import Pacer, Simulation
 from streams.web.server import make_app
@@ -130,7 +131,7 @@ async def simulated_lines(
         yield emission.payload
 
 
-def log_reject(record: RejectRecord) -> None:
+def log_reject(record: Rejection) -> None:
     """Rejected input in live mode goes to the log: reason and detail, never the payload."""
     log.warning("event rejected", extra={"reason": record.reason, "detail": record.detail})
 

@@ -11,7 +11,7 @@ from typing import BinaryIO, TextIO
 import orjson
 
 from streams.core.clock import EventTimeClock
-from streams.core.engine import Engine, RejectRecord
+from streams.core.engine import Engine
 from streams.core.intake import EventTuple, Rejection, decode, event_from_tuple, event_to_tuple
 from streams.core.settings import Settings
 from streams.runtimes.progress import Progress
@@ -24,7 +24,7 @@ class RejectsFile:
         self.out = out
         self.line = 0
 
-    def __call__(self, record: RejectRecord) -> None:
+    def __call__(self, record: Rejection) -> None:
         entry: dict[str, object] = {"reason": record.reason, "detail": record.detail}
         if record.raw is not None:
             entry["line"] = self.line
@@ -130,7 +130,7 @@ def _decode_ahead(
     child = context.Process(target=_decode_child, args=(source, send, wall_clock), daemon=True)
     child.start()
     send.close()
-    apply, reject = engine.apply, engine.reject
+    apply, reject = engine.apply, engine.intake.reject
     count = 0
     try:
         while (message := receive.recv()) is not None:
@@ -143,7 +143,7 @@ def _decode_ahead(
                     number, reason, detail, raw = item
                     if writer is not None:
                         writer.line = number
-                    reject(reason, detail, raw)
+                    reject(Rejection(reason, detail, raw))
                 else:
                     apply(event_from_tuple(item), wall_now)
             count += len(items)

@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.config import settings_from_mapping
 from streams.core.clock import EventTimeClock
-from streams.core.engine import Engine, RejectRecord
+from streams.core.engine import Engine
+from streams.core.intake import Rejection
 from streams.core.settings import Settings
 from streams.read.exporter import exposition
 
@@ -30,7 +31,7 @@ class Feed:
 
     def __init__(self, config: dict | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or settings_from_mapping(config or {})
-        self.rejects: list[RejectRecord] = []
+        self.rejects: list[Rejection] = []
         self.engine = Engine(self.settings, EventTimeClock(), on_reject=self.rejects.append)
         self._ids = 0
 
