@@ -1,8 +1,20 @@
-"""What every `floorwatch` subcommand shares: exit codes, errors, the --config option."""
+"""What the `floorwatch` commands share: exit codes, errors, common options and argument
+types, input and output files, the simulator options and the Kafka error advice."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import sys
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, BinaryIO
+
+from streams.core.settings import ConfigError, Settings, parse_duration
+from streams.simulator import Scenario, ScenarioError, list_scenarios, load_scenario
+
+if TYPE_CHECKING:
+    from aiokafka.errors import KafkaError
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # unusable input: missing or unreadable file
@@ -23,3 +35,159 @@ def config_option(parser: argparse.ArgumentParser) -> None:
         help="TOML configuration (default: $FLOORWATCH_CONFIG, else ./floorwatch.toml "
         "if present, else built-in defaults)",
     )
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
+
+
+def duration(text: str) -> float:
+    try:
+        return float(parse_duration(text, "duration")) if text[-1:].isalpha() else positive(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress line on stderr (default: auto = when stderr is a terminal)",
+    )
+
+
+def progress_wanted(choice: str) -> bool:
+    """--progress: always, or auto when stderr is a terminal."""
+    return choice == "always" or (choice == "auto" and sys.stderr.isatty())
+
+
+# ---------------------------------------------------------------- serving: run and worker
+
+
+def listen_options(parser: argparse.ArgumentParser, port_help: str) -> None:
+    parser.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help=port_help)
+    parser.add_argument(
+        "--log-level", default="info", choices=("debug", "info", "warning", "error")
+    )
+
+
+def listen_address(args: argparse.Namespace, settings: Settings) -> tuple[str, int]:
+    """--host and --port, else [server]."""
+    host = args.host or settings.server.host
+    return host, settings.server.port if args.port is None else args.port
+
+
+def kafka_error(settings: Settings, exc: KafkaError) -> CliError:
+    """What to check, for the security protocol in use: aiokafka reports a refused login
+    or certificate only in its log, and then fails as if the broker were unreachable."""
+    kafka = settings.kafka
+    checks = ["[kafka] bootstrap_servers (FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS)"]
+    if kafka.security_protocol.startswith("SASL"):
+        checks.append(
+            f"the SASL login ({kafka.sasl_mechanism} as {kafka.sasl_username!r}: "
+            "sasl_mechanism, sasl_username, FLOORWATCH_KAFKA__SASL_PASSWORD)"
+        )
+    if kafka.security_protocol.endswith("SSL"):
+        checks.append(
+            "TLS (ssl_cafile must hold the CA of the broker's certificate; ssl_certfile and "
+            "ssl_keyfile when the broker asks for a client certificate)"
+        )
+    listener = f"; the address must be the broker's {kafka.security_protocol} listener"
+    return CliError(
+        f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}; check "
+        + ", ".join(checks)
+        + (listener if kafka.security_protocol != "PLAINTEXT" else ""),
+        EXIT_INPUT,
+    )
+
+
+# ---------------------------------------------------------------- the simulator: run and simulate
+
+
+def _speed(text: str) -> float:
+    if text.lower() in ("max", "inf"):
+        return math.inf
+    return positive(text)
+
+
+def _noise(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError("--noise is a share between 0 and 0.5")
+    return value
+
+
+def simulator_options(parser: argparse.ArgumentParser, default_speed: str) -> None:
+    names = ", ".join(list_scenarios())
+    parser.add_argument(
+        "--scenario",
+        default="contact-centre",
+        help=f"shipped scenario ({names}) or a scenario TOML file (default contact-centre)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same traffic)")
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=_speed(default_speed),
+        help=f"1 = real time, 60 = 60x faster, max = as fast as possible (default {default_speed})",
+    )
+    parser.add_argument(
+        "--noise",
+        type=_noise,
+        default=0.0,
+        help="share of duplicates, out-of-order and malformed messages to inject "
+        "(e.g. 0.02; default 0)",
+    )
+
+
+def scenario(name: str) -> Scenario:
+    try:
+        return load_scenario(name)
+    except ScenarioError as exc:
+        raise CliError(f"scenario {name}: {exc}", EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"scenario {name}: cannot be read: {exc.strerror}", EXIT_INPUT) from None
+
+
+# ---------------------------------------------------------------- files: run, replay, simulate
+
+
+def open_input(path: str, stack: ExitStack) -> tuple[BinaryIO, int | None]:
+    """A JSON Lines input (- for standard input) and its size when known."""
+    if path == "-":
+        return sys.stdin.buffer, None
+    try:
+        handle = stack.enter_context(open(path, "rb"))  # noqa: SIM115 (closed by the stack)
+    except FileNotFoundError:
+        raise CliError(f"input file {path}: not found", EXIT_INPUT) from None
+    except IsADirectoryError:
+        raise CliError(
+            f"input file {path}: is a directory; give a JSON Lines file", EXIT_INPUT
+        ) from None
+    except OSError as exc:
+        raise CliError(f"input file {path}: cannot be read: {exc.strerror}", EXIT_INPUT) from None
+    return handle, os.fstat(handle.fileno()).st_size
+
+
+def open_output(path: str, stack: ExitStack, what: str) -> BinaryIO:
+    """An output file (- for standard output); `what` names the option in errors."""
+    if path == "-":
+        return sys.stdout.buffer
+    try:
+        return stack.enter_context(open(path, "wb"))
+    except OSError as exc:
+        raise CliError(f"{what} {path}: cannot be written: {exc.strerror}", EXIT_INPUT) from None

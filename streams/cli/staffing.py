@@ -1,0 +1,126 @@
+"""`floorwatch staffing`: the Erlang C what-if calculator for planners."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from streams.cli.support import EXIT_OK, EXIT_USAGE, CliError, duration, positive
+from streams.read import staffing
+
+
+def add_staffing(commands: argparse._SubParsersAction) -> None:
+    sp = commands.add_parser(
+        "staffing",
+        help="what-if Erlang C calculator: agents needed for a service-level target",
+        description=(
+            "Erlang C what-if calculator for planners: given the contacts expected in an "
+            "interval, the average handle time and the target, print the fewest agents that "
+            "meet it (within the maximum occupancy, divided by 1 - shrinkage) and the service "
+            "level, average speed of answer and occupancy for a range of agents around it."
+        ),
+    )
+    sp.add_argument("--contacts", type=float, required=True, help="contacts in the interval")
+    sp.add_argument(
+        "--interval",
+        type=duration,
+        default=1800.0,
+        help="interval length: seconds or a duration like 30m (default 30m)",
+    )
+    sp.add_argument("--aht", type=positive, required=True, help="average handle time, seconds")
+    sp.add_argument(
+        "--target", type=float, default=0.8, help="service-level target as a ratio (default 0.8)"
+    )
+    sp.add_argument(
+        "--answer-within",
+        type=positive,
+        default=20.0,
+        help="answer within this many seconds (default 20)",
+    )
+    sp.add_argument(
+        "--shrinkage", type=float, default=0.0, help="share of paid time off the phones"
+    )
+    sp.add_argument(
+        "--max-occupancy",
+        type=float,
+        default=1.0,
+        help="highest acceptable occupancy (default 1.0: no cap)",
+    )
+    sp.add_argument("--around", type=int, default=3, help="rows above and below the answer")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sp.set_defaults(handler=_staffing)
+
+
+def _staffing(args: argparse.Namespace) -> int:
+    if args.contacts < 0:
+        raise CliError("--contacts must be 0 or more", EXIT_USAGE)
+    try:
+        demand = staffing.StaffingInput(
+            arrivals_per_second=staffing.per_interval(args.contacts, args.interval),
+            aht_seconds=args.aht,
+            answer_within_seconds=args.answer_within,
+            service_level_target=args.target,
+            max_occupancy=args.max_occupancy,
+            shrinkage=args.shrinkage,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    result = staffing.required_agents(demand)
+    rows = staffing.what_if_table(demand, around=max(0, args.around))
+    if args.json:
+        out = {
+            "load_erlangs": result.load_erlangs,
+            "agents": result.agents_on_phones,
+            "required_agents": result.required_agents,
+            "service_level": result.service_level,
+            "probability_of_waiting": result.probability_of_waiting,
+            "average_speed_of_answer_seconds": _finite(result.average_speed_of_answer_seconds),
+            "occupancy": result.occupancy,
+            "rows": [
+                {
+                    "agents": r.agents,
+                    "scheduled_agents": r.scheduled_agents,
+                    "service_level": r.service_level,
+                    "average_speed_of_answer_seconds": _finite(r.average_speed_of_answer_seconds),
+                    "occupancy": r.occupancy,
+                    "probability_of_waiting": r.probability_of_waiting,
+                    "acceptable": r.acceptable,
+                }
+                for r in rows
+            ],
+        }
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    print(
+        f"offered load {result.load_erlangs:.2f} Erlangs; target {args.target:.0%} answered "
+        f"within {args.answer_within:g} s"
+    )
+    print(
+        f"required: {result.agents_on_phones} agents on the phones"
+        + (
+            f", {result.required_agents} scheduled with {args.shrinkage:.0%} shrinkage"
+            if args.shrinkage
+            else ""
+        )
+    )
+    print()
+    print(
+        f"{'agents':>7} {'scheduled':>9} {'service level':>13} {'ASA (s)':>9} "
+        f"{'occupancy':>9} {'P(wait)':>8}"
+    )
+    for r in rows:
+        asa = (
+            "inf"
+            if r.average_speed_of_answer_seconds == float("inf")
+            else (f"{r.average_speed_of_answer_seconds:.1f}")
+        )
+        mark = "  <- required" if r.agents == result.agents_on_phones else ""
+        print(
+            f"{r.agents:>7} {r.scheduled_agents:>9} {r.service_level:>13.3f} {asa:>9} "
+            f"{r.occupancy:>9.3f} {r.probability_of_waiting:>8.3f}{mark}"
+        )
+    return EXIT_OK
+
+
+def _finite(value: float) -> float | None:
+    return None if value == float("inf") else value
