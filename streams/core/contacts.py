@@ -21,8 +21,8 @@ from streams.core.contract import LIVE_CHANNELS
 from streams.core.facts import FactSink
 from streams.core.intake import Event
 from streams.core.pipeline import PipelineStats
-from streams.core.queues import ANSWER, FIRST_RESPONSE, RESOLUTION, sla_applies, sla_target
 from streams.core.settings import Settings
+from streams.core.sla import ANSWER, FIRST_RESPONSE, RESOLUTION, sla_applies, sla_target
 from streams.core.targets import TargetBook
 
 HANDLE_FALLBACK_SECONDS = 1800.0

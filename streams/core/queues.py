@@ -1,43 +1,39 @@
-"""Queue stage: per queue x channel windows, counters, histograms, open contacts and SLA clocks.
+"""Queue stage: per queue x channel windows, counters, histograms, open contacts.
 
-`QueueBoard` receives facts from contact stage (see `facts.FactSink`) and two clocks: the
-reading clock (`now`: windows, attribution, live views, the local day) and the SLA clock
-(`sla_now`: due times). `advance(now)` moves both; the distributed runtime moves the SLA
-clock only to the watermark of its sources, so a backlog being caught up does not breach
-contacts whose answer is still on its way. SLA breaches and at-risk contacts come from an
-ordered due-time index (a heap with one live entry per open contact), so they appear when
-the clock passes the due time, not at the next event; a fact that meets or ends an SLA
-first settles it at the fact's own time (answered after the due time = breached), so the
-result does not depend on which of the two arrives first.
+`QueueBoard` receives facts (`facts.FactSink`) and two clocks: the reading clock (`now`:
+windows, live views, the local day) and the SLA clock (`sla.SlaClock`: due times). The
+distributed runtime moves the SLA clock only to its sources' watermark.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 
 from streams.core.agents import QueueAgentBoard
-from streams.core.contract import (
-    LIVE_CHANNELS,
-    OVERFLOW_QUEUE,
-    PRIORITIES,
-    SLA_KINDS,
-)
+from streams.core.contract import LIVE_CHANNELS, OVERFLOW_QUEUE
 from streams.core.facts import FactSink
 from streams.core.histogram import Histogram, bounds_with
-from streams.core.settings import Settings, TargetSettings
+from streams.core.settings import Settings
+from streams.core.sla import (
+    ALL_DONE,
+    ANSWER,
+    BREACHED,
+    FIRST_RESPONSE,
+    KINDS,
+    PRIORITY_INDEX,
+    RESOLUTION,
+    OpenContact,
+    SlaClock,
+    SlaCounts,
+    SlaPlan,
+    sla_index,
+    sla_plan,
+)
 from streams.core.summary import Summary
 from streams.core.targets import TargetBook
 from streams.core.windows import BucketRing, day_bounds
 
-PRIORITY_INDEX = {p: i for i, p in enumerate(PRIORITIES)}
-ANSWER, FIRST_RESPONSE, RESOLUTION = 0, 1, 2
-PENDING, AT_RISK, BREACHED, DONE = 0, 1, 2, 3
-ALL_DONE = DONE | DONE << 2 | DONE << 4
-_SLA_COUNT = len(PRIORITIES) * len(SLA_KINDS)
 _INF = math.inf
-_NEXT_UP = math.nextafter
 _AGE_LIMITS = (3600.0, 4 * 3600.0, 24 * 3600.0)
 MAX_OVERFLOW_ALIASES = 100_000
 
@@ -47,90 +43,21 @@ HANDLE_BOUNDS = (30, 60, 120, 180, 300, 420, 600, 900, 1200, 1800, 2700, 3600)
 RESOLUTION_BOUNDS = (300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800)
 
 
-def sla_applies(kind: int, channel: str) -> bool:
-    """answer: voice, chat; first_response: every channel but voice; resolution: all."""
-    if kind == ANSWER:
-        return channel in LIVE_CHANNELS
-    if kind == FIRST_RESPONSE:
-        return channel != "voice"
-    return True
-
-
-def sla_target(targets: TargetSettings, kind: int) -> float:
-    if kind == ANSWER:
-        return targets.answer_within_seconds
-    if kind == FIRST_RESPONSE:
-        return targets.first_response_within_seconds
-    return targets.resolution_within_seconds
-
-
 def _configured(settings: Settings, key: str) -> list[float]:
     values = [getattr(settings.defaults, key)]
     values += [rule.settings[key] for rule in settings.targets if key in rule.settings]
     return values
 
 
-# (kind, target seconds, at-risk lead seconds) for each SLA that applies to a channel
-SlaPlan = tuple[tuple[int, float, float], ...]
-
-
-def sla_plan(targets: TargetSettings, channel: str) -> SlaPlan:
-    """The SLA clocks of a contact: each applicable kind with its target and at-risk lead."""
-    return tuple(
-        (kind, sla_target(targets, kind), targets.at_risk_fraction * sla_target(targets, kind))
-        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION)
-        if sla_applies(kind, channel)
-    )
-
-
-class OpenContact:
-    """An open contact as queue stage sees it: entry times, waiting flag and SLA states.
-
-    `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
-    `wake` is the time of this contact's live heap entry (-1 once it left the queue).
-    """
-
-    __slots__ = (
-        "contact_id",
-        "entry",
-        "first_entry",
-        "plan",
-        "priority",
-        "sla",
-        "waiting",
-        "wake",
-    )
-
-    def __init__(
-        self,
-        contact_id: str,
-        first_entry: float,
-        entry: float,
-        priority: int,
-        plan: SlaPlan,
-        sla: int,
-        waiting: bool,
-    ) -> None:
-        self.contact_id = contact_id
-        self.first_entry = first_entry
-        self.entry = entry
-        self.priority = priority
-        self.plan = plan
-        self.sla = sla
-        self.waiting = waiting
-        self.wake = _INF
-
-
-class QueueChannel:
-    """Everything kept for one queue x channel."""
+class QueueChannel(SlaCounts):
+    """Everything kept for one queue x channel, the unit every metric is kept for:
+    totals, histograms, the bucket ring and today's summary, open contacts and (from
+    `SlaCounts`) contacts at risk and breached."""
 
     __slots__ = (
         "abandoned_total",
         "answered_total",
         "answered_within_target_total",
-        "at_risk",
-        "breached",
-        "breaches_total",
         "channel",
         "first_response_hist",
         "first_seen",
@@ -158,6 +85,7 @@ class QueueChannel:
         ring: BucketRing[Summary],
         hist_bounds: tuple[tuple[float, ...], ...],
     ) -> None:
+        super().__init__()
         self.queue = queue
         self.channel = channel
         self.first_seen = _INF  # attribution time of the earliest fact (rate denominators)
@@ -175,9 +103,6 @@ class QueueChannel:
         self.resolved_total = 0
         self.reopened_total = 0
         self.transferred_total = 0
-        self.at_risk = [0] * _SLA_COUNT
-        self.breached = [0] * _SLA_COUNT
-        self.breaches_total = [0] * _SLA_COUNT
         wait, frt, handle, resolution = hist_bounds
         self.wait_hist = Histogram(wait)
         self.first_response_hist = Histogram(frt)
@@ -229,15 +154,13 @@ class QueueBoard(FactSink):
         )
         self.agents = QueueAgentBoard(settings)
         self.now = -_INF
-        self.sla_now = -_INF
+        self.sla = SlaClock()
         self.day_start = -_INF
         self.day_end = -_INF
         self.stats: dict[tuple[str, str], QueueChannel] = {}
         self.tracked: list[QueueChannel] = []
         self.queue_channels = 0  # tracked pairs other than the _overflow ones
         self.overflow_queue_channels = 0  # distinct pairs folded into _overflow (aliases kept)
-        self._heap: list[tuple[float, int, OpenContact, QueueChannel]] = []
-        self._seq = itertools.count()
         self._plans: dict[tuple[str, str, str], SlaPlan] = {}
         self._plans_version = targets.version
 
@@ -261,15 +184,11 @@ class QueueBoard(FactSink):
 
     def advance_sla(self, now: float) -> None:
         """Move the SLA clock: every at-risk and breach time up to `now` takes effect."""
-        if now <= self.sla_now:
-            return
-        self.sla_now = now
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            wake, _, rec, qc = heapq.heappop(heap)
-            if rec.wake == wake:
-                rec.wake = _INF
-                self._evaluate(rec, qc, now)
+        self.sla.advance(now)
+
+    @property
+    def sla_now(self) -> float:
+        return self.sla.now
 
     # ------------------------------------------------------------------ lookup
 
@@ -282,8 +201,7 @@ class QueueBoard(FactSink):
 
     def rearm(self, rec: OpenContact, qc: QueueChannel) -> None:
         """Schedule a restored open contact's SLA clocks (evaluated at the SLA clock)."""
-        rec.wake = _INF
-        self._evaluate(rec, qc, self.sla_now)
+        self.sla.start(rec, qc)
 
     def _stats(self, queue: str, channel: str) -> QueueChannel:
         qc = self.stats.get((queue, channel))
@@ -332,64 +250,13 @@ class QueueBoard(FactSink):
             plan = self._plans[key] = sla_plan(self.targets.get(*key), channel)
         return plan
 
-    def _settle(self, rec: OpenContact, qc: QueueChannel, ts: float) -> None:
-        """Before a fact at `ts` meets or ends SLAs: apply what the clock would have by `ts`."""
-        if ts > self.sla_now:
-            self._evaluate(rec, qc, ts)
-
-    def _evaluate(self, rec: OpenContact, qc: QueueChannel, now: float) -> None:
-        """Advance each SLA of `rec` to its state at `now`, then schedule the next change."""
-        wake = _INF
-        sla = rec.sla
-        base = rec.priority * 3
-        first_entry = rec.first_entry
-        for kind, target, risk_offset in rec.plan:
-            shift = kind << 1
-            state = (sla >> shift) & 3
-            if state >= BREACHED:
-                continue
-            due = first_entry + target
-            if state == PENDING:
-                risk = due - risk_offset
-                if now < risk:
-                    if risk < wake:
-                        wake = risk
-                    continue
-                state = AT_RISK
-                qc.at_risk[base + kind] += 1
-            if now > due:
-                state = BREACHED
-                qc.at_risk[base + kind] -= 1
-                qc.breached[base + kind] += 1
-                qc.breaches_total[base + kind] += 1
-            else:
-                after_due = _NEXT_UP(due, _INF)
-                if after_due < wake:
-                    wake = after_due
-            sla = (sla & ~(3 << shift)) | (state << shift)
-        rec.sla = sla
-        if wake != rec.wake:
-            rec.wake = wake
-            if wake != _INF:
-                heapq.heappush(self._heap, (wake, next(self._seq), rec, qc))
-
-    @staticmethod
-    def _met(rec: OpenContact, qc: QueueChannel, kind: int) -> None:
-        shift = kind << 1
-        state = (rec.sla >> shift) & 3
-        if state == AT_RISK:
-            qc.at_risk[rec.priority * 3 + kind] -= 1
-        elif state == BREACHED:
-            qc.breached[rec.priority * 3 + kind] -= 1
-        rec.sla |= DONE << shift
-
     def _leave(self, qc: QueueChannel, contact_id: str, ts: float) -> None:
         rec = qc.open.pop(contact_id, None)
         if rec is None:
             return
-        self._settle(rec, qc, ts)
-        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
-            self._met(rec, qc, kind)
+        self.sla.settle(rec, qc, ts)
+        for kind in KINDS:
+            self.sla.met(rec, qc, kind)
         if rec.waiting:
             qc.waiting -= 1
         rec.wake = -1.0
@@ -417,23 +284,17 @@ class QueueBoard(FactSink):
         for s in self._summaries(qc, ts):
             s.offered += 1
         self._leave(qc, contact_id, ts)
-        sla = 0
-        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
-            bit = 1 << kind
-            if not sla_applies(kind, channel) or met_mask & bit:
-                sla |= DONE << (kind << 1)
-            elif breached_mask & bit:
-                sla |= BREACHED << (kind << 1)
+        sla = SlaClock.initial(channel, met_mask, breached_mask)
         prio = PRIORITY_INDEX[priority]
         rec = OpenContact(
             contact_id, first_entry, ts, prio, self._plan(queue, channel, priority), sla, True
         )
-        for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
-            if (sla >> (kind << 1)) & 3 == BREACHED:
-                qc.breached[prio * 3 + kind] += 1
+        for kind in KINDS:
+            if rec.state(kind) == BREACHED:
+                qc.breached[sla_index(prio, kind)] += 1
         qc.open[contact_id] = rec
         qc.waiting += 1
-        self._evaluate(rec, qc, self.sla_now)
+        self.sla.start(rec, qc)
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         """Transferred out: leaves the queue neither answered nor abandoned."""
@@ -465,11 +326,11 @@ class QueueBoard(FactSink):
             self._first_response(qc, summaries, first_response)
         rec = qc.open.get(contact_id)
         if rec is not None:
-            self._settle(rec, qc, ts)
+            self.sla.settle(rec, qc, ts)
             if rec.waiting:
                 rec.waiting = False
                 qc.waiting -= 1
-            self._met(rec, qc, ANSWER)
+            self.sla.met(rec, qc, ANSWER)
 
     def abandoned(
         self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
@@ -503,8 +364,8 @@ class QueueBoard(FactSink):
         rec = qc.open.get(contact_id)
         if rec is not None:
             if first_response is not None:
-                self._settle(rec, qc, ts)
-                self._met(rec, qc, FIRST_RESPONSE)
+                self.sla.settle(rec, qc, ts)
+                self.sla.met(rec, qc, FIRST_RESPONSE)
             if rec.waiting and channel not in LIVE_CHANNELS:
                 rec.waiting = False
                 qc.waiting -= 1
@@ -542,8 +403,8 @@ class QueueBoard(FactSink):
             s.resolution(resolution, first_contact)
         rec = qc.open.get(contact_id)
         if rec is not None:
-            self._settle(rec, qc, ts)
-            self._met(rec, qc, RESOLUTION)
+            self.sla.settle(rec, qc, ts)
+            self.sla.met(rec, qc, RESOLUTION)
 
     def reopened(
         self,

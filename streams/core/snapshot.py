@@ -28,7 +28,8 @@ from streams.core.contacts import (
 from streams.core.contract import OVERFLOW_QUEUE, PRIORITIES
 from streams.core.histogram import Histogram
 from streams.core.intake import event_from_tuple, event_to_tuple
-from streams.core.queues import OpenContact, QueueBoard, QueueChannel
+from streams.core.queues import QueueBoard, QueueChannel
+from streams.core.sla import OpenContact
 from streams.core.summary import Summary
 from streams.core.windows import BucketRing
 

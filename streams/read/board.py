@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 
 from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
-from streams.core.queues import ANSWER, QueueChannel, sla_applies
+from streams.core.queues import QueueChannel
+from streams.core.sla import ANSWER, sla_applies, sla_index
 from streams.read.values import staffing_view, window_values
 from streams.read.view import ReadView
 
@@ -56,7 +57,10 @@ def _tile(engine: ReadView, qc: QueueChannel) -> dict[str, Any]:
     for p, priority in enumerate(PRIORITIES):
         for k, kind in enumerate(SLA_KINDS):
             if sla_applies(k, qc.channel):
-                counts = {"breached": qc.breached[p * 3 + k], "at_risk": qc.at_risk[p * 3 + k]}
+                counts = {
+                    "breached": qc.breached[sla_index(p, k)],
+                    "at_risk": qc.at_risk[sla_index(p, k)],
+                }
                 breached += counts["breached"]
                 at_risk += counts["at_risk"]
                 by_priority.setdefault(priority, {})[kind] = counts

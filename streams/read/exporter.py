@@ -21,7 +21,8 @@ from prometheus_client.registry import Collector
 from streams.core import sketch
 from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KINDS
 from streams.core.histogram import Histogram
-from streams.core.queues import ANSWER, QueueChannel, sla_applies
+from streams.core.queues import QueueChannel
+from streams.core.sla import ANSWER, sla_applies, sla_index
 from streams.read.values import WINDOW_GAUGES, staffing_view, window_values
 from streams.read.view import ReadView
 
@@ -137,8 +138,8 @@ class EngineCollector(Collector):
             for p, priority in enumerate(PRIORITIES):
                 for k, kind in enumerate(SLA_KINDS):
                     if sla_applies(k, qc.channel):
-                        breached.add_metric([*labels, priority, kind], qc.breached[p * 3 + k])
-                        at_risk.add_metric([*labels, priority, kind], qc.at_risk[p * 3 + k])
+                        breached.add_metric([*labels, priority, kind], qc.breached[sla_index(p, k)])
+                        at_risk.add_metric([*labels, priority, kind], qc.at_risk[sla_index(p, k)])
             targets = self.engine.targets.get(qc.queue, qc.channel, "normal")
             team = qc.team or targets.team or ""
             info.add_metric([*labels, team], 1)
@@ -222,7 +223,8 @@ class EngineCollector(Collector):
                 for k, kind in enumerate(SLA_KINDS):
                     if sla_applies(k, qc.channel):
                         breaches.add_metric(
-                            [qc.queue, qc.channel, priority, kind], qc.breaches_total[p * 3 + k]
+                            [qc.queue, qc.channel, priority, kind],
+                            qc.breaches_total[sla_index(p, k)],
                         )
         yield breaches
         for name, text, attr in _HISTOGRAMS:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from streams.core.contract import AGENT_STATES
-from streams.core.queues import ANSWER, QueueChannel, sla_applies
+from streams.core.queues import QueueChannel
+from streams.core.sla import ANSWER, sla_applies
 from streams.core.summary import Summary, nps_score, ratio, service_level
 from streams.read import staffing
 from streams.read.view import ReadView

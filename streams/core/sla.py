@@ -1,0 +1,207 @@
+"""SLA clocks: kinds, states, a contact's plan, the counts per priority and kind, and
+the due-time clock that moves contacts to at risk and breached as time passes.
+
+A contact's SLAs are due `target` seconds after its first entry; at risk `at_risk_fraction`
+of the target before that. The clock is an ordered due-time index (a heap with one live
+entry per open contact), so states change when the clock passes a time, not at an event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from typing import Final
+
+from streams.core.contract import LIVE_CHANNELS, PRIORITIES, SLA_KINDS
+from streams.core.settings import TargetSettings
+
+ANSWER, FIRST_RESPONSE, RESOLUTION = 0, 1, 2
+KINDS = (ANSWER, FIRST_RESPONSE, RESOLUTION)
+PENDING, AT_RISK, BREACHED, DONE = 0, 1, 2, 3  # one 2-bit state per kind
+ALL_DONE = DONE | DONE << 2 | DONE << 4
+PRIORITY_INDEX = {p: i for i, p in enumerate(PRIORITIES)}
+_KIND_COUNT: Final = 3  # len(SLA_KINDS), inlined by mypyc
+SLA_COUNT = len(PRIORITIES) * len(SLA_KINDS)
+_INF = math.inf
+_NEXT_UP = math.nextafter
+
+# (kind, target seconds, at-risk lead seconds) for each SLA that applies to a channel
+SlaPlan = tuple[tuple[int, float, float], ...]
+
+
+def sla_index(priority: int, kind: int) -> int:
+    """Where the count of one priority (index in PRIORITIES) and SLA kind is kept."""
+    return priority * _KIND_COUNT + kind
+
+
+def sla_applies(kind: int, channel: str) -> bool:
+    """answer: voice, chat; first_response: every channel but voice; resolution: all."""
+    if kind == ANSWER:
+        return channel in LIVE_CHANNELS
+    if kind == FIRST_RESPONSE:
+        return channel != "voice"
+    return True
+
+
+def sla_target(targets: TargetSettings, kind: int) -> float:
+    if kind == ANSWER:
+        return targets.answer_within_seconds
+    if kind == FIRST_RESPONSE:
+        return targets.first_response_within_seconds
+    return targets.resolution_within_seconds
+
+
+def sla_plan(targets: TargetSettings, channel: str) -> SlaPlan:
+    """The SLA clocks of a contact: each applicable kind with its target and at-risk lead."""
+    return tuple(
+        (kind, sla_target(targets, kind), targets.at_risk_fraction * sla_target(targets, kind))
+        for kind in KINDS
+        if sla_applies(kind, channel)
+    )
+
+
+class SlaCounts:
+    """Open contacts at risk and breached, and breaches ever, per priority x SLA kind
+    (indexed by `sla_index`). Each queue x channel is one."""
+
+    __slots__ = ("at_risk", "breached", "breaches_total")
+
+    def __init__(self) -> None:
+        self.at_risk = [0] * SLA_COUNT
+        self.breached = [0] * SLA_COUNT
+        self.breaches_total = [0] * SLA_COUNT
+
+
+class OpenContact:
+    """An open contact as the queue stage sees it: entry times, waiting flag, SLA states.
+
+    `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
+    `wake` is the time of this contact's live clock entry (-1 once it left the queue).
+    """
+
+    __slots__ = (
+        "contact_id",
+        "entry",
+        "first_entry",
+        "plan",
+        "priority",
+        "sla",
+        "waiting",
+        "wake",
+    )
+
+    def __init__(
+        self,
+        contact_id: str,
+        first_entry: float,
+        entry: float,
+        priority: int,
+        plan: SlaPlan,
+        sla: int,
+        waiting: bool,
+    ) -> None:
+        self.contact_id = contact_id
+        self.first_entry = first_entry
+        self.entry = entry
+        self.priority = priority
+        self.plan = plan
+        self.sla = sla
+        self.waiting = waiting
+        self.wake = _INF
+
+    def state(self, kind: int) -> int:
+        return (self.sla >> (kind << 1)) & 3
+
+
+class SlaClock:
+    """The due-time clock: moves open contacts' SLAs to at risk and breached as `now`
+    passes their times, keeping `SlaCounts` in step. A fact that meets or ends an SLA
+    first settles it at the fact's own time (answered after the due time = breached)."""
+
+    def __init__(self) -> None:
+        self.now = -_INF
+        self._heap: list[tuple[float, int, OpenContact, SlaCounts]] = []
+        self._seq = itertools.count()
+
+    def advance(self, now: float) -> None:
+        """Every at-risk and breach time up to `now` takes effect."""
+        if now <= self.now:
+            return
+        self.now = now
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            wake, _, rec, counts = heapq.heappop(heap)
+            if rec.wake == wake:
+                rec.wake = _INF
+                self.evaluate(rec, counts, now)
+
+    def start(self, rec: OpenContact, counts: SlaCounts) -> None:
+        """Schedule a contact that entered (or was restored): states at the clock's now."""
+        rec.wake = _INF
+        self.evaluate(rec, counts, self.now)
+
+    def settle(self, rec: OpenContact, counts: SlaCounts, ts: float) -> None:
+        """Before a fact at `ts` meets or ends SLAs: apply what the clock would have by `ts`."""
+        if ts > self.now:
+            self.evaluate(rec, counts, ts)
+
+    def evaluate(self, rec: OpenContact, counts: SlaCounts, now: float) -> None:
+        """Advance each SLA of `rec` to its state at `now`, then schedule the next change."""
+        wake = _INF
+        sla = rec.sla
+        base = sla_index(rec.priority, 0)
+        first_entry = rec.first_entry
+        for kind, target, risk_offset in rec.plan:
+            shift = kind << 1
+            state = (sla >> shift) & 3
+            if state >= BREACHED:
+                continue
+            due = first_entry + target
+            if state == PENDING:
+                risk = due - risk_offset
+                if now < risk:
+                    if risk < wake:
+                        wake = risk
+                    continue
+                state = AT_RISK
+                counts.at_risk[base + kind] += 1
+            if now > due:
+                state = BREACHED
+                counts.at_risk[base + kind] -= 1
+                counts.breached[base + kind] += 1
+                counts.breaches_total[base + kind] += 1
+            else:
+                after_due = _NEXT_UP(due, _INF)
+                if after_due < wake:
+                    wake = after_due
+            sla = (sla & ~(3 << shift)) | (state << shift)
+        rec.sla = sla
+        if wake != rec.wake:
+            rec.wake = wake
+            if wake != _INF:
+                heapq.heappush(self._heap, (wake, next(self._seq), rec, counts))
+
+    @staticmethod
+    def met(rec: OpenContact, counts: SlaCounts, kind: int) -> None:
+        """The SLA of `kind` is met or ended: it leaves the at-risk or breached count."""
+        shift = kind << 1
+        state = (rec.sla >> shift) & 3
+        if state == AT_RISK:
+            counts.at_risk[sla_index(rec.priority, kind)] -= 1
+        elif state == BREACHED:
+            counts.breached[sla_index(rec.priority, kind)] -= 1
+        rec.sla |= DONE << shift
+
+    @staticmethod
+    def initial(channel: str, met_mask: int, breached_mask: int) -> int:
+        """Packed states of a contact entering a queue: DONE for SLAs that do not apply or
+        were met before, BREACHED for those breached in an earlier queue."""
+        sla = 0
+        for kind in KINDS:
+            bit = 1 << kind
+            if not sla_applies(kind, channel) or met_mask & bit:
+                sla |= DONE << (kind << 1)
+            elif breached_mask & bit:
+                sla |= BREACHED << (kind << 1)
+        return sla
