@@ -11,6 +11,8 @@ the interval still running is added at read time, so a window is exact to the se
 
 from __future__ import annotations
 
+from typing import Any
+
 from streams.core.contract import AGENT_STATES, OVERFLOW_QUEUE
 from streams.core.facts import FactSink
 from streams.core.intake import Event
@@ -31,6 +33,15 @@ class AgentTime:
     def __init__(self) -> None:
         self.busy = 0.0
         self.available = 0.0
+
+    def snapshot(self) -> list[float]:
+        return [self.busy, self.available]
+
+    @staticmethod
+    def restore(value: list[float]) -> AgentTime:
+        t = AgentTime()
+        t.busy, t.available = value
+        return t
 
     def merge(self, other: AgentTime) -> None:
         self.busy += other.busy
@@ -67,6 +78,17 @@ class AgentTracker:
         self.pipeline = pipeline
         self.agents: dict[str, Agent] = {}
         self.offset = -1  # source offset of the event in hand (-1 outside Kafka)
+
+    def snapshot(self, agent_id: str) -> list[Any]:
+        """The stored value of one agent."""
+        agent = self.agents[agent_id]
+        return ["agent", agent.offset, agent.state, list(agent.queues), agent.since]
+
+    def restore(self, agent_id: str, value: list[Any]) -> None:
+        _, offset, state, queues, since = value
+        agent = Agent(state, tuple(queues), since)
+        agent.offset = offset
+        self.agents[agent_id] = agent
 
     def apply(self, event: Event) -> None:
         """An agent.state event; `queues` absent means the agent's queues are unchanged."""
@@ -110,6 +132,21 @@ class QueueAgents:
         self.counts = [0] * len(AGENT_STATES)
         self.ring = ring
         self.today = AgentTime()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "agents": [[a, s, since] for a, (s, since) in self.agents.items()],
+            "counts": self.counts,
+            "today": self.today.snapshot(),
+            "ring": self.ring.snapshot(AgentTime.snapshot),
+        }
+
+    def restore(self, value: dict[str, Any], same_day: bool, now: float) -> None:
+        """Put a stored value back; today's times only if stored on the same local day."""
+        self.agents = {a: (s, since) for a, s, since in value["agents"]}
+        self.counts = list(value["counts"])
+        self.today = AgentTime.restore(value["today"]) if same_day else AgentTime()
+        self.ring.restore(value["ring"], AgentTime.restore, now)
 
 
 class QueueAgentBoard:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.core import snapshot, table_keys
+from streams.core import table_keys
 from streams.core.agents import AgentTracker
 from streams.core.contacts import ContactTracker
 from streams.core.contract import AGENT_TYPE
@@ -66,15 +66,15 @@ class ContactStage:
             self.event_ids.restore(key, value)
             return
         if kind == table_keys.AGENT:
-            snapshot.restore_agent(self.agents, table_keys.subject(key), value)
+            self.agents.restore(table_keys.subject(key), value)
             return
         contact_id = table_keys.subject(key)
-        snapshot.restore_contact(self.contacts, contact_id, value)
+        self.contacts.restore(contact_id, value)
         if value[0] == "parked":
             self.parked_sources[contact_id] = value[3]
 
     def restored(self) -> None:
-        snapshot.finish_contact_restore(self.contacts)
+        self.contacts.restored()
         self.event_ids.restored()
 
     def _guard(self, event: Event) -> int:
@@ -129,15 +129,13 @@ class ContactStage:
         touched = self.contacts.touched
         assert touched is not None
         for contact_id in touched:
-            value = snapshot.contact_value(self.contacts, contact_id)
+            value = self.contacts.snapshot(contact_id)
             if value is not None and value[0] == "parked":
                 value.append(self.parked_sources.get(contact_id, []))
             out.append((table_keys.contact_key(contact_id), value))
         touched.clear()
         for agent_id in self.touched_agents:
-            out.append(
-                (table_keys.agent_key(agent_id), snapshot.agent_value(self.agents, agent_id))
-            )
+            out.append((table_keys.agent_key(agent_id), self.agents.snapshot(agent_id)))
         self.touched_agents.clear()
         out += self.event_ids.changed()
         return out

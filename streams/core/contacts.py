@@ -16,10 +16,11 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from streams.core.contract import LIVE_CHANNELS
 from streams.core.facts import FactSink
-from streams.core.intake import Event
+from streams.core.intake import Event, event_from_tuple, event_to_tuple
 from streams.core.pipeline import PipelineStats
 from streams.core.settings import Settings
 from streams.core.sla import ANSWER, FIRST_RESPONSE, RESOLUTION, sla_applies, sla_target
@@ -121,6 +122,85 @@ class ContactTracker:
         # offset of each event before applying it and collects `touched` contact ids.
         self.offset = -1
         self.touched: set[str] | None = None
+
+    # ------------------------------------------------------------------ stored state
+
+    def snapshot(self, contact_id: str) -> list[Any] | None:
+        """The stored value of one contact id: its state, its parked events, or None."""
+        contact = self.contacts.get(contact_id)
+        if contact is not None:
+            return [
+                "contact",
+                contact.offset,
+                contact.queue,
+                contact.channel,
+                contact.priority,
+                contact.team,
+                contact.first_entry,
+                contact.entry,
+                contact.last_ts,
+                contact.answered_at,
+                contact.ended_at,
+                contact.hold,
+                contact.flags,
+                contact.interactions,
+                self.closed.get(contact_id),
+            ]
+        parked = self.parked.get(contact_id)
+        if parked:
+            return ["parked", self.parked_offset[contact_id], [event_to_tuple(e) for e in parked]]
+        return None
+
+    def restore(self, contact_id: str, value: list[Any]) -> None:
+        """Put a stored contact (or its parked events) back; call `restored` after the last.
+
+        Parked events wait `orphan_hold` from the newest of them (their parking time is not
+        stored); the handle-time fallback and remembered-contact expiry keep their own times.
+        """
+        if value[0] == "parked":
+            events = [event_from_tuple(tuple(item)) for item in value[2]]
+            self.parked[contact_id] = events
+            self.parked_offset[contact_id] = value[1]
+            self.parked_count += len(events)
+            expires = max(e.ts for e in events) + self.orphan_hold
+            heapq.heappush(self._parked_expiry, (expires, contact_id))
+            return
+        (
+            _,
+            offset,
+            queue,
+            channel,
+            priority,
+            team,
+            first_entry,
+            entry,
+            last_ts,
+            answered_at,
+            ended_at,
+            hold,
+            flags,
+            interactions,
+            closed_at,
+        ) = value
+        contact = Contact(contact_id, queue, channel, priority, team, first_entry)
+        contact.entry = entry
+        contact.last_ts = last_ts
+        contact.answered_at = answered_at
+        contact.ended_at = ended_at
+        contact.hold = hold
+        contact.flags = flags
+        contact.interactions = interactions
+        contact.offset = offset
+        self.contacts[contact_id] = contact
+        if closed_at is not None:
+            self.closed[contact_id] = closed_at
+            self._closed_order.append((closed_at, contact_id))
+        if ended_at is not None and answered_at is not None and not flags & (HANDLED | WRAPPED):
+            heapq.heappush(self._fallbacks, (ended_at + HANDLE_FALLBACK_SECONDS, contact_id))
+
+    def restored(self) -> None:
+        """After restoring many contacts: keep the remembered ones in closing order."""
+        self._closed_order = deque(sorted(self._closed_order))
 
     # ------------------------------------------------------------------ clock
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from typing import Any
 
 
 def bounds_with(defaults: Iterable[float], extra: Iterable[float]) -> tuple[float, ...]:
@@ -12,12 +13,26 @@ def bounds_with(defaults: Iterable[float], extra: Iterable[float]) -> tuple[floa
 
 
 class Histogram:
+    """Counts per fixed upper bound (plus +Inf) and the sum of observed values. A stored
+    histogram keeps its bounds, so a restart with new targets never re-bins old counts."""
+
     __slots__ = ("bounds", "counts", "total")
 
     def __init__(self, bounds: tuple[float, ...]) -> None:
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)  # last slot is +Inf
         self.total = 0.0
+
+    def snapshot(self) -> list[Any]:
+        return [list(self.bounds), self.counts, self.total]
+
+    @staticmethod
+    def restore(value: list[Any]) -> Histogram:
+        bounds, counts, total = value
+        h = Histogram(tuple(float(b) for b in bounds))
+        h.counts = list(counts)
+        h.total = total
+        return h
 
     def observe(self, value: float) -> None:
         self.counts[bisect_left(self.bounds, value)] += 1

@@ -14,7 +14,6 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from streams.core import snapshot
 from streams.core.fact_messages import (
     FactsMessage,
     apply_fact,
@@ -67,7 +66,7 @@ class QueueStage:
         self.owned.add(partition)
         self.progress[partition] = {}
         for queue, value in values:
-            snapshot.restore_queue(self.board, queue, value)
+            self.board.restore_queue(queue, value)
             self.applied[queue] = {int(p): (o, s) for p, o, s in value["applied"]}
 
     def drop(self, partition: int) -> None:
@@ -85,7 +84,7 @@ class QueueStage:
         queues = {qc.queue for qc in self.board.tracked} | set(self.board.agents.queues)
         for queue in queues:
             if self.partition_of(queue) == partition:
-                snapshot.drop_queue(self.board, queue)
+                self.board.drop_queue(queue)
                 self.applied.pop(queue, None)
                 self.dirty.discard(queue)
 
@@ -128,7 +127,7 @@ class QueueStage:
         """(partition, queue, Table value) of every queue changed since the last checkpoint."""
         out = []
         for queue in sorted(self.dirty):
-            value = snapshot.queue_value(self.board, queue)
+            value = self.board.snapshot_queue(queue)
             value["applied"] = [[p, o, s] for p, (o, s) in self.applied.get(queue, {}).items()]
             out.append((self.partition_of(queue), queue, value))
         self.dirty.clear()

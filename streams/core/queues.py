@@ -8,9 +8,10 @@ distributed runtime moves the SLA clock only to its sources' watermark.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from streams.core.agents import QueueAgentBoard
-from streams.core.contract import LIVE_CHANNELS, OVERFLOW_QUEUE
+from streams.core.contract import LIVE_CHANNELS, OVERFLOW_QUEUE, PRIORITIES
 from streams.core.facts import FactSink
 from streams.core.histogram import Histogram, bounds_with
 from streams.core.settings import Settings
@@ -47,6 +48,19 @@ def _configured(settings: Settings, key: str) -> list[float]:
     values = [getattr(settings.defaults, key)]
     values += [rule.settings[key] for rule in settings.targets if key in rule.settings]
     return values
+
+
+# The totals of a QueueChannel, in the order of its stored value.
+TOTALS = (
+    "offered_total",
+    "answered_total",
+    "abandoned_total",
+    "short_abandoned_total",
+    "answered_within_target_total",
+    "resolved_total",
+    "reopened_total",
+    "transferred_total",
+)
 
 
 class QueueChannel(SlaCounts):
@@ -108,6 +122,70 @@ class QueueChannel(SlaCounts):
         self.first_response_hist = Histogram(frt)
         self.handle_hist = Histogram(handle)
         self.resolution_hist = Histogram(resolution)
+
+    def snapshot(self) -> list[Any]:
+        """A JSON-ready value; open contacts as [id, first entry, entry, priority, sla,
+        waiting] (their SLA plans and clock entries are rebuilt on restore)."""
+        return [
+            self.channel,
+            self.team,
+            self.team_ts if self.team is not None else None,
+            self.first_seen if self.first_seen != _INF else None,
+            [getattr(self, name) for name in TOTALS],
+            self.at_risk,
+            self.breached,
+            self.breaches_total,
+            [
+                h.snapshot()
+                for h in (
+                    self.wait_hist,
+                    self.first_response_hist,
+                    self.handle_hist,
+                    self.resolution_hist,
+                )
+            ],
+            self.today.snapshot(),
+            self.ring.snapshot(Summary.snapshot),
+            [
+                [r.contact_id, r.first_entry, r.entry, r.priority, r.sla, r.waiting]
+                for r in self.open.values()
+            ],
+        ]
+
+    def restore(self, value: list[Any], same_day: bool, now: float) -> list[Any]:
+        """Take a stored value's counts, histograms and buckets (today's summary only if
+        stored on the same local day); returns its open contacts for the board to re-arm."""
+        (
+            _,
+            team,
+            team_ts,
+            first_seen,
+            totals,
+            at_risk,
+            breached,
+            breaches_total,
+            hists,
+            today,
+            ring,
+            open_contacts,
+        ) = value
+        self.team = team
+        self.team_ts = team_ts if team_ts is not None else -_INF
+        self.first_seen = first_seen if first_seen is not None else _INF
+        for name, count in zip(TOTALS, totals, strict=True):
+            setattr(self, name, count)
+        self.at_risk = list(at_risk)
+        self.breached = list(breached)
+        self.breaches_total = list(breaches_total)
+        wait, first_response, handle, resolution = (Histogram.restore(h) for h in hists)
+        self.wait_hist = wait
+        self.first_response_hist = first_response
+        self.handle_hist = handle
+        self.resolution_hist = resolution
+        self.today = Summary.restore(today) if same_day else Summary()
+        self.ring.restore(ring, Summary.restore, now)
+        open_rows: list[Any] = open_contacts
+        return open_rows
 
 
 class LiveView:
@@ -196,13 +274,6 @@ class QueueBoard(FactSink):
         """The stats of a queue x channel, created on first use (restoring state)."""
         return self._stats(queue, channel)
 
-    def plan_for(self, queue: str, channel: str, priority: str) -> SlaPlan:
-        return self._plan(queue, channel, priority)
-
-    def rearm(self, rec: OpenContact, qc: QueueChannel) -> None:
-        """Schedule a restored open contact's SLA clocks (evaluated at the SLA clock)."""
-        self.sla.start(rec, qc)
-
     def _stats(self, queue: str, channel: str) -> QueueChannel:
         qc = self.stats.get((queue, channel))
         if qc is None:
@@ -260,6 +331,52 @@ class QueueBoard(FactSink):
         if rec.waiting:
             qc.waiting -= 1
         rec.wake = -1.0
+
+    # ------------------------------------------------------------------ stored state
+
+    def snapshot_queue(self, queue: str) -> dict[str, Any]:
+        """Everything kept for one queue: every channel of it, and its agents."""
+        found = self.agents.queues.get(queue)
+        return {
+            "day_start": self.day_start,
+            "pairs": [qc.snapshot() for qc in self.tracked if qc.queue == queue],
+            "agents": None if found is None else found.snapshot(),
+        }
+
+    def restore_queue(self, queue: str, value: dict[str, Any]) -> None:
+        """Put a stored queue back (the reading clock already runs): today's totals only
+        if stored on the current local day, buckets the rings still reach, and SLA clocks
+        re-armed at the SLA clock."""
+        same_day = value["day_start"] == self.day_start
+        for stored in value["pairs"]:
+            channel = stored[0]
+            qc = self._stats(queue, channel)
+            qc.waiting = 0
+            for contact_id, first_entry, entry, priority, sla, waiting in qc.restore(
+                stored, same_day, self.now
+            ):
+                plan = self._plan(queue, channel, PRIORITIES[priority])
+                rec = OpenContact(contact_id, first_entry, entry, priority, plan, sla, waiting)
+                qc.open[contact_id] = rec
+                qc.waiting += waiting
+                self.sla.start(rec, qc)
+        agents = value["agents"]
+        if agents is not None:
+            found = self.agents.queues.get(queue)
+            if found is None:
+                found = self.agents.queues[queue] = self.agents.new_queue()
+            found.restore(agents, same_day, self.agents.now)
+
+    def drop_queue(self, queue: str) -> None:
+        """Forget one queue (its partition moved to another worker): its series go at once."""
+        for qc in [qc for qc in self.tracked if qc.queue == queue]:
+            for rec in qc.open.values():
+                rec.wake = -1.0  # its clock entries become stale
+            self.tracked.remove(qc)
+            del self.stats[(queue, qc.channel)]
+            if queue != OVERFLOW_QUEUE:
+                self.queue_channels -= 1
+        self.agents.queues.pop(queue, None)
 
     # ------------------------------------------------------------------ facts
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 S = TypeVar("S")
@@ -49,6 +49,24 @@ class BucketRing(Generic[S]):
         self.indexes[slot] = index
         self.summaries[slot] = summary
         return summary
+
+    def snapshot(self, encode: Callable[[S], Any]) -> list[Any]:
+        """The buckets held, as [[bucket index, encoded summary], ...]."""
+        return [
+            [index, encode(summary)]
+            for index, summary in zip(self.indexes, self.summaries, strict=True)
+            if summary is not None and index >= 0
+        ]
+
+    def restore(self, items: list[Any], decode: Callable[[Any], S], now: float) -> None:
+        """Put stored buckets back, those the ring still reaches at `now`."""
+        reach = int(now // self.bucket_seconds) - self.slots
+        for index, encoded in items:
+            if index > reach:
+                slot = index % self.slots
+                if index > self.indexes[slot]:
+                    self.indexes[slot] = index
+                    self.summaries[slot] = decode(encoded)
 
     def trailing(
         self, now: float, lengths: dict[str, int], merge: Callable[[S, S], None]

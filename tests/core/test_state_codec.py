@@ -1,7 +1,7 @@
 """Engine state survives being written as Table values and read back.
 
 A generated day is split in two: one engine applies all of it; another applies the first
-half, its state goes through the snapshot functions and orjson into a third engine, which
+half, its state goes through each class's snapshot and restore and orjson into a third engine, which
 applies the second half. Every queue metric must equal the uninterrupted run's (the
 distributed runtime restores exactly this way after a crash or a rebalance).
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams.core import snapshot
 from streams.core.clock import EventTimeClock
 from streams.core.engine import Engine
+from streams.core.summary import COUNTS, Summary
 from streams.read.exporter import exposition
 from tests.support.daygen import DayPlan, generate_day
 from tests.support.helpers import WALL, Feed, queue_lines
@@ -29,17 +29,17 @@ def copy_state(source: Engine, target: Engine) -> None:
     target.advance(source.now)
     tracker = source.contacts
     for contact_id in [*tracker.contacts, *tracker.parked]:
-        value = snapshot.contact_value(tracker, contact_id)
+        value = tracker.snapshot(contact_id)
         assert value is not None
-        snapshot.restore_contact(target.contacts, contact_id, through_json(value))
-    snapshot.finish_contact_restore(target.contacts)
+        target.contacts.restore(contact_id, through_json(value))  # type: ignore[arg-type]
+    target.contacts.restored()
     for agent_id in source.agent_tracker.agents:
-        value = snapshot.agent_value(source.agent_tracker, agent_id)
-        snapshot.restore_agent(target.agent_tracker, agent_id, through_json(value))
+        value = source.agent_tracker.snapshot(agent_id)
+        target.agent_tracker.restore(agent_id, through_json(value))  # type: ignore[arg-type]
     queues = {qc.queue for qc in source.queues.tracked} | set(source.agents.queues)
     for queue in sorted(queues):
-        value = through_json(snapshot.queue_value(source.queues, queue))
-        snapshot.restore_queue(target.queues, queue, value)  # type: ignore[arg-type]
+        value = through_json(source.queues.snapshot_queue(queue))
+        target.queues.restore_queue(queue, value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("split", [0.3, 0.5, 0.8])
@@ -68,8 +68,23 @@ def test_drop_queue_removes_its_series_only() -> None:
     board = feed.engine.queues
     queues = sorted({qc.queue for qc in board.tracked})
     gone, kept = queues[0], queues[1:]
-    snapshot.drop_queue(board, gone)
+    board.drop_queue(gone)
     text = exposition(feed.engine).decode()
     assert f'queue="{gone}"' not in text
     for queue in kept:
         assert f'queue="{queue}"' in text
+
+
+def test_summary_merge_adds_every_stored_count() -> None:
+    """The one field list (COUNTS) is what `merge` adds and what a snapshot stores: a
+    field added to Summary but not to the list, or not to `merge`, fails here."""
+    assert set(Summary.__slots__) == {*COUNTS, "wait_bins", "frt_bins"}
+    ones, total = Summary(), Summary()
+    for i, name in enumerate(COUNTS):
+        setattr(ones, name, i + 1)
+    total.merge(ones)
+    total.merge(ones)
+    # Sums double; the one maximum (wait_max) keeps the larger value.
+    expected = [2 * (i + 1) if name != "wait_max" else i + 1 for i, name in enumerate(COUNTS)]
+    assert total.snapshot()[0] == expected
+    assert Summary.restore(through_json(total.snapshot())).snapshot() == total.snapshot()  # type: ignore[arg-type]
