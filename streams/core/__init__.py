@@ -1,8 +1,6 @@
-"""The metric engine: pure Python, no Faust, driven by explicit `now` values.
+"""The core: pure, compiled with mypyc, driven by explicit `now` values; no I/O.
 
-Contact stage (`contacts.ContactTracker`) turns each contact's events into facts; queue stage
-(`queues.QueueBoard`) keeps per queue x channel windows, counters and SLA clocks;
-`agents.AgentTracker` follows agent states and `agents.QueueAgentBoard` counts them per
-queue; `snapshot` turns their state into Table values and back. `engine.Engine` wires
-them for one process.
+`ingest` decodes and routes events, `contacts` (contact stage) turns them into facts,
+`queues` (queue stage) keeps every queue x channel's windows, counters and SLA clocks;
+`engine` wires them in one process, `contact_stage`/`queue_stage` per Kafka partition.
 """

@@ -1,12 +1,5 @@
-"""Agents: contact stage follows each agent's state, queue stage keeps agents by state per queue.
-
-`AgentTracker` (contact stage, keyed by agent) turns `agent.state` events into per-queue facts
-(`FactSink.agent_state`); `QueueAgentBoard` (queue stage, keyed by queue) counts agents by
-state and keeps occupancy windows:
-
-Occupancy = (on_contact + after_contact_work time) / (that + available time) of the
-queue's agents. Finished state intervals are split across the time buckets they cover;
-the interval still running is added at read time, so a window is exact to the second.
+"""Agents: the contact stage follows each agent's state, the queue stage counts agents
+by state per queue and keeps their occupancy windows.
 """
 
 from __future__ import annotations
@@ -26,7 +19,8 @@ COUNTED_STATES = BUSY_STATES | {"available"}
 
 
 class AgentTime:
-    """Seconds agents of one queue spent busy and available in some span."""
+    """Seconds the agents of one queue spent busy (on a contact or in after-contact work)
+    and available, in one bucket or day; occupancy is busy / (busy + available)."""
 
     __slots__ = ("available", "busy")
 
@@ -59,7 +53,8 @@ class AgentTime:
 
 
 class Agent:
-    """An agent as contact stage remembers it; `offset` is the source offset last applied."""
+    """An agent as the contact stage remembers it: state, queues served, since when, and the
+    source offset of the last event applied (-1 outside Kafka)."""
 
     __slots__ = ("offset", "queues", "since", "state")
 
@@ -71,7 +66,8 @@ class Agent:
 
 
 class AgentTracker:
-    """Contact stage for agents: one state per agent, facts for every queue it serves."""
+    """The contact stage for agents: one state per agent; each `agent.state` event becomes
+    an `agent_state` fact for every queue the agent serves or stopped serving."""
 
     def __init__(self, sink: FactSink, pipeline: PipelineStats) -> None:
         self.sink = sink
@@ -123,7 +119,8 @@ class AgentTracker:
 
 
 class QueueAgents:
-    """One queue's agents: current state and since of each, counts, occupancy buckets."""
+    """One queue's agents: each agent's current state and since when, counts by state, and
+    occupancy time in buckets and for today."""
 
     __slots__ = ("agents", "counts", "ring", "today")
 
@@ -149,8 +146,12 @@ class QueueAgents:
         self.ring.restore(value["ring"], AgentTime.restore, now)
 
 
+# Occupancy = (on_contact + after_contact_work time) / (that + available time) of the
+# queue's agents. Finished state intervals are split across the time buckets they cover;
+# the interval still running is added at read time, so a window is exact to the second.
 class QueueAgentBoard:
-    """Queue stage for agents: per queue, fed by `agent_state` facts."""
+    """The queue stage for agents: a `QueueAgents` per queue fed by `agent_state` facts
+    (capped like queue x channels, the rest folded into `_overflow`), with the local day."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

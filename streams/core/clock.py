@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 
 class Clock:
-    """What the engine asks of a clock (a base class, so compiled code calls it directly)."""
+    """What the engine asks of a clock: `observe` an event time and get now, or just `now`.
+    A base class rather than a Protocol, so compiled code calls it directly."""
 
     def observe(self, ts: float) -> float:
         """Note an event time; return now."""
@@ -18,7 +19,8 @@ class Clock:
 
 
 class EventTimeClock(Clock):
-    """now = the largest `occurred_at` seen so far (replay mode)."""
+    """Replay mode's clock: now is the largest `occurred_at` seen so far, so a file
+    replays the same whenever and however fast it is read."""
 
     def __init__(self) -> None:
         self._now = float("-inf")
@@ -33,7 +35,8 @@ class EventTimeClock(Clock):
 
 
 class WallClock(Clock):
-    """now = the wall clock (live mode); `now_getter` lets tests own time."""
+    """Live mode's clock: now is the wall clock, whatever the events say; `now_getter`
+    lets tests own time."""
 
     def __init__(self, now_getter: Callable[[], float] = time.time) -> None:
         self._now_getter = now_getter

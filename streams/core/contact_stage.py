@@ -1,13 +1,5 @@
-"""Contact stage of one input partition: contacts and agents keyed as the topic is, to facts.
-
-Pure logic (no Faust). The runtime feeds it the partition's messages in offset order,
-sends `recorder.take()` to the facts topic and `rejects` to the dead-letter topic after
-each batch and, at each checkpoint, once those are delivered, writes `changed()` to the
-Table; offsets are committed only after that.
-Each contact and agent remembers the source offset of the last event applied to it, so
-events redelivered after a crash (at or below it) are skipped: nothing counts twice.
-The event ids remembered for duplicate detection are in the Table too (`event_ids`), so
-a producer's duplicate is caught across a restart as it is without one.
+"""The contact stage of one input partition in distributed mode: its messages in offset
+order to facts, rejects and Table values (pure; the worker does the I/O).
 """
 
 from __future__ import annotations
@@ -28,6 +20,12 @@ from streams.core.targets import TargetBook
 
 
 class ContactStage:
+    """One input partition's contacts and agents. The runtime sends `recorder.take()` to the
+    facts topic and `take_rejects()` to the dead-letter topic after each batch and, once
+    those are delivered, writes `changed()` to the Table before committing offsets. Each
+    contact and agent remembers the source offset last applied, so redelivered events
+    (at or below it) are skipped; the remembered event ids are in the Table too."""
+
     def __init__(
         self,
         partition: int,

@@ -1,14 +1,5 @@
-"""Contact stage: the per-contact state machine that turns contact events into facts.
-
-Events are applied in arrival order. Out-of-order handling (documented in the README):
-- every duration is computed from `occurred_at` values and clamped at 0, never negative;
-- an event older than the contact's newest applied event counts as late and is still
-  applied where it fits (an `answered` that arrives after `ended` still counts);
-- an event that does not fit the contact's state (answered twice, resolved twice, a
-  reopen of an unresolved contact, ...) changes nothing and is counted as ignored;
-- an event for a contact not seen yet is parked until its `contact.queued` arrives
-  (then applied in time order) or `orphan_hold` passes (then rejected `unknown_contact`).
-Closed contacts are remembered for late surveys and reopens, bounded by time and count.
+"""The contact state machine (contact stage): contact events in arrival order to facts,
+with out-of-order events applied where they fit (rules in `ContactTracker`).
 """
 
 from __future__ import annotations
@@ -43,7 +34,8 @@ CLOSED = 512
 
 
 class Contact:
-    """One contact's lifecycle as contact stage remembers it."""
+    """One contact's lifecycle as the contact stage remembers it: queue, channel, priority,
+    team, entry times, answer and end times, hold, state flags and interactions."""
 
     __slots__ = (
         "answered_at",
@@ -89,7 +81,11 @@ def _queue_and_channel(event: Event) -> tuple[str, str]:
 
 
 class ContactTracker:
-    """Contact stage for one process (or one partition of contacts)."""
+    """Every contact's state, turning its events into facts on a `FactSink`. Durations come
+    from `occurred_at` and are never negative; a late event is applied where it fits, one
+    that does not fit changes nothing (counted ignored); events of an unknown contact are
+    parked until it queues or `orphan_hold` passes (then `unknown_contact`). Closed contacts
+    are remembered for late surveys and reopens, bounded by time and count."""
 
     def __init__(
         self,

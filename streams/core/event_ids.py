@@ -1,12 +1,5 @@
-"""Contact stage's memory of event ids (duplicate detection), kept in the contacts Table.
-
-In memory it is the engine's `RecentIds`: the last `capacity` ids added, oldest out
-first. So that a restart or a rebalance forgets none of them, the ids added since the
-last checkpoint are written as Table values of their own — chunks, keyed
-`i:<partition>:<seq>` — and a chunk is deleted once the chunks after it hold `capacity`
-ids. The stored chunks therefore always hold the ids in memory, and adding them again in
-order rebuilds the memory exactly: an id leaves a FIFO after `capacity` newer ids,
-whatever came before them.
+"""The contact stage's memory of event ids (duplicate detection), kept in the contacts
+Table in chunks so that a restart or a rebalance forgets none of them.
 """
 
 from __future__ import annotations
@@ -23,7 +16,11 @@ CHUNK_CHARACTERS = 2_000_000
 
 
 class StoredIds:
-    """Event ids seen on one source partition, with their Table chunks."""
+    """`RecentIds` (the last `capacity` ids, oldest out first) whose ids added since the last
+    checkpoint are written as chunks keyed `i:<partition>:<seq>`; a chunk is deleted once
+    the chunks after it hold `capacity` ids. Adding the stored chunks again in order
+    rebuilds the memory exactly: an id leaves after `capacity` newer ids, whatever came
+    before."""
 
     __slots__ = (
         "_loading",

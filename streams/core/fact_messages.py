@@ -1,15 +1,5 @@
-"""Facts on the wire: contact stage records `FactSink` calls, queue stage replays them into a board.
-
-A facts message holds, for one (source partition, destination partition), the facts of a
-batch and the source partition's progress time:
-
-    {"p": source partition, "w": progress time, "f": [[offset, seq, name, *args], ...]}
-
-(offset, seq) — the source offset of the event that caused a fact and the fact's rank
-among that event's facts — orders the facts of one source partition. Queue stage keeps the
-last pair applied per queue and source partition inside the queue's Table value, so a
-fact delivered twice (redelivery, or contact stage redoing events after a crash) is applied
-once. Facts for queue Q always go to partition `queue_partition(Q)`.
+"""Facts on the wire: the contact stage records `FactSink` calls as facts messages, the
+queue stage replays them into a board. Each fact is [offset, seq, name, queue, *args].
 """
 
 from __future__ import annotations
@@ -23,6 +13,11 @@ from streams.core.facts import FactSink
 from streams.core.queues import QueueBoard
 
 
+# (offset, seq) — the source offset of the event that caused a fact and the fact's rank
+# among that event's facts — orders the facts of one source partition. The queue stage
+# keeps the last pair applied per queue and source partition in the queue's Table value,
+# so a fact delivered twice (redelivery, or events redone after a crash) is applied once.
+# Facts for queue Q always go to partition `queue_partition(Q)`.
 class FactsMessage:
     """One message of the facts topic: a source partition's facts for one destination
     partition, and (on the last message of a batch) the source's progress time. `encode`
@@ -62,7 +57,8 @@ def queue_partition(queue: str, partitions: int) -> int:
 
 
 class FactRecorder(FactSink):
-    """Contact stage's sink: facts grouped by destination partition, stamped (offset, seq)."""
+    """The contact stage's `FactSink` in distributed mode: facts stamped (offset, seq) and
+    grouped by the facts partition of their queue, taken after each batch."""
 
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions

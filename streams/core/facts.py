@@ -1,16 +1,14 @@
-"""The facts contact stage hands to queue stage, as method calls on a `FactSink`.
-
-In one process the sink is the `QueueBoard` itself (no allocation per fact); in the
-distributed runtime a sink can serialise the calls onto a topic keyed by queue and
-replay them into a `QueueBoard` on the other side. Times are event times (epoch s);
-durations are seconds and never negative. A base class rather than a Protocol so that
-compiled code calls the methods directly.
-"""
+"""The facts the contact stage hands to the queue stage, as method calls on a `FactSink`."""
 
 from __future__ import annotations
 
 
 class FactSink:
+    """Receiver of facts: the `QueueBoard` itself in one process (no allocation per fact), a
+    `FactRecorder` in the distributed runtime. Times are event times (epoch seconds);
+    durations are seconds, never negative. A base class rather than a Protocol so that
+    compiled code calls the methods directly."""
+
     def entered(
         self,
         queue: str,

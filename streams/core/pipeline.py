@@ -10,6 +10,9 @@ LAG_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 86400)
 
 
 class PipelineStats:
+    """Pipeline health counters without queue labels: events processed, rejected by reason,
+    ignored, duplicate and late, the newest event time and the processing lag."""
+
     __slots__ = (
         "duplicates",
         "ignored",

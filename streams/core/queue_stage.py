@@ -1,11 +1,5 @@
-"""Queue stage of a worker: the queues of the facts partitions it owns, in one board.
-
-Pure logic (no Faust). Facts are applied as they arrive; the SLA clock follows the
-watermark — the smallest progress time over every source partition, as reported in the
-facts messages — so catching up a backlog never breaches a contact whose answer is still
-queued in another partition. Changed queues are written to the Table at most once per
-checkpoint, with the last (offset, seq) applied from each source partition, and only then
-are the facts' offsets committed.
+"""The queue stage of a worker in distributed mode: the queues of the facts partitions it
+owns, in one board, with the SLA clock at its sources' watermark (pure; no I/O).
 """
 
 from __future__ import annotations
@@ -29,6 +23,11 @@ Position = tuple[int, int]  # (source offset, fact seq)
 
 
 class QueueStage:
+    """The queues of the owned facts partitions. Facts apply as they arrive; the SLA clock
+    follows the watermark (the smallest progress time over every source partition), so a
+    backlog being caught up never breaches a contact whose answer is still on its way.
+    `checkpoint()` gives changed queues with the last (offset, seq) applied per source."""
+
     def __init__(
         self,
         settings: Settings,

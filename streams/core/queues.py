@@ -189,7 +189,8 @@ class QueueChannel(SlaCounts):
 
 
 class LiveView:
-    """Live state of one queue x channel at `now` (computed at read time)."""
+    """Live state of one queue x channel at the reading clock (computed at read time):
+    contacts waiting, the longest wait, and open contacts by backlog age."""
 
     __slots__ = ("backlog", "longest_wait", "waiting")
 
@@ -200,7 +201,9 @@ class LiveView:
 
 
 class QueueBoard(FactSink):
-    """Queue stage for one process (or one partition's worth of queues)."""
+    """The queue stage: every queue x channel (`QueueChannel`, created on first use and
+    capped at `max_queue_channels`, the rest folded into `_overflow`), their windows, open
+    contacts and SLA clock, and the agents per queue. Facts arrive as `FactSink` calls."""
 
     def __init__(self, settings: Settings, targets: TargetBook) -> None:
         self.settings = settings

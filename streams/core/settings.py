@@ -16,7 +16,8 @@ FORMULAS = ("standard", "abandons_met", "answered_only")
 
 
 class ConfigError(ValueError):
-    """A configuration problem; the message names the key and what is wrong."""
+    """A configuration problem; the message names the key (and the file, when it came
+    from one) and what is wrong."""
 
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -35,7 +36,8 @@ def parse_duration(text: str, key: str) -> int:
 
 @dataclass(frozen=True)
 class TargetSettings:
-    """Service-level and SLA targets that apply to one queue x channel x priority."""
+    """Service-level and SLA targets that apply to one queue x channel x priority,
+    resolved from `[defaults]`, the `[[targets]]` rules and live overrides."""
 
     answer_within_seconds: float = 20.0
     service_level_target: float = 0.80
@@ -53,7 +55,8 @@ SELECTOR_KEYS = ("queue", "channel", "priority")
 
 @dataclass(frozen=True)
 class TargetRule:
-    """One [[targets]] entry: selectors and the settings it overrides."""
+    """One `[[targets]]` entry: the selectors it matches (queue, channel, priority; None
+    matches any) and the target keys it sets."""
 
     queue: str | None
     channel: str | None
@@ -76,6 +79,9 @@ class TargetRule:
 
 @dataclass(frozen=True)
 class StaffingSettings:
+    """Real-time staffing (Erlang C): the windows that estimate arrivals and handle time,
+    shrinkage, the occupancy cap, and the handle time assumed before any contact ended."""
+
     arrival_window_seconds: int = 900
     handle_window_seconds: int = 3600
     shrinkage: float = 0.0
@@ -85,7 +91,8 @@ class StaffingSettings:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """Bounds that keep memory finite; all have safe defaults."""
+    """Bounds that keep memory finite (queue x channels, remembered ids and contacts,
+    parked events) and the bucket size of every window; all have safe defaults."""
 
     bucket_seconds: int = 10
     max_queue_channels: int = 1000
@@ -98,7 +105,8 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """Where `floorwatch run` (and a worker) serves HTTP. Loopback unless told otherwise."""
+    """Where `floorwatch run` (and a worker) serves HTTP: the wallboard, the API and
+    `/metrics`, on loopback unless told otherwise."""
 
     host: str = "127.0.0.1"
     port: int = 9641
@@ -150,7 +158,8 @@ STORES = ("rocksdb", "memory")
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """`floorwatch worker`: where Tables live and how often state is written."""
+    """`floorwatch worker`: where Tables live, how many records a fetch applies as one
+    batch, how often state is written and clocks tick, and the stop deadline."""
 
     store: str = "rocksdb"  # "memory" keeps Tables in RAM (tests); changelogs stay in Kafka
     store_path: str = "floorwatch-data"
@@ -163,6 +172,10 @@ class WorkerSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a Floorwatch process runs on, as loaded by `streams.config`: time zone,
+    windows, targets and their rules, staffing, engine bounds, server, Kafka, worker and
+    Redis settings. `targets_for` resolves the targets of one queue x channel x priority."""
+
     timezone: str = "UTC"
     windows: tuple[str, ...] = ("5m", "15m", "1h", "today")
     defaults: TargetSettings = field(default_factory=TargetSettings)

@@ -1,9 +1,5 @@
-"""SLA clocks: kinds, states, a contact's plan, the counts per priority and kind, and
-the due-time clock that moves contacts to at risk and breached as time passes.
-
-A contact's SLAs are due `target` seconds after its first entry; at risk `at_risk_fraction`
-of the target before that. The clock is an ordered due-time index (a heap with one live
-entry per open contact), so states change when the clock passes a time, not at an event.
+"""SLA clocks: kinds, states, a contact's plan, counts per priority and kind, and the
+due-time clock that moves open contacts to at risk and breached as time passes.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ def day_bounds(now: float, zone: ZoneInfo) -> tuple[float, float]:
 
 
 class BucketRing(Generic[S]):
-    """The last `slots` buckets of `bucket_seconds` each, created on first use."""
+    """The last `slots` time buckets of `bucket_seconds` each, created on first use and
+    reused as time moves on; `trailing` merges the newest ones into window summaries."""
 
     __slots__ = ("bucket_seconds", "factory", "indexes", "slots", "summaries")
 
