@@ -33,6 +33,8 @@ from streams.core.engine import Engine
 from streams.core.intake import decode
 from streams.core.settings import Settings
 from streams.runtimes.process import tune_gc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.support
 from tests.support.daygen import DayPlan, write_day
 
 OUT = Path(__file__).resolve().parent / "out"

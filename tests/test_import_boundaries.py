@@ -138,3 +138,14 @@ def test_importing_the_core_loads_no_io_library() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == []
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test code lives in tests/support; test modules import none of each other."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sorted((ROOT / "tests").rglob("test_*.py"))
+        for line, module in streams_imports(path)
+        if module.startswith("tests.") and module.rpartition(".")[2].startswith("test_")
+    ]
+    assert found == []
