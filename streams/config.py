@@ -393,7 +393,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
             f"timezone: unknown time zone {timezone!r} (use an IANA name like 'Europe/Berlin')"
         ) from None
     engine = _engine(_table(data.get("engine", {}), "engine"))
-    windows = _windows(data.get("windows", list(Settings.windows)), engine.bucket_seconds)
+    windows = _windows(data.get("windows", list(Settings().windows)), engine.bucket_seconds)
     defaults_table = _table(data.get("defaults", {}), "defaults")
     _reject_unknown(defaults_table, TARGET_KEYS, "defaults.")
     defaults = merged_targets(TargetSettings(), _targets_settings(defaults_table, "defaults."))
