@@ -84,6 +84,8 @@ class Calendar:
         """The instant at which `seconds` business seconds have passed since `start`: an
         instant inside an open range, or the end of one (never later in closed hours).
         A whole day is passed in O(1) (its total); the last one is searched in O(log r)."""
+        if seconds <= 0:
+            return start
         remaining = seconds
         covered = start  # business time before this instant is counted (or passed)
         ordinal = self._first_day(start)

@@ -14,7 +14,14 @@ from streams.core.facts import FactSink
 from streams.core.intake import Event, event_from_tuple, event_to_tuple
 from streams.core.pipeline import PipelineStats
 from streams.core.settings import Settings
-from streams.core.sla import ANSWER, FIRST_RESPONSE, RESOLUTION, sla_applies, sla_target
+from streams.core.sla import (
+    ANSWER,
+    FIRST_RESPONSE,
+    RESOLUTION,
+    due_at,
+    sla_applies,
+    sla_target,
+)
 from streams.core.targets import TargetBook
 
 HANDLE_FALLBACK_SECONDS = 1800.0
@@ -398,10 +405,12 @@ class ContactTracker:
             met |= 1 << RESOLUTION
         breached = 0
         targets = self.targets.get(contact.queue, contact.channel, contact.priority)
+        calendar = self.targets.calendar(targets)
         for kind in (ANSWER, FIRST_RESPONSE, RESOLUTION):
             if met & (1 << kind) or not sla_applies(kind, contact.channel):
                 continue
-            if open_until > contact.first_entry + sla_target(targets, kind):
+            due = due_at(contact.first_entry, sla_target(targets, kind), calendar)
+            if open_until > due:
                 breached |= 1 << kind
         return met, breached
 

@@ -321,7 +321,8 @@ class QueueBoard(FactSink):
         key = (queue, channel, priority)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = sla_plan(self.targets.get(*key), channel)
+            targets = self.targets.get(*key)
+            plan = self._plans[key] = sla_plan(targets, channel, self.targets.calendar(targets))
         return plan
 
     def _leave(self, qc: QueueChannel, contact_id: str, ts: float) -> None:

@@ -47,6 +47,7 @@ class TargetSettings:
     resolution_within_seconds: float = 86400.0
     at_risk_fraction: float = 0.25
     team: str | None = None
+    calendar: str | None = None  # a [calendars.NAME]: SLA targets count business seconds
 
 
 TARGET_KEYS = tuple(TargetSettings.__dataclass_fields__)
@@ -171,6 +172,18 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class CalendarSettings:
+    """One `[calendars.NAME]` table: the time zone, the open ranges of each weekday
+    (Monday first; minutes from local midnight, an end past 1440 runs into the next day)
+    and the holidays (ISO dates, whole local days closed)."""
+
+    name: str
+    timezone: str
+    week: tuple[tuple[tuple[int, int], ...], ...]
+    holidays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a Floorwatch process runs on, as loaded by `streams.config`: time zone,
     windows, targets and their rules, staffing, engine bounds, server, Kafka, worker and
@@ -186,6 +199,8 @@ class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    calendars: tuple[CalendarSettings, ...] = ()
+    day_starts_at_minutes: int = 0  # the floor's day (the `today` window) starts here
 
     @property
     def zone(self) -> ZoneInfo:

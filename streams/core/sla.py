@@ -9,6 +9,7 @@ import itertools
 import math
 from typing import Final
 
+from streams.core.calendar import Calendar
 from streams.core.contract import LIVE_CHANNELS, PRIORITIES, SLA_KINDS
 from streams.core.settings import TargetSettings
 
@@ -22,8 +23,9 @@ SLA_COUNT = len(PRIORITIES) * len(SLA_KINDS)
 _INF = math.inf
 _NEXT_UP = math.nextafter
 
-# (kind, target seconds, at-risk lead seconds) for each SLA that applies to a channel
-SlaPlan = tuple[tuple[int, float, float], ...]
+# (kind, target seconds, at-risk lead seconds, business calendar or None) for each SLA
+# that applies to a channel; with a calendar both count business seconds.
+SlaPlan = tuple[tuple[int, float, float, Calendar | None], ...]
 
 
 def sla_index(priority: int, kind: int) -> int:
@@ -48,13 +50,27 @@ def sla_target(targets: TargetSettings, kind: int) -> float:
     return targets.resolution_within_seconds
 
 
-def sla_plan(targets: TargetSettings, channel: str) -> SlaPlan:
-    """The SLA clocks of a contact: each applicable kind with its target and at-risk lead."""
+def sla_plan(targets: TargetSettings, channel: str, calendar: Calendar | None) -> SlaPlan:
+    """The SLA clocks of a contact: each applicable kind with its target, at-risk lead and
+    the calendar its seconds are counted in (None: wall-clock time)."""
     return tuple(
-        (kind, sla_target(targets, kind), targets.at_risk_fraction * sla_target(targets, kind))
+        (
+            kind,
+            sla_target(targets, kind),
+            targets.at_risk_fraction * sla_target(targets, kind),
+            calendar,
+        )
         for kind in KINDS
         if sla_applies(kind, channel)
     )
+
+
+def due_at(first_entry: float, seconds: float, calendar: Calendar | None) -> float:
+    """When `seconds` of SLA time have passed since `first_entry`: wall-clock seconds, or
+    business seconds of `calendar` (an instant in open hours, or the end of a range)."""
+    if calendar is None:
+        return first_entry + seconds
+    return calendar.due(first_entry, seconds)
 
 
 class SlaCounts:
@@ -148,14 +164,18 @@ class SlaClock:
         sla = rec.sla
         base = sla_index(rec.priority, 0)
         first_entry = rec.first_entry
-        for kind, target, risk_offset in rec.plan:
+        for kind, target, risk_offset, calendar in rec.plan:
             shift = kind << 1
             state = (sla >> shift) & 3
             if state >= BREACHED:
                 continue
-            due = first_entry + target
-            if state == PENDING:
+            if calendar is None:
+                due = first_entry + target
                 risk = due - risk_offset
+            else:  # at risk once the business seconds left are at most the lead
+                due = calendar.due(first_entry, target)
+                risk = calendar.due(first_entry, target - risk_offset)
+            if state == PENDING:
                 if now < risk:
                     if risk < wake:
                         wake = risk

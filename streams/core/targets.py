@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from streams.core.calendar import Calendar
 from streams.core.settings import Settings, TargetSettings
 
 
@@ -14,6 +17,7 @@ class TargetBook:
         self.settings = settings
         self.version = 0
         self._cache: dict[tuple[str, str, str], TargetSettings] = {}
+        self._calendars = _calendars(settings)
 
     def get(self, queue: str, channel: str, priority: str) -> TargetSettings:
         key = (queue, channel, priority)
@@ -22,8 +26,23 @@ class TargetBook:
             found = self._cache[key] = self.settings.targets_for(queue, channel, priority)
         return found
 
+    def calendar(self, targets: TargetSettings) -> Calendar | None:
+        """The business-hours calendar of resolved targets (None: wall-clock time)."""
+        name = targets.calendar
+        return None if name is None else self._calendars[name]
+
     def replace(self, settings: Settings) -> None:
         """Resolve from `settings` from now on (the file's targets plus live ones)."""
         self.settings = settings
         self._cache = {}
+        self._calendars = _calendars(settings)
         self.version += 1
+
+
+def _calendars(settings: Settings) -> dict[str, Calendar]:
+    return {
+        c.name: Calendar(
+            c.name, c.timezone, c.week, frozenset(date.fromisoformat(d) for d in c.holidays)
+        )
+        for c in settings.calendars
+    }
