@@ -160,6 +160,7 @@ class QueueAgentBoard:
         self.trailing = {n: s for n, s in windows.items() if s is not None}
         self.ring_slots = max([*self.trailing.values(), self.bucket_seconds]) // self.bucket_seconds
         self.zone = settings.zone
+        self.day_starts_at = settings.day_starts_at_minutes
         self.max_queues = settings.engine.max_queue_channels
         self.queues: dict[str, QueueAgents] = {}
         self.now = float("-inf")
@@ -170,7 +171,7 @@ class QueueAgentBoard:
             return
         self.now = now
         if now >= self.day_end:
-            self.day_start, self.day_end = day_bounds(now, self.zone)
+            self.day_start, self.day_end = day_bounds(now, self.zone, self.day_starts_at)
             for queue in self.queues.values():
                 queue.today = AgentTime()
 

@@ -224,6 +224,7 @@ class QueueBoard(FactSink):
         )
         self.ring_slots = longest // self.bucket_seconds
         self.zone = settings.zone
+        self.day_starts_at = settings.day_starts_at_minutes
         self.max_queue_channels = engine.max_queue_channels
         self.hist_bounds = (
             bounds_with(WAIT_BOUNDS, _configured(settings, "answer_within_seconds")),
@@ -259,7 +260,7 @@ class QueueBoard(FactSink):
         self.now = now
         self.agents.advance(now)
         if now >= self.day_end:
-            self.day_start, self.day_end = day_bounds(now, self.zone)
+            self.day_start, self.day_end = day_bounds(now, self.zone, self.day_starts_at)
             for qc in self.tracked:
                 qc.today = Summary()
 

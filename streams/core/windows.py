@@ -2,7 +2,7 @@
 
 A trailing window of length W at time `now` covers the bucket holding `now` and the
 W / bucket_seconds - 1 buckets before it, so its span is between W - bucket and W.
-`today` runs from local midnight (configured time zone, DST aware) to now.
+`today` runs from the floor's day start (local midnight unless configured) to now.
 """
 
 from __future__ import annotations
@@ -15,13 +15,19 @@ from zoneinfo import ZoneInfo
 S = TypeVar("S")
 
 
-def day_bounds(now: float, zone: ZoneInfo) -> tuple[float, float]:
-    """Epoch seconds of the local midnight that starts the day of `now`, and the next one."""
+def day_bounds(now: float, zone: ZoneInfo, starts_at_minutes: int = 0) -> tuple[float, float]:
+    """Epoch seconds of the start of the floor's day that holds `now` and of the next one:
+    local midnight, or `starts_at_minutes` after it for a floor whose day starts at 06:00."""
+    hour, minute = divmod(starts_at_minutes, 60)
     local = datetime.fromtimestamp(now, zone)
-    start = datetime(local.year, local.month, local.day, tzinfo=zone)
-    nxt = start.date() + timedelta(days=1)
-    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone)
-    return start.timestamp(), end.timestamp()
+    day = local.date()
+    start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).timestamp()
+    if start > now:
+        day -= timedelta(days=1)
+        start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).timestamp()
+    nxt = day + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day, hour, minute, tzinfo=zone).timestamp()
+    return start, end
 
 
 class BucketRing(Generic[S]):
