@@ -15,7 +15,9 @@ log = logging.getLogger("floorwatch.redis")
 
 
 class TargetFollower:
-    """Keeps a TargetBook on the file's targets plus the live ones."""
+    """Keeps a TargetBook on the file's targets plus the live ones: `run` polls the live
+    targets' version every `poll_seconds` and, when it changed, applies the overrides.
+    While Redis is down or unreadable the last known targets stay."""
 
     def __init__(
         self, plane: RedisPlane, book: TargetBook, base: Settings, status: RedisStatus

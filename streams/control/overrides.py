@@ -1,10 +1,7 @@
 """Live targets: overrides supervisors set at run time, layered over the file's targets.
 
-Pure logic; `redis_plane` stores them. An override names a selector (any of queue,
-channel, priority — none means every queue) and target keys of `[defaults]`/`[[targets]]`,
-validated exactly as in the file. Resolution is the file's: the most specific selector
-wins, and on equal selectors a live override beats the file. `unset` removes the
-override, so the file's value applies again.
+Pure logic; `streams.control.store.RedisPlane` stores them. An override is a `Selector`
+and target keys of `[defaults]`/`[[targets]]`, validated exactly as in the file.
 """
 
 from __future__ import annotations
@@ -23,7 +20,8 @@ from streams.core.settings import SELECTOR_KEYS, TARGET_KEYS, ConfigError, Setti
 
 @dataclass(frozen=True)
 class Selector:
-    """Which queues x channels x priorities an override applies to (None: any)."""
+    """Which queues x channels x priorities an override applies to (None: any; all three
+    None: every queue), checked like the selectors of a `[[targets]]` entry."""
 
     queue: str | None = None
     channel: str | None = None
@@ -81,6 +79,9 @@ def check_key(key: str) -> str:
     return key
 
 
+# Resolution is the file's: the most specific selector wins, and on equal selectors a
+# live override beats the file. A key unset live is absent from the overrides, so the
+# file's value applies again.
 def with_live(settings: Settings, overrides: Overrides) -> Settings:
     """`settings` with the live overrides after the file's rules (they win ties)."""
     rules = tuple(

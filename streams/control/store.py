@@ -1,21 +1,6 @@
 """Redis, the control and serving plane: live targets, their audit trail, the cluster board.
 
 Kafka and the Tables stay the source of truth; nothing here is needed to count right.
-Keys (prefix `[redis] key_prefix`, default `floorwatch`):
-
-    <prefix>:targets          hash   selector (JSON [queue, channel, priority]) -> JSON
-                                     object of the overridden target keys
-    <prefix>:targets:version  int    incremented by every change; workers poll it
-    <prefix>:targets:epoch    string random, set by the first change: a Redis that
-                                     restarted empty is told apart by it
-    <prefix>:targets:audit    stream one entry per key changed: at, who, selector, key,
-                                     old, new (JSON; "" when absent); the newest 10,000
-    <prefix>:board:<worker>   string the worker's own queues (board JSON), with a TTL
-    <prefix>:board:workers    set    workers that published; those whose entry expired
-                                     are removed by readers (expiry is Redis's own clock)
-
-A change is one optimistic transaction (WATCH the hash, then MULTI: hash, version and
-audit together), so concurrent supervisors never lose an update or its audit entry.
 """
 
 from __future__ import annotations
@@ -46,7 +31,8 @@ Version = tuple[int, str]  # (version number, epoch) of the live targets
 
 
 class RedisNotConfigured(RuntimeError):
-    """Raised by commands that need Redis when `[redis] url` is not set."""
+    """Raised by commands that need Redis when `[redis] url` is not set; the message says
+    where to set it."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -57,7 +43,8 @@ class RedisNotConfigured(RuntimeError):
 
 @dataclass(frozen=True)
 class Change:
-    """One target key changed by one command (None: not set live)."""
+    """One target key changed by one command: the selector, the key, and its old and new
+    live values (None: not set live). `RedisPlane.change` returns them."""
 
     selector: Selector
     key: str
@@ -67,6 +54,10 @@ class Change:
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One entry of the live targets' audit trail, as `RedisPlane.history` reads it: when
+    (ISO 8601, UTC), who, the selector, the key, and its old and new live values (None:
+    not set live)."""
+
     at: str
     who: str
     selector: Selector
@@ -86,8 +77,23 @@ def _json_or_none(raw: bytes) -> Any:
     return orjson.loads(raw) if raw else None
 
 
+# Keys (prefix `[redis] key_prefix`, default `floorwatch`):
+#
+#     <prefix>:targets          hash   selector (JSON [queue, channel, priority]) -> JSON
+#                                      object of the overridden target keys
+#     <prefix>:targets:version  int    incremented by every change; workers poll it
+#     <prefix>:targets:epoch    string random, set by the first change: a Redis that
+#                                      restarted empty is told apart by it
+#     <prefix>:targets:audit    stream one entry per key changed: at, who, selector, key,
+#                                      old, new (JSON; "" when absent); the newest 10,000
+#     <prefix>:board:<worker>   string the worker's own queues (board JSON), with a TTL
+#     <prefix>:board:workers    set    workers that published; those whose entry expired
+#                                      are removed by readers (expiry is Redis's own clock)
 class RedisPlane:
-    """The Redis operations Floorwatch needs, on one asyncio client."""
+    """The Redis operations Floorwatch needs, on one asyncio client: live targets read,
+    changed and audited, and each worker's board published and gathered into the cluster
+    board. Connecting and each command time out after `TIMEOUT_SECONDS`; the errors in
+    `UNREACHABLE` mean Redis is down."""
 
     def __init__(self, settings: RedisSettings) -> None:
         if settings.url is None:
@@ -167,6 +173,9 @@ class RedisPlane:
         (setting a key to its current value, or unsetting an absent one, is no change)."""
         field = selector.encode()
         unset = list(unset_keys)
+        # One optimistic transaction: WATCH the hash, then MULTI with the hash, the version
+        # and the audit entries together, so concurrent supervisors never lose an update or
+        # its audit entry; on a WatchError, read again and retry.
         async with self.client.pipeline(transaction=True) as pipe:
             while True:
                 try:

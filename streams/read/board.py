@@ -1,9 +1,7 @@
 """The board: a JSON snapshot of every queue x channel, for wallboards and the board API.
 
-Values come from the same functions as the Prometheus exposition (`views`), so the
-board and `/metrics` agree. Tile colours follow the configured targets:
-service level >= target is green, within `AMBER_MARGIN` below it amber, lower red;
-any breached contact makes the tile red, any at-risk contact at least amber.
+Values come from the same functions as the Prometheus exposition (`streams.read.values`),
+so the board and `/metrics` agree; each tile is coloured against the configured targets.
 """
 
 from __future__ import annotations
@@ -21,6 +19,9 @@ from streams.read.values import staffing_view, window_values
 from streams.read.view import ReadView
 
 log = logging.getLogger("floorwatch.board")
+# Tile colours follow the configured targets: service level >= target is green, within
+# AMBER_MARGIN below it amber, lower red; any breached contact makes the tile red, any
+# at-risk contact at least amber (a tile's `status.overall` is the worst of these).
 AMBER_MARGIN = 0.05
 _RANK = {"green": 0, "amber": 1, "red": 2}
 

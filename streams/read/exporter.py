@@ -71,7 +71,9 @@ def _add_histogram(family: HistogramMetricFamily, values: list[str], hist: Histo
 
 
 class EngineCollector(Collector):
-    """Renders a running engine fresh on every scrape."""
+    """The Prometheus collector of a running engine (any `ReadView`), rendered fresh on
+    every scrape: live state, window gauges, counters and histograms, staffing and
+    pipeline health."""
 
     def __init__(self, engine: ReadView) -> None:
         self.engine = engine

@@ -1,39 +1,8 @@
 """Staffing mathematics: Erlang B and C, service level, and the agents needed to meet a target.
 
-Pure functions, no I/O, standard library `math` only, fully annotated (compilable with mypyc).
-
-Notation
---------
-- λ  arrival rate, contacts per second
-- AHT average handle time, seconds (talk + hold + after-contact work)
-- A = λ · AHT  the offered load in Erlangs
-- N  agents answering contacts ("on phones": logged in and not shrunk away)
-- T  the service-level threshold, seconds ("answered within T")
-
-Formulas (M/M/N, the Erlang C model: Poisson arrivals, exponential handle times,
-no abandonment, infinite patience)
------------------------------------------------------------------------------------
-- Erlang B, by the stable recurrence (no factorials or powers, so N in the
-  thousands and A of several hundred Erlangs neither overflow nor lose precision):
-      B(0, A) = 1,   B(n, A) = A·B(n-1, A) / (n + A·B(n-1, A))
-- Erlang C, the probability that a contact waits:
-      C(N, A) = N·B / (N - A·(1 - B))        for N > A;  1 when N ≤ A;  0 when A = 0
-- Service level, the fraction answered within T:
-      SL = 1 - C · exp(-(N - A) · T / AHT)
-- Average speed of answer:
-      ASA = C · AHT / (N - A)
-- Occupancy:
-      occ = A / N   (at most 1)
-
-Erlang C ignores abandonment, so it errs on the side of more agents.
-
-Rounding
---------
-Planners type decimal fractions (shrinkage 0.3, max occupancy 0.7) that binary floating
-point cannot represent exactly: 21 ÷ (1 - 0.3) evaluates to 30.000000000000004 and
-10.5 ÷ 0.7 to 15.000000000000002. Every "round up to whole agents" and the occupancy-cap
-test therefore treat a value within a relative 1e-9 of a whole number as that number
-(`REL_TOL`). The service-level comparison is exact: ties there are not a practical concern.
+Pure functions, no I/O, standard library `math` only, fully annotated (compilable with
+mypyc). Notation and formulas are in the comment above the core formulas, the rounding
+rule beside `REL_TOL`.
 """
 
 from __future__ import annotations
@@ -41,6 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# Rounding: planners type decimal fractions (shrinkage 0.3, max occupancy 0.7) that binary
+# floating point cannot represent exactly: 21 ÷ (1 - 0.3) evaluates to 30.000000000000004
+# and 10.5 ÷ 0.7 to 15.000000000000002. Every "round up to whole agents" and the
+# occupancy-cap test therefore treat a value within a relative 1e-9 of a whole number as
+# that number. The service-level comparison is exact: ties there are not a practical concern.
 REL_TOL = 1e-9
 """Relative tolerance for whole-agent rounding and for the occupancy-cap comparison."""
 
@@ -92,13 +66,36 @@ def _ceil_agents(x: float) -> int:
 
 
 def _within_cap(load: float, agents: int, max_occupancy: float) -> bool:
-    """A / N ≤ max_occupancy, with a relative tolerance of REL_TOL (see the module notes)."""
+    """A / N ≤ max_occupancy, with a relative tolerance of REL_TOL (see the note there)."""
     if agents <= 0:
         return load <= 0.0
     return load <= max_occupancy * agents * (1.0 + REL_TOL)
 
 
 # --------------------------------------------------------------------------- core formulas
+
+# Notation:
+# - λ  arrival rate, contacts per second
+# - AHT average handle time, seconds (talk + hold + after-contact work)
+# - A = λ · AHT  the offered load in Erlangs
+# - N  agents answering contacts ("on phones": logged in and not shrunk away)
+# - T  the service-level threshold, seconds ("answered within T")
+#
+# Formulas (M/M/N, the Erlang C model: Poisson arrivals, exponential handle times, no
+# abandonment, infinite patience):
+# - Erlang B, by the stable recurrence (no factorials or powers, so N in the thousands and
+#   A of several hundred Erlangs neither overflow nor lose precision):
+#       B(0, A) = 1,   B(n, A) = A·B(n-1, A) / (n + A·B(n-1, A))
+# - Erlang C, the probability that a contact waits:
+#       C(N, A) = N·B / (N - A·(1 - B))        for N > A;  1 when N ≤ A;  0 when A = 0
+# - Service level, the fraction answered within T:
+#       SL = 1 - C · exp(-(N - A) · T / AHT)
+# - Average speed of answer:
+#       ASA = C · AHT / (N - A)
+# - Occupancy:
+#       occ = A / N   (at most 1)
+#
+# Erlang C ignores abandonment, so it errs on the side of more agents.
 
 
 def _next_b(n: int, load: float, previous_b: float) -> float:
@@ -273,24 +270,16 @@ def workload_agents(
 
 @dataclass(frozen=True)
 class StaffingInput:
-    """What the Erlang C staffing calculation needs for one queue x channel.
+    """What the Erlang C staffing calculation needs for one queue x channel: arrival rate,
+    handle time, the service-level target (X % answered within T seconds), the occupancy
+    cap and shrinkage. Raises ValueError naming the offending field."""
 
-    - arrivals_per_second: λ, contacts per second (see `per_interval`); ≥ 0
-    - aht_seconds: average handle time; > 0 when λ > 0 (may be 0 when λ = 0)
-    - answer_within_seconds: T of "X % answered within T seconds"; ≥ 0
-    - service_level_target: X as a fraction, in (0, 1]
-    - max_occupancy: cap on A / N, in (0, 1]
-    - shrinkage: fraction of paid time not available for contacts (breaks, training,
-      absence), in [0, 1)
-
-    Raises ValueError naming the offending field.
-    """
-
-    arrivals_per_second: float
-    aht_seconds: float
-    answer_within_seconds: float
-    service_level_target: float
-    max_occupancy: float = 0.85
+    arrivals_per_second: float  # λ, contacts per second (see `per_interval`); ≥ 0
+    aht_seconds: float  # average handle time; > 0 when λ > 0 (may be 0 when λ = 0)
+    answer_within_seconds: float  # T of "X % answered within T seconds"; ≥ 0
+    service_level_target: float  # X as a fraction, in (0, 1]
+    max_occupancy: float = 0.85  # cap on A / N, in (0, 1]
+    # Fraction of paid time not available for contacts (breaks, training, absence), in [0, 1).
     shrinkage: float = 0.0
 
     def __post_init__(self) -> None:
@@ -327,23 +316,20 @@ class StaffingInput:
 
 @dataclass(frozen=True)
 class StaffingResult:
-    """The answer of `required_agents`.
+    """The answer of `required_agents`: the fewest agents on phones that meet the target
+    and the occupancy cap, the agents to schedule after shrinkage, and the Erlang C figures
+    at that many agents on phones."""
 
-    - agents_on_phones: N, the fewest agents answering contacts that meet the target and
-      the occupancy cap (before shrinkage)
-    - required_agents: ⌈N ÷ (1 - shrinkage)⌉, the agents to schedule
-    - service_level, probability_of_waiting, average_speed_of_answer_seconds, occupancy:
-      the Erlang C figures at N agents on phones
-    - load_erlangs: A
-    """
-
+    # N, the fewest agents answering contacts that meet the target and the occupancy cap
+    # (before shrinkage)
     agents_on_phones: int
-    required_agents: int
+    required_agents: int  # ⌈N ÷ (1 - shrinkage)⌉, the agents to schedule
+    # The Erlang C figures at N agents on phones:
     service_level: float
     probability_of_waiting: float
     average_speed_of_answer_seconds: float
     occupancy: float
-    load_erlangs: float
+    load_erlangs: float  # A
 
 
 @dataclass(frozen=True)
@@ -369,7 +355,7 @@ class StaffingRow:
 
 
 def _with_shrinkage(agents: int, shrinkage: float) -> int:
-    """⌈N ÷ (1 - shrinkage)⌉ (with the REL_TOL rounding of the module notes)."""
+    """⌈N ÷ (1 - shrinkage)⌉ (with the REL_TOL rounding, see the note there)."""
     if agents <= 0:
         return 0
     return _ceil_agents(agents / (1.0 - shrinkage))

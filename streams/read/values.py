@@ -103,7 +103,9 @@ def window_values(summary: Summary, formula: str) -> dict[str, float | None]:
 
 
 class StaffingView:
-    """Real-time staffing of one queue x channel (see README, "Staffing")."""
+    """Real-time staffing of one queue x channel, as `staffing_view` computes it: arrival
+    rate, handle time and load, agents required and staffed, the gap, and the projected
+    service level (None on asynchronous channels). See docs/metrics.md, "Staffing"."""
 
     __slots__ = (
         "aht_seconds",

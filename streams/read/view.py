@@ -1,7 +1,8 @@
 """What the exporter, the board and the web app read: a running engine of either runtime.
 
-`engine.Engine` (embedded mode, replay) and `worker.view.WorkerView` (a Faust worker's
-owned partitions) both satisfy it.
+`streams.core.engine.Engine` (embedded mode, replay) and
+`streams.runtimes.worker.read_view.WorkerView` (a Faust worker's owned partitions) both
+satisfy it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from streams.core.targets import TargetBook
 
 
 class ReadView(Protocol):
+    """What a running engine offers its readers: settings and targets, the queue and agent
+    boards, pipeline stats, the clock, and `advance` to bring the clocks to now before
+    reading. The exporter, the board and the web app read an engine through it only."""
+
     @property
     def settings(self) -> Settings: ...
     @property

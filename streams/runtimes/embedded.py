@@ -36,7 +36,9 @@ PIPE_LINE_LIMIT = 1024 * 1024
 
 @dataclass
 class FeedState:
-    """What /readyz reports: the engine runs and has been fed."""
+    """What /readyz reports in `floorwatch run`: whether the engine runs and has been fed
+    (started, events received, the source finished or failed). `not_ready_reason` says
+    why it is not ready, or None when it is."""
 
     started: bool = False
     events: int = 0
@@ -137,6 +139,10 @@ def log_reject(record: Rejection) -> None:
 
 
 class EmbeddedRunner:
+    """`floorwatch run`: one engine and its event source on one asyncio loop. `serve` runs
+    the web server, the live targets when Redis is configured, the clock tick and the feed
+    until `stop` is set."""
+
     def __init__(
         self, settings: Settings, clock: Clock, source: AsyncIterator[bytes], host: str, port: int
     ) -> None:

@@ -7,7 +7,9 @@ from typing import TextIO
 
 
 class Progress:
-    """Redraws `label: N lines (P %), R lines/s` at most a few times per second."""
+    """The progress line of `floorwatch replay` and `simulate`: redraws `label: N lines
+    (P %), R lines/s` at most four times a second (the share only when the total size is
+    known); `finish` writes the final count and time."""
 
     def __init__(self, out: TextIO, label: str, total_bytes: int | None) -> None:
         self.out = out

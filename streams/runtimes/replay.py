@@ -18,7 +18,9 @@ from streams.runtimes.progress import Progress
 
 
 class RejectsFile:
-    """Writes each rejected line as one JSON object: line number, reason, detail, raw text."""
+    """The rejects file of `floorwatch replay --rejects-out`: each rejection as one JSON
+    object with its reason and detail and, when it has the raw line, that line's number
+    (`line`, kept current by `replay`) and text."""
 
     def __init__(self, out: BinaryIO) -> None:
         self.out = out

@@ -1,26 +1,7 @@
 """Serialised messages and transport noise: duplicates, late deliveries, malformed lines.
 
-The simulation itself only produces clean events (`Simulation.events`). This layer turns
-them into `Emission`s — the bytes of one message plus what a sender needs: the Kafka key,
-the time at which to send it (for pacing) and what kind of message it is. With a noise
-share `p`, independently for each clean event:
-
-* with probability p it is **delivered late** ("out_of_order"): held back and sent right
-  after the next event of the same contact (or agent), keeping its own `occurred_at`:
-  exactly one event overtakes it, nothing else of that contact comes between. Only an
-  event whose next one follows within `reorder_window` seconds of event time (and at
-  least 1 ms later) can be moved; when the drawn one cannot, the next event that can is
-  moved instead, so the share stays close to p. (An overtaken `contact.queued` arrives
-  right after the event that overtook it, well within the engine's `orphan_hold`.)
-* with probability p it is **duplicated** ("duplicate"): the identical bytes (same
-  `event_id`) are sent again a few messages later.
-* with probability p a **malformed** message ("malformed") is sent after it: a corrupted
-  copy with its own event id that `streams.core.intake.decode` rejects (truncated JSON, not an
-  object, a missing or mistyped field, a bad enum value, an unparseable timestamp, an
-  unknown type, an over-long id, invalid UTF-8 or an oversized message). `reason` names
-  the rejection reason it triggers. Malformed messages are extra: no clean event is lost.
-
-Emission times (`at`) never decrease, so a pacer can follow them.
+Turns the simulation's clean events into `Emission`s (the bytes of one message, its Kafka
+key, when to send it and what kind of message it is), optionally with a share of noise.
 """
 
 from __future__ import annotations
@@ -43,23 +24,17 @@ _DUPLICATE_SPREAD = 20  # a duplicate follows its original within this many mess
 
 @dataclass(frozen=True, slots=True)
 class Emission:
-    """One message to send.
+    """One message to send: its bytes, its Kafka key, when to send it and what kind of
+    message it is. `Simulation.messages` yields them; `paced` holds each back until its `at`."""
 
-    at: epoch seconds at which to send it (event time of its place in the stream; never
-        decreasing from one emission to the next) — feed it to `Pacer.delay`.
-    payload: the message bytes (one JSON object for valid events; no trailing newline).
-    key: the Kafka key (`contact_id`, or `agent_id` for agent events).
-    kind: "event", "duplicate", "out_of_order" or "malformed".
-    event: the event dict (None for malformed messages).
-    reason: for malformed messages, the `Rejection.reason` that `decode` gives.
-    """
-
+    # Epoch seconds at which to send it: the event time of its place in the stream, never
+    # decreasing from one emission to the next (feed it to `Pacer.delay`).
     at: float
-    payload: bytes
-    key: str | None
-    kind: str = "event"
-    event: dict[str, Any] | None = None
-    reason: str | None = None
+    payload: bytes  # one JSON object for valid events; no trailing newline
+    key: str | None  # `contact_id`, or `agent_id` for agent events
+    kind: str = "event"  # "event", "duplicate", "out_of_order" or "malformed"
+    event: dict[str, Any] | None = None  # None for malformed messages
+    reason: str | None = None  # malformed messages: the `Rejection.reason` `decode` gives
 
     @property
     def line(self) -> bytes:
@@ -79,7 +54,10 @@ def plain(stream: Iterable[tuple[float, dict[str, Any]]]) -> Iterator[Emission]:
         yield Emission(at, dumps(event), _key(event), "event", event)
 
 
-# Malformed variants: (name, weight, reason).
+# Malformed variants: (name, weight, reason). Each is a corrupted copy with its own event
+# id that `streams.core.intake.decode` rejects with `reason`: truncated JSON, not an
+# object, a missing or mistyped field, a bad enum value, an unparseable timestamp, an
+# unknown type, an over-long id, invalid UTF-8 or an oversized message.
 _VARIANTS: tuple[tuple[str, int, str], ...] = (
     ("truncated", 5, "invalid_json"),
     ("array", 2, "not_an_object"),
@@ -136,6 +114,22 @@ class _Item:
         self.key = _key(event)
 
 
+# With a noise share p, independently for each clean event:
+#
+# * with probability p it is delivered late ("out_of_order"): held back and sent right
+#   after the next event of the same contact (or agent), keeping its own `occurred_at`:
+#   exactly one event overtakes it, nothing else of that contact comes between. Only an
+#   event whose next one follows within `reorder_window` seconds of event time (and at
+#   least 1 ms later) can be moved; when the drawn one cannot, the next event that can is
+#   moved instead (`late_owed`), so the share stays close to p. An overtaken
+#   `contact.queued` arrives right after the event that overtook it, well within the
+#   engine's `orphan_hold`.
+# * with probability p it is duplicated ("duplicate"): the identical bytes (same
+#   `event_id`) are sent again a few messages later.
+# * with probability p a malformed message ("malformed") is sent after it (`malformed`).
+#   Malformed messages are extra: no clean event is lost.
+#
+# Emission times (`at`) never decrease, so a pacer can follow them.
 def add_noise(
     stream: Iterable[tuple[float, dict[str, Any]]],
     share: float,

@@ -1,9 +1,6 @@
 """Pacing: how long to wait before sending each message, at a given speed.
 
-Pure: the wall clock is injected (`now`), the caller sleeps. Event time advances `speed`
-times faster than the wall clock from the moment of the first message (or from `origin`,
-usually the simulation start). A consumer that falls behind is not slowed down further:
-late messages get a wait of 0 until it has caught up; the schedule never drifts.
+Pure: the wall clock is injected (`now`), the caller sleeps (`paced`, or an asyncio loop).
 """
 
 from __future__ import annotations
@@ -18,20 +15,19 @@ __all__ = ["Pacer", "backdated_start", "paced"]
 
 
 class Pacer:
-    """``Pacer(60).delay(event_time)`` -> seconds to wait before sending that message.
-
-    speed: 1.0 = real time, 60 = an hour of events per wall minute, `math.inf` = as fast
-        as possible (never waits).
-    now: the wall clock in seconds (default `time.monotonic`); tests inject their own.
-    origin: the event time that corresponds to the first call's wall time (default: the
-        event time given in the first call).
-    """
+    """Paces messages by their event time: ``Pacer(60).delay(event_time)`` is how many
+    seconds to wait before sending that message so that event time runs 60 times faster
+    than the wall clock."""
 
     def __init__(
         self,
+        # 1.0 = real time, 60 = an hour of events per wall minute, `math.inf` = as fast as
+        # possible (never waits)
         speed: float,
         *,
-        now: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.monotonic,  # the wall clock; tests inject their own
+        # The event time that corresponds to the first call's wall time (usually the
+        # simulation start); by default the event time given in the first call.
         origin: float | None = None,
     ) -> None:
         if math.isnan(speed) or speed <= 0:
@@ -50,6 +46,9 @@ class Pacer:
             if self.origin is None:
                 self.origin = event_time
         assert self.origin is not None
+        # Event time advances `speed` times faster than the wall clock from the first call
+        # (or from `origin`). A consumer that falls behind is not slowed down further: late
+        # messages get a wait of 0 until it has caught up; the schedule never drifts.
         due = self._wall_origin + (event_time - self.origin) / self.speed
         return max(0.0, due - current)
 

@@ -1,9 +1,8 @@
 """Scenario files: queues, channels, arrival profiles and agents, parsed and validated.
 
-A scenario is a small TOML file (parsed with `tomllib`). Every problem is reported as a
-`ScenarioError` whose message starts with the key, e.g.
-``queues[2].arrivals.per_hour: expected 24 numbers, got 23``. The format is documented in
-``streams/simulator/scenarios/README.md``; the shipped scenarios live next to it.
+A scenario is a small TOML file; every problem is a `ScenarioError` whose message starts
+with the key, e.g. ``queues[2].arrivals.per_hour: expected 24 numbers, got 23``. The
+format is in ``streams/simulator/scenarios/README.md``, beside the shipped scenarios.
 """
 
 from __future__ import annotations
@@ -43,7 +42,9 @@ _AGENT_GROUP = re.compile(r"[A-Za-z0-9_.-]{1,48}")
 
 
 class ScenarioError(ValueError):
-    """A scenario problem. `key` is the offending key (``queues[1].channel``)."""
+    """A problem in a scenario: `key` is the offending key (``queues[1].channel``) and
+    `problem` what is wrong with it; the message is ``key: problem`` (or the problem alone
+    when no key is to blame, e.g. invalid TOML)."""
 
     def __init__(self, key: str, problem: str) -> None:
         super().__init__(f"{key}: {problem}" if key else problem)
@@ -56,7 +57,8 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Duration:
-    """A log-normal duration given by its mean (seconds) and the sigma of its logarithm."""
+    """A log-normal duration given by its mean (seconds) and the sigma of its logarithm:
+    a queue's handle time or after-contact work, drawn afresh for each contact."""
 
     mean: float
     sigma: float
@@ -115,7 +117,9 @@ class ArrivalProfile:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """One queue on one channel, with its arrivals and its customers' behaviour."""
+    """One queue on one channel, with its arrivals and its customers' behaviour: priorities,
+    patience, handle times, transfers, overflow and surveys; holds and greetings on live
+    channels, replies and reopens on asynchronous ones."""
 
     name: str
     channel: str
@@ -158,13 +162,17 @@ class QueueSpec:
 
 @dataclass(frozen=True)
 class Break:
+    """A break in every shift of an agent group: `minutes` long, `after_hours` into the
+    shift, each agent's start moved by up to the group's `break_jitter_minutes` either way."""
+
     after_hours: float  # from the start of the shift
     minutes: float
 
 
 @dataclass(frozen=True)
 class AgentGroup:
-    """`count` agents with the same skills; shifts are assigned round-robin."""
+    """`count` agents with the same skills (queue names) and channels, who work the
+    group's shifts (assigned round-robin), take its breaks and belong to its team."""
 
     name: str
     count: int
@@ -181,6 +189,9 @@ class AgentGroup:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A whole scenario as `load_scenario` reads it: queues, agent groups and time zone.
+    `scaled` makes a copy with more or fewer arrivals or agents, for comparisons."""
+
     name: str
     queues: tuple[QueueSpec, ...]
     agents: tuple[AgentGroup, ...]

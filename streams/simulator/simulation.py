@@ -1,15 +1,8 @@
 """Discrete-event simulation of a contact centre, emitting Floorwatch input events.
 
-One heap of scheduled happenings (arrivals, patience running out, talk and work ending,
-shifts and breaks, customer replies, surveys), processed in time order. Contacts wait in
-their queue (strict priority, then first come first served) until an agent with the skill
-is free, or abandon when their patience runs out: waits and abandonment come from the
-queueing, never from a formula.
-
-Randomness is seeded per purpose, never global: arrivals per queue, one stream per
-contact (patience, handle time, transfer, survey...) and one per agent (break times). So
-the same seed gives byte-identical output, and changing the staffing leaves the arrivals
-and each customer's patience and needs unchanged.
+Contacts wait in their queue until an agent with the skill is free, or abandon when their
+patience runs out: waits and abandonment come from the queueing, never from a formula.
+Randomness is seeded per purpose, so the same seed gives byte-identical output.
 """
 
 from __future__ import annotations
@@ -49,7 +42,8 @@ OFFLINE = "offline"
 # Contact states (internal).
 _WAITING, _TALKING, _WRAPPING, _WORKING, _PENDING, _RESOLVED, _DONE, _ABANDONED = range(8)
 
-# Kinds of scheduled happenings.
+# Kinds of scheduled happenings. One heap of them (arrivals, patience running out, talk and
+# work ending, shifts and breaks, customer replies, surveys) is processed in time order.
 (
     _ARRIVAL,
     _ABANDON,
@@ -78,6 +72,11 @@ def format_rfc3339_ms(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
+# Randomness is seeded per purpose, never global: arrivals per queue (`_Queue.rng`), one
+# stream per contact (`_Contact.rng`: patience, handle time, transfer, survey...) and one
+# per agent (`_Agent.rng`: break times). So the same seed gives byte-identical output, and
+# changing the staffing leaves the arrivals and each customer's patience and needs
+# unchanged.
 class _Contact:
     __slots__ = (
         "agent",
@@ -713,13 +712,10 @@ class _Run:
 
 
 class Simulation:
-    """A seeded contact-centre simulation of one scenario, from `start_epoch` on.
-
-    `events()` yields the event dicts of the input contract in time order (every one
-    passes `streams.core.intake.decode`). Each call starts a fresh, identical run.
-    `messages()` adds the serialised form, Kafka key, emission time and optional
-    transport noise (see `streams.simulator.noise`).
-    """
+    """A seeded contact-centre simulation of one scenario, from `start_epoch` on. `events()`
+    yields the input contract's event dicts in time order (each passes
+    `streams.core.intake.decode`), a fresh, identical run per call; `messages()` adds the
+    serialised form, Kafka key, emission time and optional transport noise (`noise`)."""
 
     def __init__(
         self,

@@ -33,7 +33,9 @@ BoardSource = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class BoardUnavailable(RuntimeError):
-    """The board cannot be assembled now (the message says why and what to do)."""
+    """Raised by a board source when the board cannot be assembled now (the cluster board
+    while Redis is unreachable); the message says why and what to do. The board API
+    answers 503 with it; `BoardFeed` keeps the last board."""
 
 
 class BoardFeed:
