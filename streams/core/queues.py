@@ -188,6 +188,15 @@ class QueueChannel(SlaCounts):
         return open_rows
 
 
+def _business_seconds(rec: OpenContact, kind: int, start: float, end: float) -> float | None:
+    """Business seconds from `start` to `end` in the calendar of the contact's SLA of
+    `kind` (None when that SLA has no calendar or does not apply)."""
+    for planned, _, _, calendar in rec.plan:
+        if planned == kind:
+            return None if calendar is None else calendar.elapsed(start, end)
+    return None
+
+
 class LiveView:
     """Live state of one queue x channel at the reading clock (computed at read time):
     contacts waiting, the longest wait, and open contacts by backlog age."""
@@ -481,11 +490,16 @@ class QueueBoard(FactSink):
     ) -> None:
         """An agent replied; `first_response` is set on the contact's first reply."""
         qc = self._stats(queue, channel)
+        summaries = self._summaries(qc, ts)
         if first_response is not None:
-            self._first_response(qc, self._summaries(qc, ts), first_response)
+            self._first_response(qc, summaries, first_response)
         rec = qc.open.get(contact_id)
         if rec is not None:
             if first_response is not None:
+                business = _business_seconds(rec, FIRST_RESPONSE, ts - first_response, ts)
+                if business is not None:
+                    for s in summaries:
+                        s.business_time(business, None)
                 self.sla.settle(rec, qc, ts)
                 self.sla.met(rec, qc, FIRST_RESPONSE)
             if rec.waiting and channel not in LIVE_CHANNELS:
@@ -521,10 +535,15 @@ class QueueBoard(FactSink):
         qc = self._stats(queue, channel)
         qc.resolved_total += 1
         qc.resolution_hist.observe(resolution)
-        for s in self._summaries(qc, ts):
+        summaries = self._summaries(qc, ts)
+        for s in summaries:
             s.resolution(resolution, first_contact)
         rec = qc.open.get(contact_id)
         if rec is not None:
+            business = _business_seconds(rec, RESOLUTION, ts - resolution, ts)
+            if business is not None:
+                for s in summaries:
+                    s.business_time(None, business)
             self.sla.settle(rec, qc, ts)
             self.sla.met(rec, qc, RESOLUTION)
 

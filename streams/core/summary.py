@@ -43,6 +43,11 @@ COUNTS = (
     "nps_promoters",
     "nps_detractors",
     "wait_max",
+    # Appended later: stored values from before them are padded with 0.
+    "frt_business_count",
+    "frt_business_sum",
+    "resolution_business_count",
+    "resolution_business_sum",
 )
 
 
@@ -65,6 +70,8 @@ class Summary:
         "csat_sum",
         "fcr",
         "frt_bins",
+        "frt_business_count",
+        "frt_business_sum",
         "frt_count",
         "frt_sum",
         "handle_count",
@@ -76,6 +83,8 @@ class Summary:
         "nps_promoters",
         "offered",
         "reopened",
+        "resolution_business_count",
+        "resolution_business_sum",
         "resolution_sum",
         "resolved",
         "short_abandoned",
@@ -115,6 +124,10 @@ class Summary:
         self.nps_promoters: int = 0
         self.nps_detractors: int = 0
         self.wait_max = 0.0
+        self.frt_business_count: int = 0
+        self.frt_business_sum: float = 0.0
+        self.resolution_business_count: int = 0
+        self.resolution_business_sum: float = 0.0
         self.wait_bins: dict[int, int] = {}
         self.frt_bins: dict[int, int] = {}
 
@@ -130,6 +143,8 @@ class Summary:
     def restore(value: list[Any]) -> Summary:
         s = Summary()
         counts, wait_bins, frt_bins = value
+        if len(counts) < len(COUNTS):  # stored before the business-time fields
+            counts = [*counts, *[0] * (len(COUNTS) - len(counts))]
         for name, count in zip(COUNTS, counts, strict=True):
             setattr(s, name, count)
         s.wait_bins = {int(k): c for k, c in wait_bins}
@@ -167,6 +182,10 @@ class Summary:
         self.nps_detractors += other.nps_detractors
         if other.wait_max > self.wait_max:
             self.wait_max = other.wait_max
+        self.frt_business_count += other.frt_business_count
+        self.frt_business_sum += other.frt_business_sum
+        self.resolution_business_count += other.resolution_business_count
+        self.resolution_business_sum += other.resolution_business_sum
         sketch.merge_into(self.wait_bins, other.wait_bins)
         sketch.merge_into(self.frt_bins, other.frt_bins)
 
@@ -195,6 +214,15 @@ class Summary:
         bins = self.frt_bins
         key = sketch.bin_of(frt)
         bins[key] = bins.get(key, 0) + 1
+
+    def business_time(self, first_response: float | None, resolution: float | None) -> None:
+        """Business seconds of a first response or a resolution, where a calendar applies."""
+        if first_response is not None:
+            self.frt_business_count += 1
+            self.frt_business_sum += first_response
+        if resolution is not None:
+            self.resolution_business_count += 1
+            self.resolution_business_sum += resolution
 
     def handled(self, handle: float, hold: float | None, acw: float | None) -> None:
         self.handle_count += 1

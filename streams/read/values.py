@@ -59,6 +59,11 @@ WINDOW_GAUGES: tuple[tuple[str, str, Callable[[Summary], float | None]], ...] = 
         lambda s: ratio(s.frt_sum, s.frt_count),
     ),
     (
+        "first_response_business_seconds_average",
+        "Average first response time in business seconds (where a calendar applies).",
+        lambda s: ratio(s.frt_business_sum, s.frt_business_count),
+    ),
+    (
         "handle_seconds_average",
         "Average handle time (answered to wrap-up).",
         lambda s: ratio(s.handle_sum, s.handle_count),
@@ -77,6 +82,11 @@ WINDOW_GAUGES: tuple[tuple[str, str, Callable[[Summary], float | None]], ...] = 
         "resolution_seconds_average",
         "Average resolution time from first entry.",
         lambda s: ratio(s.resolution_sum, s.resolved),
+    ),
+    (
+        "resolution_business_seconds_average",
+        "Average resolution time in business seconds (where a calendar applies).",
+        lambda s: ratio(s.resolution_business_sum, s.resolution_business_count),
     ),
     (
         "first_contact_resolution_ratio",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from streams.core.windows import day_bounds
 from tests.support.helpers import T0, Feed, Metrics
 
 OFFERED = "contactcenter_offered_contacts"
@@ -275,3 +277,34 @@ def test_wait_quantiles_within_1_percent_of_nearest_rank() -> None:
     average = win(m, "contactcenter_wait_seconds_average", "q", "voice", "1h")
     assert average == pytest.approx(sum(WAITS) / n, rel=1e-9)
     assert win(m, "contactcenter_wait_seconds_max", "q", "voice", "1h") == max(WAITS)
+
+
+def test_the_floors_day_can_start_at_six_across_both_dst_changes() -> None:
+    """Europe/Berlin, day from 06:00: hand-computed UTC bounds (CET = UTC+1, CEST = UTC+2)."""
+    zone = ZoneInfo("Europe/Berlin")
+    six = 6 * 60
+
+    def utc(*args: int) -> float:
+        return datetime(*args, tzinfo=UTC).timestamp()
+
+    # Sun 2026-03-29 05:00 CEST is before 06:00: the day began Sat 06:00 CET and lasts
+    # 23 hours (the clocks went forward at 02:00).
+    assert day_bounds(utc(2026, 3, 29, 3), zone, six) == (utc(2026, 3, 28, 5), utc(2026, 3, 29, 4))
+    # Sat 2026-10-24 06:00 CEST to Sun 06:00 CET: 25 hours.
+    assert day_bounds(utc(2026, 10, 24, 12), zone, six) == (
+        utc(2026, 10, 24, 4),
+        utc(2026, 10, 25, 5),
+    )
+    # Without a configured start the day is midnight to midnight.
+    assert day_bounds(utc(2026, 12, 7, 4), zone) == (utc(2026, 12, 6, 23), utc(2026, 12, 7, 23))
+
+
+def test_today_resets_at_the_floors_day_start() -> None:
+    """Offered calls in `today` with the day starting at 06:00 UTC."""
+    feed = Feed({"day_starts_at": "06:00"})
+    night = datetime(2026, 12, 7, 5, 30, tzinfo=UTC).timestamp()
+    feed.event("contact.queued", night, contact_id="n1", queue="q", channel="voice")
+    assert win(feed.metrics(), OFFERED, "q", "voice", "today") == 1
+    feed.event("contact.queued", night + 3600, contact_id="d1", queue="q", channel="voice")
+    # 06:30: the night call belongs to the day before; midnight would have kept both
+    assert win(feed.metrics(), OFFERED, "q", "voice", "today") == 1
