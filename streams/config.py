@@ -1,11 +1,13 @@
 """Configuration: the TOML file of the CLI contract, validated, plus `FLOORWATCH_*` overrides.
 
-Every error names the key and the problem, so an operator can fix the file without
-reading the source. Layering, lowest first: built-in defaults, the TOML file, environment.
+Every error names the file or variable, the key and the problem, so an operator can fix
+it without reading the source. Layering, lowest first: built-in defaults (with the
+built-in channel targets), the TOML file, environment.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -38,8 +40,10 @@ from streams.core.settings import (
 
 DEFAULT_CONFIG_FILE = "floorwatch.toml"
 ENV_PREFIX = "FLOORWATCH_"
-# Built-in per-channel targets (industry practice, metrics.md): used only when the
-# configuration file has no [[targets]] of its own.
+# Built-in per-channel targets (industry practice, metrics.md): the lowest layer. A key
+# the configuration sets in [defaults], or in a [[targets]] entry with fewer selectors
+# than a channel (none, or a priority only), replaces the built-in one of every channel;
+# the configuration's other [[targets]] beat them as more specific or later rules.
 BUILTIN_TARGETS: tuple[dict[str, Any], ...] = (
     {"channel": "chat", "answer_within_seconds": 30, "first_response_within_seconds": 120},
     {"channel": "email", "first_response_within_seconds": 14400},
@@ -397,12 +401,12 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     defaults_table = _table(data.get("defaults", {}), "defaults")
     _reject_unknown(defaults_table, TARGET_KEYS, "defaults.")
     defaults = merged_targets(TargetSettings(), _targets_settings(defaults_table, "defaults."))
+    rules: tuple[TargetRule, ...] = ()
     if "targets" in data:
         if not isinstance(data["targets"], list):
             raise ConfigError("targets: expected an array of tables ([[targets]])")
         rules = tuple(_target_rule(entry, i) for i, entry in enumerate(data["targets"]))
-    else:
-        rules = tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS))
+    rules = _builtin_rules(set(defaults_table), rules) + rules
     staffing = _staffing(_table(data.get("staffing", {}), "staffing"), engine.bucket_seconds)
     server = _server(_table(data.get("server", {}), "server"))
     kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
@@ -411,6 +415,22 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     return Settings(
         timezone, windows, defaults, rules, staffing, engine, server, kafka, worker, redis
     )
+
+
+def _builtin_rules(default_keys: set[str], rules: tuple[TargetRule, ...]) -> tuple[TargetRule, ...]:
+    """The built-in channel targets without the keys the user set where a channel rule
+    would beat them: in [defaults] or in a rule naming no queue, no channel and at most a
+    priority. Placed first, so a user's own channel rule wins the tie by file order."""
+    overridden = set(default_keys)
+    for rule in rules:
+        if rule.queue is None and rule.channel is None:
+            overridden.update(rule.settings)
+    builtin = []
+    for index, entry in enumerate(BUILTIN_TARGETS):
+        kept = {k: v for k, v in entry.items() if k not in overridden}
+        if set(kept) - set(SELECTOR_KEYS):
+            builtin.append(_target_rule(kept, index))
+    return tuple(builtin)
 
 
 def _env_key_paths() -> dict[str, tuple[str, ...]]:
@@ -460,6 +480,32 @@ def _env_value(raw: str, path: tuple[str, ...]) -> Any:
         return raw
 
 
+def _env_hint(suffix: str) -> str:
+    """The closest known variables (difflib), else how the names are made."""
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, suffix, known).ratio(), known) for known in ENV_KEY_PATHS),
+        reverse=True,
+    )
+    best = scored[0][0]
+    close = [ENV_PREFIX + known for ratio, known in scored if ratio >= max(0.6, best - 0.05)]
+    if close:
+        return f"did you mean {' or '.join(close[:3])}?"
+    return (
+        f"settings are {ENV_PREFIX}<SECTION>__<KEY> (e.g. {ENV_PREFIX}SERVER__PORT for "
+        f"[server] port), {ENV_PREFIX}TIMEZONE and {ENV_PREFIX}WINDOWS"
+    )
+
+
+def _env_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """The configuration keys the FLOORWATCH_* variables set -> the variable
+    ('server.port' -> 'FLOORWATCH_SERVER__PORT')."""
+    return {
+        ".".join(ENV_KEY_PATHS[name[len(ENV_PREFIX) :]]): name
+        for name in environ
+        if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :] in ENV_KEY_PATHS
+    }
+
+
 def apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """Overlay FLOORWATCH_* variables on a parsed file; unknown variables are errors."""
     merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
@@ -471,10 +517,7 @@ def apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any
             continue
         path = ENV_KEY_PATHS.get(suffix)
         if path is None:
-            raise ConfigError(
-                f"environment variable {name}: unknown setting "
-                f"(known: {', '.join(ENV_PREFIX + k for k in sorted(ENV_KEY_PATHS))})"
-            )
+            raise ConfigError(f"environment variable {name}: unknown setting; {_env_hint(suffix)}")
         value = _env_value(raw, path)
         if len(path) == 1:
             merged[path[0]] = value
@@ -498,15 +541,38 @@ def load_settings(
         path = environ.get(ENV_PREFIX + "CONFIG")
     if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
         path = DEFAULT_CONFIG_FILE
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path}: not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"config file {path}: cannot be read: {exc.strerror}") from None
-    return settings_from_mapping(apply_env(data, environ))
+    data = {} if path is None else _read_file(path)
+    try:
+        return settings_from_mapping(apply_env(data, environ))
+    except ConfigError as exc:
+        raise ConfigError(_where(str(exc), path, _env_variables(environ))) from None
+
+
+def _read_file(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path}: is a directory; give a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); save it as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read: {exc.strerror}") from None
+
+
+def _where(message: str, path: str | Path | None, variables: Mapping[str, str]) -> str:
+    """A validation error with where the bad key comes from: the variable that set it,
+    else the file (messages start with the key: 'targets[0].team: ...')."""
+    if message.startswith("environment variable "):
+        return message
+    key = message.split(": ", 1)[0]
+    if key in variables:
+        return f"environment variable {variables[key]}: {message}"
+    return message if path is None else f"{path}: {message}"

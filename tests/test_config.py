@@ -62,9 +62,59 @@ def test_same_selectors_apply_in_file_order() -> None:
     assert settings.targets_for("q", "chat", "low").answer_within_seconds == 45
 
 
-def test_file_targets_replace_the_built_in_ones() -> None:
-    settings = settings_from_mapping({"targets": [{"queue": "x", "team": "t1"}]})
-    assert settings.targets_for("q", "chat", "normal").answer_within_seconds == 20
+def test_built_in_targets_stay_beside_unrelated_file_targets() -> None:
+    """Built-in channel targets (chat 30 s / 120 s, email 4 h) are the lowest layer: a
+    [[targets]] entry about something else does not drop them."""
+    settings = settings_from_mapping({"targets": [{"queue": "vip", "team": "t1"}]})
+    chat = settings.targets_for("support", "chat", "normal")
+    assert (chat.answer_within_seconds, chat.first_response_within_seconds) == (30, 120)
+    assert settings.targets_for("billing", "email", "normal").first_response_within_seconds == 14400
+    vip_chat = settings.targets_for("vip", "chat", "normal")
+    assert (vip_chat.team, vip_chat.answer_within_seconds) == ("t1", 30)
+    assert settings.targets_for("vip", "voice", "normal").answer_within_seconds == 20
+
+
+def test_file_defaults_beat_the_built_in_channel_targets() -> None:
+    """A key set in [defaults] applies to every channel; the built-ins keep the keys the
+    user did not set, and the user's own [[targets]] still beat [defaults]."""
+    settings = settings_from_mapping({"defaults": {"first_response_within_seconds": 3600}})
+    email = settings.targets_for("billing", "email", "normal")
+    chat = settings.targets_for("support", "chat", "urgent")
+    assert email.first_response_within_seconds == 3600
+    assert (chat.first_response_within_seconds, chat.answer_within_seconds) == (3600, 30)
+    settings = settings_from_mapping(
+        {
+            "defaults": {"first_response_within_seconds": 3600, "answer_within_seconds": 15},
+            "targets": [{"channel": "email", "first_response_within_seconds": 7200}],
+        }
+    )
+    assert settings.targets_for("billing", "email", "normal").first_response_within_seconds == 7200
+    chat = settings.targets_for("support", "chat", "normal")
+    assert (chat.first_response_within_seconds, chat.answer_within_seconds) == (3600, 15)
+
+
+def test_defaults_from_the_environment_beat_the_built_ins_too() -> None:
+    environ = {"FLOORWATCH_DEFAULTS__FIRST_RESPONSE_WITHIN_SECONDS": "600"}
+    email = load_settings(None, environ).targets_for("q", "email", "normal")
+    assert email.first_response_within_seconds == 600
+
+
+def test_file_rules_with_fewer_selectors_than_a_channel_beat_the_built_ins() -> None:
+    """A rule for every contact, or for one priority, is the user's: the built-in chat
+    value of that key gives way to it (on every chat priority: the rules cannot say "only
+    where no rule of the user applies"); the built-in keys the user did not set stay."""
+    settings = settings_from_mapping(
+        {
+            "targets": [
+                {"priority": "urgent", "answer_within_seconds": 10},
+                {"first_response_within_seconds": 900},
+            ]
+        }
+    )
+    urgent = settings.targets_for("support", "chat", "urgent")
+    assert (urgent.answer_within_seconds, urgent.first_response_within_seconds) == (10, 900)
+    assert settings.targets_for("support", "chat", "normal").answer_within_seconds == 20
+    assert settings.targets_for("billing", "email", "low").first_response_within_seconds == 900
 
 
 @pytest.mark.parametrize(
@@ -192,6 +242,33 @@ def test_unknown_environment_variable_is_an_error() -> None:
         load_settings(None, {"FLOORWATCH_ANSWER_TARGET": "20"})
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "FLOORWATCH_KAFKA__TOPC",
+            "environment variable FLOORWATCH_KAFKA__TOPC: unknown setting; "
+            "did you mean FLOORWATCH_KAFKA__TOPIC?",
+        ),
+        (
+            "FLOORWATCH_SERVER_PORT",
+            "environment variable FLOORWATCH_SERVER_PORT: unknown setting; "
+            "did you mean FLOORWATCH_SERVER__PORT?",
+        ),
+        (
+            "FLOORWATCH_XYZ",
+            "environment variable FLOORWATCH_XYZ: unknown setting; settings are "
+            "FLOORWATCH_<SECTION>__<KEY> (e.g. FLOORWATCH_SERVER__PORT for [server] port), "
+            "FLOORWATCH_TIMEZONE and FLOORWATCH_WINDOWS",
+        ),
+    ],
+)
+def test_unknown_environment_variable_suggests_the_closest_names(name: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {name: "x"})
+    assert str(caught.value) == message
+
+
 def test_the_test_and_tool_variables_are_not_settings() -> None:
     """The tests' broker choice and the broker script's variables reach every command the
     tests start (they inherit the environment): they must not stop it."""
@@ -220,3 +297,40 @@ def test_file_errors_say_what_to_do(tmp_path: Path) -> None:
     broken.write_text("[defaults\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(broken, {})
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_offending_byte(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('timezone = "Europe/Zürich"\n'.encode("latin-1"))  # ü is 0xfc at 20
+    with pytest.raises(ConfigError) as caught:
+        load_settings(latin1, {})
+    assert str(caught.value) == (
+        f"config file {latin1}: not UTF-8 text (byte 0xfc at offset 20); save it as UTF-8"
+    )
+
+
+def test_a_directory_is_not_a_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, {})
+    assert str(caught.value) == f"config file {tmp_path}: is a directory; give a TOML file"
+
+
+def test_errors_in_a_file_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "floorwatch.toml"
+    path.write_text("[[targets]]\nchannel = 'chat'\nanswer_within_seconds = 0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+    assert str(caught.value) == (
+        f"{path}: targets[0].answer_within_seconds: 0 is out of range (0, ∞)"
+    )
+
+
+def test_errors_from_the_environment_name_the_variable(tmp_path: Path) -> None:
+    """The file is fine; the variable that overrides it is not."""
+    path = tmp_path / "floorwatch.toml"
+    path.write_text("[server]\nport = 8000\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {"FLOORWATCH_SERVER__PORT": "-1"})
+    assert str(caught.value) == (
+        "environment variable FLOORWATCH_SERVER__PORT: server.port: -1 must be at least 0"
+    )
