@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import sys
 import time
 import urllib.error
@@ -20,6 +21,7 @@ from streams.cli.support import (
     config_option,
 )
 from streams.config import load_settings
+from streams.core.settings import ConfigError, parse_duration
 
 CLEAR = "\x1b[H\x1b[2J"
 COLUMNS = (
@@ -51,30 +53,63 @@ def add_board(commands: argparse._SubParsersAction) -> None:
         "--url",
         help="the board API (default: http://<[server] host>:<[server] port>/api/v1/board)",
     )
-    bp.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes")
-    bp.add_argument("--window", help="service-level window, e.g. 15m or today")
+    bp.add_argument(
+        "--interval", type=float, default=2.0, help="seconds between refreshes (default 2)"
+    )
+    bp.add_argument(
+        "--window",
+        help="service-level window, one the board serves, e.g. 15m or today (default: the first)",
+    )
     bp.add_argument("--once", action="store_true", help="print the table once and exit")
     config_option(bp)
     bp.set_defaults(handler=_board)
 
 
 def _board(args: argparse.Namespace) -> int:
-    if args.interval <= 0:
-        raise CliError("--interval must be positive", EXIT_USAGE)
+    if not 0 < args.interval < math.inf:
+        raise CliError(f"--interval {args.interval:g}: must be a positive number", EXIT_USAGE)
     settings = load_settings(args.config)
+    if args.window is not None and not _is_window(args.window):
+        raise CliError(
+            f"--window {args.window}: not a window; the configured ones are "
+            + ", ".join(settings.windows),
+            EXIT_USAGE,
+        )
     url = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
     live = sys.stdout.isatty() and not args.once
     while True:
         try:
-            table = render(fetch(url), args.window)
+            board = fetch(url)
         except CliError as error:
             if args.once:
                 raise
             table = f"{error}\n(trying again every {args.interval:g} s)"
+        else:
+            _check_window(args.window, board)
+            table = render(board, args.window)
         print((CLEAR if live else "") + table, flush=True)
         if args.once:
             return EXIT_OK
         time.sleep(args.interval)
+
+
+def _is_window(text: str) -> bool:
+    """`today` or a duration: what [windows] may hold."""
+    try:
+        return text == "today" or parse_duration(text, "--window") > 0
+    except ConfigError:
+        return False
+
+
+def _check_window(window: str | None, board: dict[str, Any]) -> None:
+    """--window must be one the board serves (its server's configured windows)."""
+    served = board.get("windows") or []
+    if window is not None and served and window not in served:
+        raise CliError(
+            f"--window {window}: not a window of this board; choose one of "
+            + ", ".join(map(str, served)),
+            EXIT_USAGE,
+        )
 
 
 def fetch(url: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from streams.cli.replay import add_replay
 from streams.cli.run import add_run
 from streams.cli.simulate import add_simulate
 from streams.cli.staffing import add_staffing
-from streams.cli.support import EXIT_OK, EXIT_USAGE, CliError
+from streams.cli.support import EXIT_OK, EXIT_USAGE, CliError, Parser
 from streams.cli.targets import add_targets
 from streams.cli.worker import add_worker
 from streams.core.settings import ConfigError
@@ -23,7 +23,7 @@ COMMANDS = (add_replay, add_run, add_worker, add_simulate, add_staffing, add_tar
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="floorwatch",
         description="Real-time contact-centre metrics from contact events.",
     )
@@ -34,8 +34,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `args` chose, e.g. that of `targets get`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest, None)
+            if chosen in action.choices:
+                return _command_parser(action.choices[chosen], args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's parser: its name and its --help
+        _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     tune_gc()
     try:
         return args.handler(args)

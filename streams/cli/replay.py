@@ -10,6 +10,8 @@ from contextlib import ExitStack
 
 from streams.cli.support import (
     EXIT_OK,
+    EXIT_USAGE,
+    CliError,
     config_option,
     open_input,
     open_output,
@@ -33,6 +35,7 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
         ),
     )
     rp.add_argument("file", metavar="FILE", help="JSON Lines events, or - for standard input")
+    rp.add_argument("more", nargs="*", help=argparse.SUPPRESS)  # refused: one FILE
     config_option(rp)
     rp.add_argument(
         "--metrics-out",
@@ -43,7 +46,8 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
     rp.add_argument(
         "--rejects-out",
         metavar="PATH",
-        help="write each rejected line with its reason as JSON Lines",
+        help="write each rejected line with its reason as JSON Lines (default: only the "
+        "counts per reason, on stderr)",
     )
     progress_option(rp)
     rp.add_argument(
@@ -58,9 +62,16 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if args.more:
+        files = " ".join([args.file, *args.more])
+        raise CliError(
+            f"replay takes one FILE, got {1 + len(args.more)} ({files}); to replay several "
+            f"in order, join them: cat {files} | floorwatch replay -",
+            EXIT_USAGE,
+        )
     settings = load_settings(args.config)
     with ExitStack() as stack:
-        source, size = open_input(args.file, stack)
+        source, size = open_input(args.file, stack, "replay")
         metrics_out = open_output(args.metrics_out, stack, "--metrics-out")
         rejects = (
             open_output(args.rejects_out, stack, "--rejects-out") if args.rejects_out else None

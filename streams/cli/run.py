@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import math
+import os
 import sys
 import time
 from contextlib import ExitStack
@@ -14,7 +16,8 @@ from streams.cli.support import (
     EXIT_USAGE,
     CliError,
     config_option,
-    duration,
+    duration_or_zero,
+    host_error,
     listen_address,
     listen_options,
     open_input,
@@ -44,12 +47,12 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "--source",
         metavar="FILE|-",
         help="read JSON Lines events from a file or standard input instead of the "
-        "simulator (applied as they arrive, wall clock)",
+        "simulator (applied as they arrive, wall clock; default: the simulator)",
     )
     simulator_options(rn, default_speed="1")
     rn.add_argument(
         "--warmup",
-        type=duration,
+        type=duration_or_zero,
         default=3600.0,
         help="simulated history played at once on start, so the board is not empty "
         "(default 1h; 0 to start empty)",
@@ -64,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     configure_logs(args.log_level)
     with ExitStack() as stack:
         if args.source is not None:
-            stream, _ = open_input(args.source, stack)
+            stream, _ = open_input(args.source, stack, "run")
             runner = EmbeddedRunner(settings, WallClock(), lines_of(stream), host, port)
         else:
             if math.isinf(args.speed):
@@ -74,6 +77,12 @@ def _run(args: argparse.Namespace) -> int:
                     EXIT_USAGE,
                 )
             now = time.time()
+            if args.warmup > now:
+                raise CliError(
+                    f"--warmup {args.warmup:g} s would start the history before 1970; "
+                    "give a shorter one, e.g. 1h",
+                    EXIT_USAGE,
+                )
             simulation = Simulation(
                 scenario(args.scenario),
                 args.seed,
@@ -86,11 +95,23 @@ def _run(args: argparse.Namespace) -> int:
         try:
             run_until_signalled(runner, _print_urls)
         except OSError as exc:
-            raise CliError(
-                f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port",
-                EXIT_INPUT,
-            ) from None
+            raise _listen_error(host, port, exc) from None
     return EXIT_OK
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> CliError:
+    """What to change, --host or --port, for an address that cannot be listened on."""
+    if exc.errno is None or exc.errno < 0:  # getaddrinfo's errors are negative
+        return host_error(host, exc.strerror or str(exc))
+    reason = os.strerror(exc.errno)  # asyncio wraps it in a sentence of its own
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return host_error(host, reason)
+    if exc.errno == errno.EACCES:
+        reason += " (ports below 1024 need privileges)"
+    return CliError(
+        f"cannot listen on {host}:{port}: {reason}; choose another --port (0 = any free)",
+        EXIT_INPUT,
+    )
 
 
 def _print_urls(base: str) -> None:

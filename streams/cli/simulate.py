@@ -58,7 +58,7 @@ def add_simulate(commands: argparse._SubParsersAction) -> None:
         type=duration,
         help="simulated time to generate, e.g. 8h or 1d (default 1d unless --events)",
     )
-    sm.add_argument("--events", type=int, help="stop after this many messages")
+    sm.add_argument("--events", type=int, help="stop after this many messages (default: no limit)")
     sm.add_argument("--start", help="event time of the start, RFC 3339 (default: the run ends now)")
     sm.add_argument(
         "--unique-ids",
@@ -128,6 +128,12 @@ def _simulate(args: argparse.Namespace) -> int:
             ) from None
     else:
         start = backdated_start(length if length is not None else 86400.0, args.speed, time.time())
+        if not start >= 0:
+            raise CliError(
+                f"--duration {length:g} s ending now would start before 1970; give a shorter "
+                "--duration, or a --start",
+                EXIT_USAGE,
+            )
     simulation = Simulation(
         scenario(args.scenario),
         args.seed,

@@ -20,16 +20,23 @@ def add_staffing(commands: argparse._SubParsersAction) -> None:
             "level, average speed of answer and occupancy for a range of agents around it."
         ),
     )
-    sp.add_argument("--contacts", type=float, required=True, help="contacts in the interval")
+    sp.add_argument(
+        "--contacts", type=float, required=True, help="contacts in the interval (required)"
+    )
     sp.add_argument(
         "--interval",
         type=duration,
         default=1800.0,
         help="interval length: seconds or a duration like 30m (default 30m)",
     )
-    sp.add_argument("--aht", type=positive, required=True, help="average handle time, seconds")
     sp.add_argument(
-        "--target", type=float, default=0.8, help="service-level target as a ratio (default 0.8)"
+        "--aht", type=positive, required=True, help="average handle time, seconds (required)"
+    )
+    sp.add_argument(
+        "--target",
+        type=float,
+        default=0.8,
+        help="service-level target as a ratio in (0, 1] (default 0.8)",
     )
     sp.add_argument(
         "--answer-within",
@@ -38,22 +45,52 @@ def add_staffing(commands: argparse._SubParsersAction) -> None:
         help="answer within this many seconds (default 20)",
     )
     sp.add_argument(
-        "--shrinkage", type=float, default=0.0, help="share of paid time off the phones"
+        "--shrinkage",
+        type=float,
+        default=0.0,
+        help="share of paid time off the phones, in [0, 1) (default 0)",
     )
     sp.add_argument(
         "--max-occupancy",
         type=float,
         default=1.0,
-        help="highest acceptable occupancy (default 1.0: no cap)",
+        help="highest acceptable occupancy, in (0, 1] (default 1.0: no cap)",
     )
-    sp.add_argument("--around", type=int, default=3, help="rows above and below the answer")
+    sp.add_argument(
+        "--around", type=int, default=3, help="rows above and below the answer (default 3)"
+    )
     sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sp.set_defaults(handler=_staffing)
 
 
+# StaffingInput's fields and per_interval's arguments -> the options that give them
+OPTIONS = {
+    "contacts": "--contacts",
+    "arrivals_per_second": "--contacts",
+    "interval_seconds": "--interval",
+    "aht_seconds": "--aht",
+    "answer_within_seconds": "--answer-within",
+    "service_level_target": "--target",
+    "max_occupancy": "--max-occupancy",
+    "shrinkage": "--shrinkage",
+}
+
+
+def _ratio(option: str, value: float, *, zero_ok: bool, one_ok: bool) -> None:
+    """A ratio option in range, else an error that suggests the percentage as a ratio."""
+    if (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1):
+        return
+    interval = ("[" if zero_ok else "(") + "0, 1" + ("]" if one_ok else ")")
+    hint = f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
+    raise CliError(f"{option} {value:g}: a ratio in {interval}{hint}", EXIT_USAGE)
+
+
 def _staffing(args: argparse.Namespace) -> int:
-    if args.contacts < 0:
+    if not args.contacts >= 0:  # also NaN
         raise CliError("--contacts must be 0 or more", EXIT_USAGE)
+    _ratio("--target", args.target, zero_ok=False, one_ok=True)
+    _ratio("--shrinkage", args.shrinkage, zero_ok=True, one_ok=False)
+    _ratio("--max-occupancy", args.max_occupancy, zero_ok=False, one_ok=True)
     try:
         demand = staffing.StaffingInput(
             arrivals_per_second=staffing.per_interval(args.contacts, args.interval),
@@ -63,8 +100,9 @@ def _staffing(args: argparse.Namespace) -> int:
             max_occupancy=args.max_occupancy,
             shrinkage=args.shrinkage,
         )
-    except ValueError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from None
+    except ValueError as exc:  # the field's name becomes the option's
+        field, _, problem = str(exc).partition(": ")
+        raise CliError(f"{OPTIONS.get(field, field)}: {problem}", EXIT_USAGE) from None
     result = staffing.required_agents(demand)
     rows = staffing.what_if_table(demand, around=max(0, args.around))
     if args.json:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import socket
 import sys
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from streams.core.settings import ConfigError, Settings, parse_duration
 from streams.simulator import Scenario, ScenarioError, list_scenarios, load_scenario
@@ -23,9 +25,21 @@ EXIT_UNAVAILABLE = 3  # a service the command needs (Redis, a worker) does not a
 
 
 class CliError(Exception):
+    """An error the user can fix: printed as one line `floorwatch COMMAND: message`, and
+    the process exits with `code` (EXIT_INPUT, EXIT_USAGE or EXIT_UNAVAILABLE)."""
+
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with errors on one line, worded like the commands' own errors:
+    `floorwatch run: argument --port: ...; see floorwatch run --help` (exit code 2).
+    Subcommand parsers are of the same class (argparse makes them of its type)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}; see {self.prog} --help\n")
 
 
 def config_option(parser: argparse.ArgumentParser) -> None:
@@ -45,16 +59,40 @@ def positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    if not 0 < value < math.inf:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text} must be a number greater than 0")
     return value
 
 
 def duration(text: str) -> float:
+    """Seconds (90, 2.5) or a duration like 30s, 15m, 1h or 7d; greater than 0."""
+    if not text[-1:].isalpha():
+        return positive(text)
     try:
-        return float(parse_duration(text, "duration")) if text[-1:].isalpha() else positive(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        return float(parse_duration(text, "duration"))
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration: give seconds or a number with s, m, h or d "
+            "(e.g. 90, 30s, 15m, 1h, 7d)"
+        ) from None
+
+
+_ZERO = re.compile(r"^0+(\.0+)?[smhd]?$")
+
+
+def duration_or_zero(text: str) -> float:
+    """A duration, or 0 (also 0s, 0m...)."""
+    return 0.0 if text and _ZERO.match(text) else duration(text)
+
+
+def port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535)") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0-65535)")
+    return value
 
 
 def progress_option(parser: argparse.ArgumentParser) -> None:
@@ -76,16 +114,32 @@ def progress_wanted(choice: str) -> bool:
 
 def listen_options(parser: argparse.ArgumentParser, port_help: str) -> None:
     parser.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help=port_help)
+    parser.add_argument("--port", type=port, help=port_help)
     parser.add_argument(
-        "--log-level", default="info", choices=("debug", "info", "warning", "error")
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning", "error"),
+        help="least severe log records written, as JSON lines on stderr (default info)",
     )
 
 
 def listen_address(args: argparse.Namespace, settings: Settings) -> tuple[str, int]:
-    """--host and --port, else [server]."""
+    """--host and --port, else [server]; a host this machine cannot listen on is refused
+    here, before anything starts."""
     host = args.host or settings.server.host
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise host_error(host, str(getattr(exc, "strerror", None) or exc)) from None
     return host, settings.server.port if args.port is None else args.port
+
+
+def host_error(host: str, reason: str) -> CliError:
+    return CliError(
+        f"--host {host}: not an address this machine can listen on ({reason}); give one of "
+        "its addresses or names, e.g. 127.0.0.1, or 0.0.0.0 for every interface",
+        EXIT_USAGE,
+    )
 
 
 def kafka_error(settings: Settings, exc: KafkaError) -> CliError:
@@ -138,7 +192,9 @@ def simulator_options(parser: argparse.ArgumentParser, default_speed: str) -> No
         default="contact-centre",
         help=f"shipped scenario ({names}) or a scenario TOML file (default contact-centre)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same traffic)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="random seed (same seed, same traffic; default 1)"
+    )
     parser.add_argument(
         "--speed",
         type=_speed,
@@ -166,9 +222,16 @@ def scenario(name: str) -> Scenario:
 # ---------------------------------------------------------------- files: run, replay, simulate
 
 
-def open_input(path: str, stack: ExitStack) -> tuple[BinaryIO, int | None]:
-    """A JSON Lines input (- for standard input) and its size when known."""
+def open_input(path: str, stack: ExitStack, command: str) -> tuple[BinaryIO, int | None]:
+    """A JSON Lines input (- for standard input) and its size when known. Standard input
+    that is a terminal gets a word on stderr, so the command does not wait silently."""
     if path == "-":
+        if sys.stdin.isatty():
+            print(
+                f"floorwatch {command}: reading events from standard input (end with Ctrl-D)",
+                file=sys.stderr,
+                flush=True,
+            )
         return sys.stdin.buffer, None
     try:
         handle = stack.enter_context(open(path, "rb"))  # noqa: SIM115 (closed by the stack)

@@ -74,18 +74,35 @@ def add_targets(commands: argparse._SubParsersAction) -> None:
     gt = actions.add_parser(
         "get",
         help="the targets in force for one queue x channel x priority, and where each comes from",
+        description=(
+            "Print every target key in force for one queue x channel x priority, resolved "
+            "as the workers resolve it (built-in values, the file's [defaults] and "
+            "[[targets]], then the live overrides), with where each value comes from."
+        ),
     )
-    gt.add_argument("--queue", required=True)
-    gt.add_argument("--channel", required=True, choices=CHANNELS)
-    gt.add_argument("--priority", default="normal", choices=PRIORITIES)
+    gt.add_argument("--queue", required=True, help="the queue, as in the events (required)")
+    gt.add_argument("--channel", required=True, choices=CHANNELS, help="the channel (required)")
+    gt.add_argument(
+        "--priority", default="normal", choices=PRIORITIES, help="the priority (default normal)"
+    )
     _common(gt)
     gt.set_defaults(handler=_get)
 
-    ls = actions.add_parser("list", help="every live override")
+    ls = actions.add_parser(
+        "list",
+        help="every live override",
+        description="Print every live override kept in Redis, ordered by queue, channel and "
+        'priority ("any" first), with the keys it sets.',
+    )
     _common(ls)
     ls.set_defaults(handler=_list)
 
-    hi = actions.add_parser("history", help="the audit trail of changes, newest first")
+    hi = actions.add_parser(
+        "history",
+        help="the audit trail of changes, newest first",
+        description="Print the recorded changes of live targets, newest first: when, who, "
+        "the selector, the key and its old and new value.",
+    )
     hi.add_argument("--limit", type=int, default=20, help="changes to show (default 20)")
     _common(hi)
     hi.set_defaults(handler=_history)
@@ -93,7 +110,7 @@ def add_targets(commands: argparse._SubParsersAction) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     config_option(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
 def _selector_options(parser: argparse.ArgumentParser) -> None:
