@@ -1,21 +1,25 @@
-"""Apply each partition's messages in offset order, once, without gaps.
-
-A partition resumes from its committed offset, which can be behind what was applied
-(the Tables are written before the commit) or beyond it (a fetch dropped by a rebalance
-after the consumer had moved on). Messages below the next expected offset are skipped;
-at a gap (an offset beyond the next expected one) the gate asks for one seek back to the
-first missing offset and holds later messages until it arrives. A gap that does not
-refill within `patience_seconds` (its messages deleted by retention) is accepted.
-"""
+"""Apply each partition's messages in offset order, once, without gaps."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+log = logging.getLogger("floorwatch.worker")
 
 APPLY, SKIP, HOLD, SEEK, ACCEPT_GAP = "apply", "skip", "hold", "seek", "accept_gap"
 
 
 class OffsetGate:
+    """Per partition, the next offset to apply: earlier offsets are skipped, a later one
+    asks for one seek back to the first missing offset and is held until it arrives, or
+    accepted once `patience_seconds` have passed (its messages deleted by retention)."""
+
+    # A partition resumes from its committed offset, which can be behind what was
+    # applied (the Tables are written before the commit) or beyond it (a fetch dropped
+    # by a rebalance after the consumer had moved on).
+
     def __init__(self, patience_seconds: float) -> None:
         self.patience_seconds = patience_seconds
         self.expected: dict[Hashable, int] = {}  # next offset to apply, per partition
@@ -59,3 +63,32 @@ class OffsetGate:
             del self.sought[partition]
             return ACCEPT_GAP
         return HOLD
+
+
+async def admitted(
+    gate: OffsetGate,
+    tp: Hashable,
+    records: list[Any],
+    seek: Callable[[Any, int], Awaitable[None]],
+    now: float,
+) -> list[Any]:
+    """The records of `tp` (aiokafka's, each with an `offset`) the gate admits; seeks
+    back (`seek(tp, offset)`) where it finds a gap. `now` is a monotonic time, for the
+    gate's patience."""
+    if records and gate.admit_run(tp, records[0].offset, records[-1].offset, len(records)):
+        return records
+    out = []
+    for record in records:
+        offset = record.offset
+        expected = gate.expected.get(tp)
+        decision = gate.admit(tp, offset, now)
+        if decision == APPLY:
+            out.append(record)
+        elif decision == SEEK:
+            log.info("refilling %s: offsets %s to %d", tp, expected, offset - 1)
+            assert expected is not None  # SEEK only comes with an expected offset
+            await seek(tp, expected)
+        elif decision == ACCEPT_GAP:
+            log.warning("offsets %s to %d of %s are gone; going on", expected, offset - 1, tp)
+            out.append(record)
+    return out

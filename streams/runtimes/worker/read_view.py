@@ -13,7 +13,8 @@ from streams.core.targets import TargetBook
 
 
 class WorkerView:
-    """Queue stage's board (the queues of owned facts partitions) plus contact stage's counts."""
+    """The queue stage's board (the queues of the facts partitions this worker owns) plus
+    the contact stage's counts, read by /metrics and the board like one engine."""
 
     def __init__(
         self,

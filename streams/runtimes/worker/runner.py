@@ -4,46 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import threading
-from typing import Any
-
-from faust.worker import Worker as FaustWorker
 
 from streams.core.settings import Settings
 from streams.kafka_client import ensure_topic
+from streams.runtimes.worker.faust_internals import StoppingWorker
 from streams.runtimes.worker.worker import Worker
 
 log = logging.getLogger("floorwatch.worker")
-EXIT_STOP_TIMEOUT = 1
-
-
-class _StoppingWorker(FaustWorker):
-    """Faust's Worker, with a deadline on stopping. A stop that waits for an unreachable
-    broker (leaving the group, the last commit) takes a minute or more; past
-    `stop_timeout_seconds` the process exits at once. Nothing is lost: only what was
-    checkpointed counts as done, and the next start resumes from there."""
-
-    def __init__(self, *args: Any, stop_timeout_seconds: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stop_timeout_seconds = stop_timeout_seconds
-
-    def _schedule_shutdown(self, received: signal.Signals) -> None:  # mode's, SIGINT/TERM
-        if not self._signal_stop_time:
-            deadline = threading.Timer(self.stop_timeout_seconds, self._stop_overdue)
-            deadline.daemon = True  # a stop in time exits without waiting for it
-            deadline.start()
-        super()._schedule_shutdown(received)
-
-    def _stop_overdue(self) -> None:
-        log.error(
-            "worker not stopped %g s after the signal (is the broker reachable?): exiting "
-            "now; the next start resumes from the last checkpoint",
-            self.stop_timeout_seconds,
-        )
-        logging.shutdown()  # flush the log handlers: os._exit skips that
-        os._exit(EXIT_STOP_TIMEOUT)
 
 
 async def _ensure_topics(settings: Settings) -> None:
@@ -59,7 +26,7 @@ def run_worker(settings: Settings, host: str, port: int, log_level: str) -> int:
     asyncio.run(worker.first_targets())  # before the first event is applied
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    faust_worker = _StoppingWorker(
+    faust_worker = StoppingWorker(
         worker.app,
         loop=loop,
         loglevel=log_level.upper(),

@@ -1,13 +1,4 @@
-"""Writing a Faust Table in bulk: the local store, then the changelog, a batch at a time.
-
-`table[key] = value` writes one key to RocksDB and queues one changelog message through
-Faust's producer (a future, metadata checks and a buffer hand-over per message). A
-checkpoint writes thousands of contacts for one source partition, all to the same store
-partition and the same changelog partition, so it writes them as one RocksDB write batch
-and as whole Kafka record batches (raw key and value bytes, as Faust writes them for a
-bytes Table). Once the last record batch is delivered, the store's persisted offset is
-moved, as Faust does, so a restart on the same store reads only the changelog beyond it.
-"""
+"""Writing a Faust Table in bulk: the local store, then the changelog, a batch at a time."""
 
 from __future__ import annotations
 
@@ -19,11 +10,23 @@ from faust.stores.rocksdb import Store as RocksStore
 from faust.types import TP
 from rocksdict import WriteBatch
 
+from streams.runtimes.worker.faust_internals import aiokafka_producer, rocksdb_partition
+
 Pair = tuple[bytes, bytes | None]  # key, value (None deletes)
 
 
 class BulkTable:
-    """A Faust Table (bytes keys and values), written a checkpoint at a time."""
+    """A Faust Table (bytes keys and values), written a checkpoint at a time: one RocksDB
+    write batch and whole Kafka record batches per source partition."""
+
+    # `table[key] = value` writes one key to RocksDB and queues one changelog message
+    # through Faust's producer (a future, metadata checks and a buffer hand-over per
+    # message). A checkpoint writes thousands of contacts for one source partition, all
+    # to the same store partition and the same changelog partition, so it writes them as
+    # one write batch and as record batches (raw key and value bytes, as Faust writes
+    # them for a bytes Table). Once the last record batch is delivered, the store's
+    # persisted offset is moved, as Faust does, so a restart on the same store reads only
+    # the changelog beyond it.
 
     def __init__(self, table: Any, app: Any) -> None:
         self.table = table
@@ -50,7 +53,7 @@ class BulkTable:
                     batch.delete(key)
                 else:
                     batch.put(key, value)
-            store._db_for_partition(partition).write(batch)
+            rocksdb_partition(store, partition).write(batch)
         else:  # Faust's memory store ("memory", for experiments) is a dict
             for key, value in pairs:
                 if value is None:
@@ -61,7 +64,7 @@ class BulkTable:
     async def _send(self, partition: int, pairs: list[Pair]) -> asyncio.Future[int]:
         """Record batches of at most the producer's batch size; a value larger than that
         travels alone (the changelog topics accept up to their max.message.bytes)."""
-        producer = self.app.producer._ensure_producer()  # aiokafka's, which takes batches
+        producer = aiokafka_producer(self.app)
         topic = self.table.changelog_topic.get_topic_name()
         delivered = []
         batch = producer.create_batch()
