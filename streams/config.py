@@ -8,14 +8,18 @@ built-in channel targets), the TOML file, environment.
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from streams.core.calendar import WEEKDAYS
 from streams.core.contract import CHANNELS, PRIORITIES
 from streams.core.settings import (
     FORMULAS,
@@ -24,6 +28,7 @@ from streams.core.settings import (
     SELECTOR_KEYS,
     STORES,
     TARGET_KEYS,
+    CalendarSettings,
     ConfigError,
     EngineSettings,
     KafkaSettings,
@@ -41,9 +46,8 @@ from streams.core.settings import (
 DEFAULT_CONFIG_FILE = "floorwatch.toml"
 ENV_PREFIX = "FLOORWATCH_"
 # Built-in per-channel targets (industry practice, metrics.md): the lowest layer. A key
-# the configuration sets in [defaults], or in a [[targets]] entry with fewer selectors
-# than a channel (none, or a priority only), replaces the built-in one of every channel;
-# the configuration's other [[targets]] beat them as more specific or later rules.
+# set in [defaults] replaces the built-in one of every channel, and every [[targets]]
+# entry (or live target) that sets a key beats it where it matches.
 BUILTIN_TARGETS: tuple[dict[str, Any], ...] = (
     {"channel": "chat", "answer_within_seconds": 30, "first_response_within_seconds": 120},
     {"channel": "email", "first_response_within_seconds": 14400},
@@ -122,7 +126,7 @@ def _target_value(key: str, value: Any, where: str) -> Any:
             return _number(value, name, low=0)
         case "at_risk_fraction":
             return _number(value, name, low=0, high=1, high_inclusive=False)
-        case "team":
+        case "team" | "calendar":
             return _string(value, name)
     raise ConfigError(f"{name}: unknown key (known keys: {', '.join(TARGET_KEYS)})")
 
@@ -160,6 +164,92 @@ def _target_rule(entry: Any, index: int) -> TargetRule:
             f"targets[{index}]: sets nothing; give at least one of {', '.join(TARGET_KEYS)}"
         )
     return TargetRule(queue, channel, priority, _targets_settings(settings, where))
+
+
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _clock_time(value: Any, key: str) -> int:
+    """'06:00' -> minutes after local midnight (00:00 to 24:00)."""
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if match is None or (match.group(1) == "24" and match.group(2) != "00"):
+        raise ConfigError(f"{key}: expected a local time like '06:00', got {value!r}")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _ranges(value: Any, key: str) -> tuple[tuple[int, int], ...]:
+    """'08:00-12:00,13:00-17:00' -> ((480, 720), (780, 1020)); an end at or before its
+    start runs into the next day ('22:00-06:00' -> (1320, 1800))."""
+    text = _string(value, key)
+    out: list[tuple[int, int]] = []
+    for part in text.split(","):
+        start_text, dash, end_text = part.strip().partition("-")
+        if not dash:
+            raise ConfigError(f"{key}: expected ranges like '09:00-17:00', got {text!r}")
+        start = _clock_time(start_text.strip(), key)
+        end = _clock_time(end_text.strip(), key)
+        if start == 24 * 60:
+            raise ConfigError(f"{key}: a range cannot start at 24:00")
+        if end <= start:
+            end += 24 * 60
+        out.append((start, end))
+    out.sort()
+    for (_, end), (start, _) in itertools.pairwise(out):
+        if start < end:
+            raise ConfigError(f"{key}: ranges overlap in {text!r}")
+    return tuple(out)
+
+
+CALENDAR_KEYS = ("timezone", *WEEKDAYS, "holidays")
+
+
+def _calendars(table: Mapping[str, Any]) -> tuple[CalendarSettings, ...]:
+    out = []
+    for name, entry in table.items():
+        where = f"calendars.{name}"
+        entry = _table(entry, where)
+        _reject_unknown(entry, CALENDAR_KEYS, f"{where}.")
+        timezone = _string(entry.get("timezone", "UTC"), f"{where}.timezone")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r}") from None
+        week = tuple(
+            _ranges(entry[day], f"{where}.{day}") if day in entry else () for day in WEEKDAYS
+        )
+        if not any(week):
+            raise ConfigError(
+                f"{where}: no open hours; give at least one weekday, e.g. monday = '09:00-17:00'"
+            )
+        holidays = entry.get("holidays", [])
+        if not isinstance(holidays, list):
+            raise ConfigError(f"{where}.holidays: expected a list of dates like '2026-12-25'")
+        days = []
+        for day in holidays:
+            try:
+                days.append(date.fromisoformat(day).isoformat())
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"{where}.holidays: {day!r} is not a date like '2026-12-25'"
+                ) from None
+        out.append(CalendarSettings(name, timezone, week, tuple(days)))
+    return tuple(out)
+
+
+def _check_calendars(
+    calendars: tuple[CalendarSettings, ...],
+    defaults: Mapping[str, Any],
+    rules: tuple[TargetRule, ...],
+) -> None:
+    """Every `calendar` a target names is defined in [calendars]."""
+    known = {c.name for c in calendars}
+    named = [("defaults.calendar", defaults.get("calendar"))] + [
+        (f"targets[{i}].calendar", rule.settings.get("calendar")) for i, rule in enumerate(rules)
+    ]
+    for key, name in named:
+        if name is not None and name not in known:
+            have = ", ".join(sorted(known)) or "none defined"
+            raise ConfigError(f"{key}: unknown calendar {name!r} (calendars: {have})")
 
 
 def _windows(value: Any, bucket_seconds: int) -> tuple[str, ...]:
@@ -383,6 +473,8 @@ TOP_LEVEL_KEYS = (
     "kafka",
     "worker",
     "redis",
+    "calendars",
+    "day_starts_at",
 )
 
 
@@ -406,31 +498,29 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         if not isinstance(data["targets"], list):
             raise ConfigError("targets: expected an array of tables ([[targets]])")
         rules = tuple(_target_rule(entry, i) for i, entry in enumerate(data["targets"]))
-    rules = _builtin_rules(set(defaults_table), rules) + rules
+    calendars = _calendars(_table(data.get("calendars", {}), "calendars"))
+    _check_calendars(calendars, defaults_table, rules)
     staffing = _staffing(_table(data.get("staffing", {}), "staffing"), engine.bucket_seconds)
     server = _server(_table(data.get("server", {}), "server"))
     kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
     worker = _worker(_table(data.get("worker", {}), "worker"))
     redis = _redis(_table(data.get("redis", {}), "redis"))
     return Settings(
-        timezone, windows, defaults, rules, staffing, engine, server, kafka, worker, redis
+        timezone=timezone,
+        windows=windows,
+        defaults=defaults,
+        targets=rules,
+        staffing=staffing,
+        engine=engine,
+        server=server,
+        kafka=kafka,
+        worker=worker,
+        redis=redis,
+        calendars=calendars,
+        day_starts_at_minutes=_clock_time(data.get("day_starts_at", "00:00"), "day_starts_at"),
+        builtin_targets=tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS)),
+        default_keys=frozenset(defaults_table),
     )
-
-
-def _builtin_rules(default_keys: set[str], rules: tuple[TargetRule, ...]) -> tuple[TargetRule, ...]:
-    """The built-in channel targets without the keys the user set where a channel rule
-    would beat them: in [defaults] or in a rule naming no queue, no channel and at most a
-    priority. Placed first, so a user's own channel rule wins the tie by file order."""
-    overridden = set(default_keys)
-    for rule in rules:
-        if rule.queue is None and rule.channel is None:
-            overridden.update(rule.settings)
-    builtin = []
-    for index, entry in enumerate(BUILTIN_TARGETS):
-        kept = {k: v for k, v in entry.items() if k not in overridden}
-        if set(kept) - set(SELECTOR_KEYS):
-            builtin.append(_target_rule(kept, index))
-    return tuple(builtin)
 
 
 def _env_key_paths() -> dict[str, tuple[str, ...]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -100,9 +101,8 @@ def test_defaults_from_the_environment_beat_the_built_ins_too() -> None:
 
 
 def test_file_rules_with_fewer_selectors_than_a_channel_beat_the_built_ins() -> None:
-    """A rule for every contact, or for one priority, is the user's: the built-in chat
-    value of that key gives way to it (on every chat priority: the rules cannot say "only
-    where no rule of the user applies"); the built-in keys the user did not set stay."""
+    """A rule for every contact, or for one priority, is the user's: the built-in value of
+    that key gives way to it where the rule applies, and stays where it does not."""
     settings = settings_from_mapping(
         {
             "targets": [
@@ -113,7 +113,7 @@ def test_file_rules_with_fewer_selectors_than_a_channel_beat_the_built_ins() -> 
     )
     urgent = settings.targets_for("support", "chat", "urgent")
     assert (urgent.answer_within_seconds, urgent.first_response_within_seconds) == (10, 900)
-    assert settings.targets_for("support", "chat", "normal").answer_within_seconds == 20
+    assert settings.targets_for("support", "chat", "normal").answer_within_seconds == 30
     assert settings.targets_for("billing", "email", "low").first_response_within_seconds == 900
 
 
@@ -334,3 +334,46 @@ def test_errors_from_the_environment_name_the_variable(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "environment variable FLOORWATCH_SERVER__PORT: server.port: -1 must be at least 0"
     )
+
+
+@pytest.mark.parametrize(
+    ("calendar", "message"),
+    [
+        ({"timezone": "Europe/Berlin"}, "calendars.office: no open hours"),
+        ({"monday": "9-17"}, "calendars.office.monday: expected a local time like '06:00'"),
+        ({"monday": "09:00"}, "calendars.office.monday: expected ranges like '09:00-17:00'"),
+        ({"monday": "08:00-12:00,11:00-17:00"}, "calendars.office.monday: ranges overlap"),
+        ({"monday": "09:00-17:00", "holidays": ["25.12.2026"]}, "is not a date"),
+        ({"monday": "09:00-17:00", "timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"monday": "09:00-17:00", "sunday_": "x"}, "calendars.office.sunday_: unknown key"),
+    ],
+)
+def test_bad_calendars_are_refused_with_the_key(calendar: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        settings_from_mapping({"calendars": {"office": calendar}})
+
+
+def test_a_target_naming_an_unknown_calendar_is_refused() -> None:
+    data = {
+        "calendars": {"office": {"monday": "09:00-17:00"}},
+        "targets": [{"channel": "email", "calendar": "ofice"}],
+    }
+    with pytest.raises(ConfigError, match=r"targets\[0\]\.calendar: unknown calendar 'ofice'"):
+        settings_from_mapping(data)
+
+
+def test_calendars_parse_into_minutes_and_night_ranges() -> None:
+    settings = settings_from_mapping(
+        {
+            "day_starts_at": "06:00",
+            "calendars": {
+                "night": {"timezone": "Europe/Berlin", "friday": "08:00-12:00,22:00-06:00"}
+            },
+            "defaults": {"calendar": "night"},
+        }
+    )
+    (night,) = settings.calendars
+    assert night.week[4] == ((480, 720), (1320, 1800))  # 22:00 + 8 h runs into Saturday
+    assert night.week[0] == ()
+    assert settings.day_starts_at_minutes == 360
+    assert settings.targets_for("q", "email", "normal").calendar == "night"

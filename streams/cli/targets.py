@@ -171,6 +171,14 @@ def _set(args: argparse.Namespace) -> int:
         values = dict(parse_assignment(text) for text in args.assignments)
     except ConfigError as exc:
         raise CliError(f"invalid target: {exc}", EXIT_USAGE) from None
+    known = sorted(c.name for c in settings.calendars)
+    if "calendar" in values and values["calendar"] not in known:
+        have = ", ".join(known) or "none in the configuration"
+        raise CliError(
+            f"invalid target: calendar: unknown calendar {values['calendar']!r} "
+            f"(calendars: {have})",
+            EXIT_USAGE,
+        )
     who = args.by or current_user()
     changes = _with_plane(settings.redis, lambda p: p.change(selector, values, (), who))
     _report(selector, changes, settings.redis.poll_seconds)

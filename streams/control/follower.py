@@ -34,6 +34,15 @@ class TargetFollower:
         try:
             if await self.plane.version() != self.seen:
                 version, overrides = await self.plane.live_targets()
+                known = {c.name for c in self.base.calendars}
+                for selector, values in overrides.items():
+                    name = values.get("calendar")
+                    if name is not None and name not in known:
+                        log.warning(
+                            "a live target names a calendar this configuration lacks; "
+                            "wall-clock time applies there",
+                            extra={"selector": selector.describe(), "calendar": name},
+                        )
                 self.book.replace(with_live(self.base, overrides))
                 self.seen = version
                 self.status.targets_version = version[0]

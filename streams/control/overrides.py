@@ -96,10 +96,16 @@ def explain(
     settings: Settings, overrides: Overrides, queue: str, channel: str, priority: str
 ) -> dict[str, tuple[Any, str]]:
     """Each target key of one queue x channel x priority: (value, where it comes from:
-    'default', 'file: <selector>' or 'live: <selector>'), in `Settings.targets_for`'s
-    order."""
+    'default', 'built-in: <selector>', 'file: <selector>' or 'live: <selector>'), in
+    `Settings.targets_for`'s order."""
     from_file = len(settings.targets)
     out = {key: (getattr(settings.defaults, key), "default") for key in TARGET_KEYS}
+    for rule in settings.builtin_targets:
+        if rule.matches(queue, channel, priority):
+            where = Selector(rule.queue, rule.channel, rule.priority).describe()
+            for key, value in rule.settings.items():
+                if key not in settings.default_keys:
+                    out[key] = (value, f"built-in: {where}")
     for index, rule in with_live(settings, overrides).rules_for(queue, channel, priority):
         where = Selector(rule.queue, rule.channel, rule.priority).describe()
         source = f"{'file' if index < from_file else 'live'}: {where}"

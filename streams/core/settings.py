@@ -201,6 +201,9 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     calendars: tuple[CalendarSettings, ...] = ()
     day_starts_at_minutes: int = 0  # the floor's day (the `today` window) starts here
+    # Built-in per-channel targets: the lowest layer, below every key the user sets.
+    builtin_targets: tuple[TargetRule, ...] = ()
+    default_keys: frozenset[str] = frozenset()  # keys [defaults] sets explicitly
 
     @property
     def zone(self) -> ZoneInfo:
@@ -217,10 +220,21 @@ class Settings:
         naming the channel, which beats one naming the priority; rules with the same
         selectors apply in file order (the later wins).
         """
-        values: dict[str, Any] = {}
+        values = self.builtin_values(queue, channel, priority)
         for _, rule in self.rules_for(queue, channel, priority):
             values.update(rule.settings)
         return merged_targets(self.defaults, values) if values else self.defaults
+
+    def builtin_values(self, queue: str, channel: str, priority: str) -> dict[str, Any]:
+        """The built-in targets that apply: those of matching built-in rules, less the keys
+        set in [defaults] (every rule of the user's beats them too)."""
+        values: dict[str, Any] = {}
+        for rule in self.builtin_targets:
+            if rule.matches(queue, channel, priority):
+                for key, value in rule.settings.items():
+                    if key not in self.default_keys:
+                        values[key] = value
+        return values
 
     def rules_for(self, queue: str, channel: str, priority: str) -> list[tuple[int, TargetRule]]:
         """The rules matching one queue x channel x priority, with their index in

@@ -27,9 +27,10 @@ class TargetBook:
         return found
 
     def calendar(self, targets: TargetSettings) -> Calendar | None:
-        """The business-hours calendar of resolved targets (None: wall-clock time)."""
+        """The business-hours calendar of resolved targets (None: wall-clock time, also for
+        a live target naming a calendar this process's configuration lacks)."""
         name = targets.calendar
-        return None if name is None else self._calendars[name]
+        return None if name is None else self._calendars.get(name)
 
     def replace(self, settings: Settings) -> None:
         """Resolve from `settings` from now on (the file's targets plus live ones)."""

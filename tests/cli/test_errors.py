@@ -161,3 +161,13 @@ def test_a_port_in_use_says_to_choose_another_port(tmp_path: Path) -> None:
         f"floorwatch run: cannot listen on 127.0.0.1:{port}: Address already in use; "
         "choose another --port (0 = any free)\n"
     )
+
+
+def test_a_live_target_naming_an_unknown_calendar_is_refused(tmp_path: Path) -> None:
+    """Checked against the configuration before Redis is asked (none is configured here)."""
+    done = floorwatch("targets", "set", "--channel", "email", "calendar=ofice", cwd=tmp_path)
+    assert done.returncode == EXIT_USAGE
+    assert done.stderr == (
+        "floorwatch targets: invalid target: calendar: unknown calendar 'ofice' "
+        "(calendars: none in the configuration)\n"
+    )

@@ -57,13 +57,13 @@ def test_set_get_list_unset_history(env: RedisServer, capsys: pytest.CaptureFixt
         "from": "live: queue=support channel=voice",
     }
     assert resolved["short_abandon_seconds"] == {"value": 5.0, "from": "default"}
-    # The built-in chat rule is a file rule; a live rule with the same selector beats it.
+    # The built-in chat targets are the lowest layer; a live rule for chat beats them.
     run(capsys, "targets", "set", "--channel", "chat", "--by", "bob", "answer_within_seconds=60")
     _, out, _ = run(capsys, "targets", "get", "--queue", "sales", "--channel", "chat", "--json")
     assert json.loads(out)["answer_within_seconds"] == {"value": 60, "from": "live: channel=chat"}
     assert json.loads(out)["first_response_within_seconds"] == {
         "value": 120,
-        "from": "file: channel=chat",
+        "from": "built-in: channel=chat",
     }
     _, out, _ = run(capsys, "targets", "list", "--json")
     listed = json.loads(out)

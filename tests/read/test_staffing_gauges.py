@@ -146,7 +146,7 @@ def test_calculator_rejects_impossible_input() -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert "service_level_target" in done.stderr
+    assert "--target 1.5: a ratio in (0, 1]" in done.stderr
 
 
 def test_arrival_rate_counts_from_the_facts_not_from_when_the_queue_was_first_seen() -> None:
