@@ -56,13 +56,14 @@ class Agent:
     """An agent as the contact stage remembers it: state, queues served, since when, and the
     source offset of the last event applied (-1 outside Kafka)."""
 
-    __slots__ = ("offset", "queues", "since", "state")
+    __slots__ = ("offset", "queues", "reason", "since", "state")
 
     def __init__(self, state: str, queues: tuple[str, ...], since: float) -> None:
         self.state = state
         self.queues = queues
         self.since = since
         self.offset = -1
+        self.reason: str | None = None
 
 
 class AgentTracker:
@@ -78,12 +79,13 @@ class AgentTracker:
     def snapshot(self, agent_id: str) -> list[Any]:
         """The stored value of one agent."""
         agent = self.agents[agent_id]
-        return ["agent", agent.offset, agent.state, list(agent.queues), agent.since]
+        return ["agent", agent.offset, agent.state, list(agent.queues), agent.since, agent.reason]
 
     def restore(self, agent_id: str, value: list[Any]) -> None:
-        _, offset, state, queues, since = value
+        _, offset, state, queues, since = value[:5]
         agent = Agent(state, tuple(queues), since)
         agent.offset = offset
+        agent.reason = value[5] if len(value) > 5 else None  # stored before version 1.1
         self.agents[agent_id] = agent
 
     def apply(self, event: Event) -> None:
@@ -98,6 +100,7 @@ class AgentTracker:
             queues = event.agent_queues or ()
             agent = self.agents[agent_id] = Agent(state, queues, ts)
             agent.offset = self.offset
+            agent.reason = event.reason
             for name in queues:
                 self.sink.agent_state(name, agent_id, state, ts)
             return
@@ -115,6 +118,7 @@ class AgentTracker:
             self.sink.agent_state(name, agent_id, state, ts)
         agent.state = state
         agent.queues = queues
+        agent.reason = event.reason
         agent.since = ts
 
 

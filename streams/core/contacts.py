@@ -288,6 +288,8 @@ class ContactTracker:
             self._queued(contact, event)
         elif kind == "contact.reopened":
             self._reopened(contact, event)
+        elif kind == "contact.missed":
+            self.sink.missed(contact.queue, contact.channel, event.ts)
         else:
             self._surveyed(contact, event)
 

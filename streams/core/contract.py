@@ -11,6 +11,7 @@ CONTACT_TYPES = (
     "contact.wrapped",
     "contact.resolved",
     "contact.reopened",
+    "contact.missed",  # version 1.1
 )
 SURVEY_TYPE = "survey.responded"
 AGENT_TYPE = "agent.state"

@@ -179,6 +179,9 @@ class FactRecorder(FactSink):
     def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
         self._add("agent_state", queue, agent_id, state, ts)
 
+    def missed(self, queue: str, channel: str, ts: float) -> None:
+        self._add("missed", queue, channel, ts)
+
 
 FACT_NAMES = frozenset(
     (
@@ -193,6 +196,7 @@ FACT_NAMES = frozenset(
         "reopened",
         "surveyed",
         "agent_state",
+        "missed",
     )
 )
 

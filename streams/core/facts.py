@@ -51,6 +51,10 @@ class FactSink:
     def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         raise NotImplementedError
 
+    def missed(self, queue: str, channel: str, ts: float) -> None:
+        """An agent was offered the contact and did not take it (it keeps waiting)."""
+        raise NotImplementedError
+
     def handled(
         self,
         queue: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import orjson
 
@@ -77,6 +78,8 @@ class Event:
     nps: int | None = None
     state: str = ""
     agent_queues: tuple[str, ...] | None = None
+    reason: str | None = None  # agent.state (version 1.1)
+    ring_seconds: float | None = None  # contact.missed (version 1.1)
 
     def __init__(self, event_id: str, type_: str, ts: float) -> None:
         self.event_id = event_id
@@ -217,6 +220,9 @@ def _fields(event: Event, data: dict) -> Event:
                 for q in queues
             )
             event.agent_queues = tuple(dict.fromkeys(names))
+        reason = data.get("reason")
+        if reason is not None:
+            event.reason = _text(reason, "reason", max_len=64)
     elif type_ == SURVEY_TYPE:
         event.csat = _score(data, "csat", 1, 5)
         event.ces = _score(data, "ces", 1, 7)
@@ -231,6 +237,16 @@ def _fields(event: Event, data: dict) -> Event:
             if hold < 0:
                 raise Rejection("out_of_range", "hold_seconds: must be >= 0")
             event.hold_seconds = float(hold)
+    elif type_ == "contact.missed":
+        if agent_id is None:
+            raise Rejection("missing_field", "agent_id: required on contact.missed")
+        ring = data.get("ring_seconds")
+        if ring is not None:
+            if type(ring) not in (int, float):
+                raise Rejection("wrong_type", "ring_seconds: expected a number")
+            if ring < 0:
+                raise Rejection("out_of_range", "ring_seconds: must be >= 0")
+            event.ring_seconds = float(ring)
     elif type_ == "contact.resolved":
         first = data.get("first_contact")
         if first is not None:
@@ -270,6 +286,8 @@ EventTuple = tuple[
     int | None,
     str,
     tuple[str, ...] | None,
+    str | None,
+    float | None,
 ]
 
 
@@ -292,11 +310,16 @@ def event_to_tuple(event: Event) -> EventTuple:
         event.nps,
         event.state,
         event.agent_queues,
+        event.reason,
+        event.ring_seconds,
     )
 
 
-def event_from_tuple(fields: EventTuple) -> Event:
-    """The inverse of `event_to_tuple`."""
+def event_from_tuple(fields: tuple[Any, ...]) -> Event:
+    """The inverse of `event_to_tuple` (a tuple stored before version 1.1 lacks the last
+    two fields)."""
+    if len(fields) < 18:
+        fields = (*fields, None, None)
     event = Event(fields[0], fields[1], fields[2])
     (
         event.contact_id,
@@ -312,5 +335,7 @@ def event_from_tuple(fields: EventTuple) -> Event:
         event.nps,
         event.state,
         event.agent_queues,
+        event.reason,
+        event.ring_seconds,
     ) = fields[3:]
     return event

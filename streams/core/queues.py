@@ -60,6 +60,7 @@ TOTALS = (
     "resolved_total",
     "reopened_total",
     "transferred_total",
+    "missed_total",  # version 1.1: stored values from before it are padded with 0
 )
 
 
@@ -76,6 +77,7 @@ class QueueChannel(SlaCounts):
         "first_response_hist",
         "first_seen",
         "handle_hist",
+        "missed_total",
         "offered_total",
         "open",
         "queue",
@@ -117,6 +119,7 @@ class QueueChannel(SlaCounts):
         self.resolved_total = 0
         self.reopened_total = 0
         self.transferred_total = 0
+        self.missed_total = 0
         wait, frt, handle, resolution = hist_bounds
         self.wait_hist = Histogram(wait)
         self.first_response_hist = Histogram(frt)
@@ -172,6 +175,8 @@ class QueueChannel(SlaCounts):
         self.team = team
         self.team_ts = team_ts if team_ts is not None else -_INF
         self.first_seen = first_seen if first_seen is not None else _INF
+        if len(totals) < len(TOTALS):
+            totals = [*totals, *[0] * (len(TOTALS) - len(totals))]
         for name, count in zip(TOTALS, totals, strict=True):
             setattr(self, name, count)
         self.at_risk = list(at_risk)
@@ -505,6 +510,10 @@ class QueueBoard(FactSink):
             if rec.waiting and channel not in LIVE_CHANNELS:
                 rec.waiting = False
                 qc.waiting -= 1
+
+    def missed(self, queue: str, channel: str, ts: float) -> None:
+        """An offer an agent did not take; the contact keeps waiting."""
+        self._stats(queue, channel).missed_total += 1
 
     def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         self._leave(self._stats(queue, channel), contact_id, ts)

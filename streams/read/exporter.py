@@ -52,6 +52,7 @@ _COUNTERS = (
     ("contacts_resolved", "Resolutions (again after a reopen).", "resolved_total"),
     ("contacts_reopened", "Reopens of resolved contacts.", "reopened_total"),
     ("contacts_transferred", "Contacts that left the queue by a transfer.", "transferred_total"),
+    ("contacts_missed", "Offers an agent did not take (contact.missed).", "missed_total"),
 )
 
 _HISTOGRAMS = (

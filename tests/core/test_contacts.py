@@ -627,3 +627,18 @@ def test_queue_channel_pairs_beyond_the_cap_fold_into_overflow() -> None:
     assert m.get("contactcenter_overflow_queue_channels") == 2  # q3/voice, q4/chat
     queues = {dict(labels).get("queue") for _, labels in m.samples}
     assert queues == {None, "q1", "q2", "_overflow"}
+
+
+def test_missed_offers_count_and_the_contact_keeps_waiting() -> None:
+    """Two agents let a call ring out, the third answers: 2 missed, 1 answered after 40 s."""
+    feed = Feed()
+    feed.event("contact.queued", T0, contact_id="v1", queue="q", channel="voice")
+    feed.event("contact.missed", T0 + 15, contact_id="v1", agent_id="a1", ring_seconds=15)
+    feed.event("contact.missed", T0 + 30, contact_id="v1", agent_id="a2")
+    m = feed.metrics()
+    assert counter(m, "contactcenter_contacts_missed_total", "q", "voice") == 2
+    assert m.get("contactcenter_contacts_waiting", queue="q", channel="voice") == 1
+    feed.event("contact.answered", T0 + 40, contact_id="v1", agent_id="a3")
+    m = feed.metrics()
+    assert window(m, "contactcenter_wait_seconds_average", "q", "voice") == 40
+    assert counter(m, "contactcenter_contacts_answered_total", "q", "voice") == 1

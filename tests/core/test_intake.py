@@ -5,7 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams.core.intake import Rejection, decode, parse_timestamp
+from streams.core.intake import (
+    Rejection,
+    decode,
+    event_from_tuple,
+    event_to_tuple,
+    parse_timestamp,
+)
 from tests.support.helpers import WALL
 
 VALID = {
@@ -143,6 +149,15 @@ def test_future_timestamps_beyond_five_minutes_are_rejected() -> None:
             "invalid_value",
         ),
         ({"type": "contact.answered", "contact_id": ...}, "missing_field"),
+        ({"type": "contact.missed"}, "missing_field"),  # agent_id
+        ({"type": "contact.missed", "agent_id": "a", "ring_seconds": -1}, "out_of_range"),
+        ({"type": "contact.missed", "agent_id": "a", "ring_seconds": "15"}, "wrong_type"),
+        ({"type": "agent.state", "agent_id": "a", "state": "away", "reason": ""}, "out_of_range"),
+        (
+            {"type": "agent.state", "agent_id": "a", "state": "away", "reason": "x" * 65},
+            "out_of_range",
+        ),
+        ({"type": "agent.state", "agent_id": "a", "state": "away", "reason": 3}, "wrong_type"),
     ],
 )
 def test_type_specific_rules(fields: dict, reason: str) -> None:
@@ -167,3 +182,22 @@ def test_rejection_details_name_the_field_but_not_the_value() -> None:
         decode(with_fields(queue="secret customer name!"), WALL)
     assert "queue" in caught.value.detail
     assert "secret" not in caught.value.detail
+
+
+def test_version_1_1_fields_are_kept() -> None:
+    missed = decode(with_fields(type="contact.missed", agent_id="a-7", ring_seconds=15), WALL)
+    assert (missed.agent_id, missed.ring_seconds) == ("a-7", 15.0)
+    away = decode(
+        with_fields(type="agent.state", contact_id=..., agent_id="a", state="away", reason="lunch"),
+        WALL,
+    )
+    assert away.reason == "lunch"
+
+
+def test_an_event_stored_before_version_1_1_is_read_back() -> None:
+    """Parked events are stored as tuples; one written before the 1.1 fields existed."""
+    old = ("e-1", "contact.answered", 10.0, "c-1", None, None, None, None, "a-7")
+    old += (None, None, None, None, None, "", None)
+    event = event_from_tuple(old)
+    assert (event.agent_id, event.reason, event.ring_seconds) == ("a-7", None, None)
+    assert event_to_tuple(event) == (*old, None, None)

@@ -50,7 +50,9 @@ def state(m: Metrics, kind: str) -> tuple[float | None, float | None]:
 
 def test_a_friday_ticket_is_not_breached_over_the_weekend() -> None:
     feed = office_feed()
-    feed.event("contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email")
+    feed.event(
+        "contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email"
+    )
     feed.advance(utc(2026, 12, 5, 1))  # Sat 02:00 CET: 10 wall-clock hours later
     assert state(feed.metrics(), "first_response") == (0, 0)
     feed.advance(utc(2026, 12, 7, 9, 59, 59))  # Mon 10:59:59 CET
@@ -65,7 +67,9 @@ def test_a_friday_ticket_is_not_breached_over_the_weekend() -> None:
 
 def test_resolution_counts_business_days() -> None:
     feed = office_feed()
-    feed.event("contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email")
+    feed.event(
+        "contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email"
+    )
     feed.advance(utc(2026, 12, 9, 8, 59, 59))  # Wed 09:59:59 CET
     assert state(feed.metrics(), "resolution") == (0, 0)
     feed.advance(utc(2026, 12, 9, 9))
@@ -77,29 +81,38 @@ def test_resolution_counts_business_days() -> None:
 def test_without_a_calendar_the_same_ticket_breaches_on_friday_evening() -> None:
     config = {"targets": [{"channel": "email", "first_response_within_seconds": 14400}]}
     feed = Feed(settings=settings_from_mapping(config))
-    feed.event("contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email")
+    feed.event(
+        "contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email"
+    )
     feed.advance(utc(2026, 12, 4, 19, 0, 1))  # Fri 20:00:01 CET
     assert state(feed.metrics(), "first_response") == (0, 1)
 
 
 def test_a_response_in_business_time_meets_the_sla() -> None:
     feed = office_feed()
-    feed.event("contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email")
+    feed.event(
+        "contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email"
+    )
     feed.event("contact.responded", utc(2026, 12, 7, 10, 30), contact_id="t1", agent_id="a")
     feed.advance(utc(2026, 12, 8, 12))
     assert state(feed.metrics(), "first_response") == (0, 0)
-    assert feed.metrics().get(
-        "contactcenter_sla_breaches_total",
-        queue="mail",
-        channel="email",
-        priority="normal",
-        sla="first_response",
-    ) == 0
+    assert (
+        feed.metrics().get(
+            "contactcenter_sla_breaches_total",
+            queue="mail",
+            channel="email",
+            priority="normal",
+            sla="first_response",
+        )
+        == 0
+    )
 
 
 def test_a_target_change_applies_to_contacts_queued_after_it() -> None:
     feed = office_feed()
-    feed.event("contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email")
+    feed.event(
+        "contact.queued", utc(2026, 12, 4, 15), contact_id="t1", queue="mail", channel="email"
+    )
     changed = settings_from_mapping(
         {
             "calendars": {"office": OFFICE},
@@ -110,6 +123,8 @@ def test_a_target_change_applies_to_contacts_queued_after_it() -> None:
     )
     feed.engine.targets.replace(changed)
     # t2 queued Mon 09:00 CET with 2 business hours: due 11:00 CET (10:00 UTC).
-    feed.event("contact.queued", utc(2026, 12, 7, 8), contact_id="t2", queue="mail", channel="email")
+    feed.event(
+        "contact.queued", utc(2026, 12, 7, 8), contact_id="t2", queue="mail", channel="email"
+    )
     feed.advance(utc(2026, 12, 7, 10, 0, 1))  # t2 breached; t1 (4 h, entered before) at risk
     assert state(feed.metrics(), "first_response") == (1, 1)
