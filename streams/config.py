@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.core.calendar import WEEKDAYS
-from streams.core.contract import CHANNELS, PRIORITIES
+from streams.core.contract import AGENT_STATES, CHANNELS, PRIORITIES
 from streams.core.settings import (
     FORMULAS,
     SASL_MECHANISMS,
@@ -28,6 +28,7 @@ from streams.core.settings import (
     SELECTOR_KEYS,
     STORES,
     TARGET_KEYS,
+    AgentSettings,
     CalendarSettings,
     ConfigError,
     EngineSettings,
@@ -351,14 +352,56 @@ def _engine(table: Mapping[str, Any]) -> EngineSettings:
     return EngineSettings(**values)
 
 
+SERVER_KEYS = ("host", "port", "token", "token_file", "open_metrics", "stale_after")
+
+
 def _server(table: Mapping[str, Any]) -> ServerSettings:
-    _reject_unknown(table, ("host", "port"), "server.")
+    _reject_unknown(table, SERVER_KEYS, "server.")
     base = ServerSettings()
     host = _string(table["host"], "server.host") if "host" in table else base.host
     port = _integer(table["port"], "server.port", low=0) if "port" in table else base.port
     if port > 65535:
         raise ConfigError(f"server.port: {port} is not a TCP port (0-65535)")
-    return ServerSettings(host, port)
+    token = _string(table["token"], "server.token") if "token" in table else None
+    token_file = (
+        _string(table["token_file"], "server.token_file") if "token_file" in table else None
+    )
+    if token is None and token_file is not None:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").split("\n", 1)[0].strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"server.token_file: cannot read {token_file!r}: {exc}") from None
+        if not token:
+            raise ConfigError(f"server.token_file: {token_file!r} holds no token")
+    open_metrics = table.get("open_metrics", base.open_metrics)
+    if not isinstance(open_metrics, bool):
+        raise ConfigError("server.open_metrics: expected true or false")
+    stale = table.get("stale_after", "60s")
+    stale_after = float(parse_duration(stale, "server.stale_after"))
+    return ServerSettings(host, port, token, token_file, open_metrics, stale_after)
+
+
+def _agents(table: Mapping[str, Any]) -> AgentSettings:
+    _reject_unknown(table, ("reasons", "amber_after", "red_after"), "agents.")
+    base = AgentSettings()
+    reasons = table.get("reasons", list(base.reasons))
+    if not isinstance(reasons, list) or not all(
+        isinstance(r, str) and 0 < len(r) <= 64 for r in reasons
+    ):
+        raise ConfigError("agents.reasons: expected a list of reason names (1-64 characters)")
+    if len(reasons) > 50:
+        raise ConfigError(
+            f"agents.reasons: at most 50 reasons (labels stay bounded), got {len(reasons)}"
+        )
+    thresholds = {}
+    for key, default in (("amber_after", base.amber_seconds), ("red_after", base.red_seconds)):
+        given = _table(table.get(key, {}), f"agents.{key}")
+        _reject_unknown(given, AGENT_STATES, f"agents.{key}.")
+        values = dict(default)
+        for state, text in given.items():
+            values[state] = float(parse_duration(text, f"agents.{key}.{state}"))
+        thresholds[key] = tuple(sorted(values.items()))
+    return AgentSettings(tuple(reasons), thresholds["amber_after"], thresholds["red_after"])
 
 
 _KAFKA_KEYS = tuple(KafkaSettings.__dataclass_fields__)
@@ -475,6 +518,7 @@ TOP_LEVEL_KEYS = (
     "redis",
     "calendars",
     "day_starts_at",
+    "agents",
 )
 
 
@@ -502,6 +546,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     _check_calendars(calendars, defaults_table, rules)
     staffing = _staffing(_table(data.get("staffing", {}), "staffing"), engine.bucket_seconds)
     server = _server(_table(data.get("server", {}), "server"))
+    agents = _agents(_table(data.get("agents", {}), "agents"))
     kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
     worker = _worker(_table(data.get("worker", {}), "worker"))
     redis = _redis(_table(data.get("redis", {}), "redis"))
@@ -516,6 +561,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         kafka=kafka,
         worker=worker,
         redis=redis,
+        agents=agents,
         calendars=calendars,
         day_starts_at_minutes=_clock_time(data.get("day_starts_at", "00:00"), "day_starts_at"),
         builtin_targets=tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS)),
@@ -533,7 +579,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
         "defaults": TARGET_KEYS,
         "staffing": _STAFFING_KEYS,
         "engine": ("bucket_seconds", *_ENGINE_INTEGERS, *_ENGINE_DURATIONS),
-        "server": ("host", "port"),
+        "server": SERVER_KEYS,
         "kafka": _KAFKA_KEYS,
         "worker": _WORKER_KEYS,
         "redis": _REDIS_KEYS,
@@ -561,9 +607,14 @@ ENV_OTHER = (
 )
 
 
+SECRET_KEYS = ("token", "password", "sasl_password")  # taken as written, never parsed
+
+
 def _env_value(raw: str, path: tuple[str, ...]) -> Any:
     if path == ("windows",):
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if path[-1] in SECRET_KEYS:
+        return raw
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:

@@ -377,3 +377,31 @@ def test_calendars_parse_into_minutes_and_night_ranges() -> None:
     assert night.week[0] == ()
     assert settings.day_starts_at_minutes == 360
     assert settings.targets_for("q", "email", "normal").calendar == "night"
+
+
+def test_the_server_token_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
+    settings = load_settings(None, {"FLOORWATCH_SERVER__TOKEN": "0123"})
+    assert settings.server.token == "0123"  # digits stay a string
+    assert "0123" not in repr(settings)
+    secret = tmp_path / "token"
+    secret.write_text("s3cret\nignored\n")
+    settings = settings_from_mapping({"server": {"token_file": str(secret)}})
+    assert settings.server.token == "s3cret"
+    with pytest.raises(ConfigError, match=r"server\.token_file: cannot read"):
+        settings_from_mapping({"server": {"token_file": str(tmp_path / "missing")}})
+
+
+def test_stale_after_and_agent_thresholds() -> None:
+    settings = settings_from_mapping(
+        {
+            "server": {"stale_after": "2m", "open_metrics": False},
+            "agents": {"reasons": ["lunch"], "amber_after": {"away": "10m"}},
+        }
+    )
+    assert settings.server.stale_after_seconds == 120
+    assert settings.server.open_metrics is False
+    assert settings.agents.reasons == ("lunch",)
+    assert dict(settings.agents.amber_seconds) == {"away": 600.0, "after_contact_work": 120.0}
+    assert dict(settings.agents.red_seconds) == {"away": 1800.0, "after_contact_work": 300.0}
+    with pytest.raises(ConfigError, match=r"agents\.amber_after\.napping: unknown key"):
+        settings_from_mapping({"agents": {"amber_after": {"napping": "1m"}}})

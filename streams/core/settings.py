@@ -106,11 +106,33 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """Where `floorwatch run` (and a worker) serves HTTP: the wallboard, the API and
-    `/metrics`, on loopback unless told otherwise."""
+    """Where and how `floorwatch run` (and a worker) serves HTTP: the wallboard, the API
+    and `/metrics`, on loopback unless told otherwise; the access token (from the
+    environment or a file, never logged), and when the board calls its data stale."""
 
     host: str = "127.0.0.1"
     port: int = 9641
+    token: str | None = field(default=None, repr=False)  # FLOORWATCH_SERVER__TOKEN
+    token_file: str | None = None  # a file holding the token (its first line)
+    open_metrics: bool = True  # /metrics, /healthz, /readyz answer without the token
+    stale_after_seconds: float = 60.0  # no event for this long: the board says stale
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """The floor's view of agents: the reasons counted by name in
+    `contactcenter_agents_by_reason` (a bounded list; others count as "other"), and how
+    long an agent may stay in a state before the wallboard turns amber, then red."""
+
+    reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting", "coaching")
+    amber_seconds: tuple[tuple[str, float], ...] = (
+        ("away", 900.0),
+        ("after_contact_work", 120.0),
+    )
+    red_seconds: tuple[tuple[str, float], ...] = (
+        ("away", 1800.0),
+        ("after_contact_work", 300.0),
+    )
 
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -199,6 +221,7 @@ class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    agents: AgentSettings = field(default_factory=AgentSettings)
     calendars: tuple[CalendarSettings, ...] = ()
     day_starts_at_minutes: int = 0  # the floor's day (the `today` window) starts here
     # Built-in per-channel targets: the lowest layer, below every key the user sets.
