@@ -28,6 +28,7 @@ from pathlib import Path
 
 import orjson
 
+from streams.config import load_settings
 from streams.core.clock import EventTimeClock
 from streams.core.engine import Engine
 from streams.core.intake import decode
@@ -62,7 +63,7 @@ def json_loop(path: Path) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def whole_process(path: Path, decode_process: str) -> tuple[float, int]:
+def whole_process(path: Path, decode_process: str, config: str) -> tuple[float, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     subprocess.run(
@@ -78,6 +79,8 @@ def whole_process(path: Path, decode_process: str) -> tuple[float, int]:
             "never",
             "--decode-process",
             decode_process,
+            "--config",
+            config,
         ],
         check=True,
     )
@@ -86,11 +89,11 @@ def whole_process(path: Path, decode_process: str) -> tuple[float, int]:
     return elapsed, max(peak_kib, before)
 
 
-def engine_only(path: Path) -> tuple[int, float]:
+def engine_only(path: Path, settings: Settings) -> tuple[int, float]:
     with path.open("rb") as handle:
         events = [decode(line.rstrip(b"\n"), WALL) for line in handle]
     gc.freeze()  # the pre-decoded events are not the engine's: keep the collector off them
-    engine = Engine(Settings(), EventTimeClock())
+    engine = Engine(settings, EventTimeClock())
     apply = engine.apply
     started = time.perf_counter()
     for event in events:
@@ -143,14 +146,21 @@ def main() -> int:
         default=200_000,
         help="open contacts for the memory measurement",
     )
+    parser.add_argument(
+        "--config",
+        default=os.devnull,
+        help="configuration for the replays (default: none; business-hours.toml puts a "
+        "calendar on every email queue)",
+    )
     args = parser.parse_args()
     path = dataset(args.contacts)
     lines, json_s = json_loop(path)
-    whole_s, peak_kib = whole_process(path, "on")
-    single_s, _ = whole_process(path, "off")
-    events, engine_s = engine_only(path)
+    whole_s, peak_kib = whole_process(path, "on", args.config)
+    single_s, _ = whole_process(path, "off", args.config)
+    events, engine_s = engine_only(path, load_settings(args.config))
     per_contact = memory_per_open_contact(args.open_contacts)
     result = {
+        "config": args.config,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "events": lines,
