@@ -1,5 +1,6 @@
-"""Agents: the contact stage follows each agent's state, the queue stage counts agents
-by state per queue and keeps their occupancy windows.
+"""Agents: the contact stage follows each agent's state (and reason, team, queues), the
+queue stage counts agents by state and reason per queue, keeps their occupancy windows and
+a histogram of the time spent in each state.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from typing import Any
 
 from streams.core.contract import AGENT_STATES, OVERFLOW_QUEUE
 from streams.core.facts import FactSink
+from streams.core.histogram import Histogram
 from streams.core.intake import Event
 from streams.core.pipeline import PipelineStats
 from streams.core.settings import Settings
@@ -16,6 +18,27 @@ from streams.core.windows import BucketRing, day_bounds
 STATE_INDEX = {s: i for i, s in enumerate(AGENT_STATES)}
 BUSY_STATES = frozenset(("on_contact", "after_contact_work"))
 COUNTED_STATES = BUSY_STATES | {"available"}
+# Bounds of the time-in-state histograms (seconds in one state before the next change).
+STATE_SECONDS_BOUNDS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
+
+# The `agent_state` fact carries the reason of the state in its `state` text, after
+# REASON_SEPARATOR ("away|lunch"): the queue stage then counts agents by reason in both
+# runtimes without a new fact field. State names never hold the separator; a reason may,
+# so only the first one splits.
+REASON_SEPARATOR = "|"
+
+
+def agent_fact_state(state: str, reason: str | None) -> str:
+    """The `state` text of an `agent_state` fact: the state, with its reason if any."""
+    return state if reason is None else state + REASON_SEPARATOR + reason
+
+
+def split_agent_state(text: str) -> tuple[str, str | None]:
+    """(state, reason) of an `agent_state` fact's `state` text."""
+    cut = text.find(REASON_SEPARATOR)
+    if cut < 0:
+        return text, None
+    return text[:cut], text[cut + 1 :]
 
 
 class AgentTime:
@@ -53,10 +76,10 @@ class AgentTime:
 
 
 class Agent:
-    """An agent as the contact stage remembers it: state, queues served, since when, and the
-    source offset of the last event applied (-1 outside Kafka)."""
+    """An agent as the contact stage remembers it: state, its reason, queues served, since
+    when, team, and the source offset of the last event applied (-1 outside Kafka)."""
 
-    __slots__ = ("offset", "queues", "reason", "since", "state")
+    __slots__ = ("offset", "queues", "reason", "since", "state", "team")
 
     def __init__(self, state: str, queues: tuple[str, ...], since: float) -> None:
         self.state = state
@@ -64,6 +87,7 @@ class Agent:
         self.since = since
         self.offset = -1
         self.reason: str | None = None
+        self.team: str | None = None
 
 
 class AgentTracker:
@@ -79,13 +103,22 @@ class AgentTracker:
     def snapshot(self, agent_id: str) -> list[Any]:
         """The stored value of one agent."""
         agent = self.agents[agent_id]
-        return ["agent", agent.offset, agent.state, list(agent.queues), agent.since, agent.reason]
+        return [
+            "agent",
+            agent.offset,
+            agent.state,
+            list(agent.queues),
+            agent.since,
+            agent.reason,
+            agent.team,
+        ]
 
     def restore(self, agent_id: str, value: list[Any]) -> None:
         _, offset, state, queues, since = value[:5]
         agent = Agent(state, tuple(queues), since)
         agent.offset = offset
         agent.reason = value[5] if len(value) > 5 else None  # stored before version 1.1
+        agent.team = value[6] if len(value) > 6 else None  # stored before the floor's view
         self.agents[agent_id] = agent
 
     def apply(self, event: Event) -> None:
@@ -95,14 +128,16 @@ class AgentTracker:
             raise ValueError(f"{event.event_id}: agent.state without agent_id")
         state = event.state
         ts = event.ts
+        fact_state = agent_fact_state(state, event.reason)
         agent = self.agents.get(agent_id)
         if agent is None:
             queues = event.agent_queues or ()
             agent = self.agents[agent_id] = Agent(state, queues, ts)
             agent.offset = self.offset
             agent.reason = event.reason
+            agent.team = event.team
             for name in queues:
-                self.sink.agent_state(name, agent_id, state, ts)
+                self.sink.agent_state(name, agent_id, fact_state, ts)
             return
         agent.offset = self.offset
         if ts < agent.since:
@@ -115,39 +150,66 @@ class AgentTracker:
             if name not in queues:
                 self.sink.agent_state(name, agent_id, None, ts)
         for name in queues:
-            self.sink.agent_state(name, agent_id, state, ts)
+            self.sink.agent_state(name, agent_id, fact_state, ts)
+        if state != agent.state or event.reason != agent.reason:
+            agent.since = ts  # the same state and reason again (a heartbeat) keeps its start
         agent.state = state
         agent.queues = queues
         agent.reason = event.reason
-        agent.since = ts
+        if event.team is not None:
+            agent.team = event.team
 
 
 class QueueAgents:
-    """One queue's agents: each agent's current state and since when, counts by state, and
-    occupancy time in buckets and for today."""
+    """One queue's agents: each agent's current state, reason and since when, counts by
+    state, occupancy time in buckets and for today, and time-in-state histograms."""
 
-    __slots__ = ("agents", "counts", "ring", "today")
+    __slots__ = ("agents", "counts", "ring", "state_seconds", "today")
 
     def __init__(self, ring: BucketRing[AgentTime]) -> None:
-        self.agents: dict[str, tuple[str, float]] = {}
+        # agent id -> (state, since, reason)
+        self.agents: dict[str, tuple[str, float, str | None]] = {}
         self.counts = [0] * len(AGENT_STATES)
         self.ring = ring
         self.today = AgentTime()
+        self.state_seconds = [Histogram(STATE_SECONDS_BOUNDS) for _ in AGENT_STATES]
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "agents": [[a, s, since] for a, (s, since) in self.agents.items()],
+            "agents": [[a, s, since, reason] for a, (s, since, reason) in self.agents.items()],
             "counts": self.counts,
             "today": self.today.snapshot(),
             "ring": self.ring.snapshot(AgentTime.snapshot),
+            "state_seconds": [h.snapshot() for h in self.state_seconds],
         }
 
     def restore(self, value: dict[str, Any], same_day: bool, now: float) -> None:
-        """Put a stored value back; today's times only if stored on the same local day."""
-        self.agents = {a: (s, since) for a, s, since in value["agents"]}
+        """Put a stored value back; today's times only if stored on the same local day.
+        Values stored before reasons and histograms were kept read back without them."""
+        self.agents = {
+            row[0]: (row[1], row[2], row[3] if len(row) > 3 else None) for row in value["agents"]
+        }
         self.counts = list(value["counts"])
         self.today = AgentTime.restore(value["today"]) if same_day else AgentTime()
         self.ring.restore(value["ring"], AgentTime.restore, now)
+        stored = value.get("state_seconds")
+        if stored is not None:
+            self.state_seconds = [Histogram.restore(h) for h in stored]
+
+    def by_reason(self, reasons: frozenset[str]) -> dict[tuple[str, str], int]:
+        """(state, reason label) -> agents: a reason outside `reasons` is "other", none is
+        "none"."""
+        out: dict[tuple[str, str], int] = {}
+        for state, _, reason in self.agents.values():
+            if reason is None:
+                label = "none"
+            elif reason in reasons:
+                label = reason
+            else:
+                label = "other"
+            key = (state, label)
+            out[key] = out.get(key, 0) + 1
+        return out
 
 
 # Occupancy = (on_contact + after_contact_work time) / (that + available time) of the
@@ -169,6 +231,7 @@ class QueueAgentBoard:
         self.queues: dict[str, QueueAgents] = {}
         self.now = float("-inf")
         self.day_start = self.day_end = float("-inf")
+        self.changes = 0  # counts every change of agent state (readers cache on it)
 
     def advance(self, now: float) -> None:
         if now <= self.now:
@@ -191,23 +254,32 @@ class QueueAgentBoard:
         return found
 
     def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
-        """The agent is in `state` for `queue` from `ts` on (None: it left the queue)."""
+        """The agent is in `state` for `queue` from `ts` on (None: it left the queue).
+        `state` may carry a reason ("away|lunch", see `agent_fact_state`)."""
         if ts > self.now:
             ts = self.now
         found = self._queue(queue)
         key = agent_id if queue in self.queues else queue + "\x00" + agent_id  # folded
         previous = found.agents.get(key)
+        reason: str | None = None
+        if state is not None:
+            state, reason = split_agent_state(state)
         if previous is not None:
-            old_state, since = previous
+            old_state, since, old_reason = previous
+            if old_state == state and old_reason == reason:
+                return  # the same state again: its interval goes on
             self._close_interval(found, old_state, since, ts)
             found.counts[STATE_INDEX[old_state]] -= 1
+        self.changes += 1
         if state is None:
             found.agents.pop(key, None)
             return
-        found.agents[key] = (state, ts)
+        found.agents[key] = (state, ts, reason)
         found.counts[STATE_INDEX[state]] += 1
 
     def _close_interval(self, found: QueueAgents, state: str, since: float, end: float) -> None:
+        if end > since:
+            found.state_seconds[STATE_INDEX[state]].observe(end - since)
         if state not in COUNTED_STATES or end <= since:
             return
         if end > self.day_start:
@@ -241,7 +313,7 @@ class QueueAgentBoard:
             today.merge(queue.today)
             merged["today"] = today
             starts["today"] = self.day_start
-        for state, since in queue.agents.values():
+        for state, since, _ in queue.agents.values():
             if state in COUNTED_STATES:
                 for window, start in starts.items():
                     running = now - max(since, start)

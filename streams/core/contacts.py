@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from streams.core.agent_activity import AgentActivity
 from streams.core.contract import LIVE_CHANNELS
 from streams.core.facts import FactSink
 from streams.core.intake import Event, event_from_tuple, event_to_tuple
@@ -23,6 +24,7 @@ from streams.core.sla import (
     sla_target,
 )
 from streams.core.targets import TargetBook
+from streams.core.windows import day_bounds
 
 HANDLE_FALLBACK_SECONDS = 1800.0
 ALL_SLAS = 1 << ANSWER | 1 << FIRST_RESPONSE | 1 << RESOLUTION
@@ -42,9 +44,11 @@ CLOSED = 512
 
 class Contact:
     """One contact's lifecycle as the contact stage remembers it: queue, channel, priority,
-    team, entry times, answer and end times, hold, state flags and interactions."""
+    team, entry times, answer and end times, hold, state flags, interactions and the agent
+    it is assigned to (who answered or last replied in its current queue)."""
 
     __slots__ = (
+        "agent_id",
         "answered_at",
         "channel",
         "contact_id",
@@ -78,6 +82,7 @@ class Contact:
         self.flags = 0
         self.interactions = 0
         self.offset = -1  # source offset of the last event applied (-1 outside Kafka)
+        self.agent_id: str | None = None
 
 
 def _queue_and_channel(event: Event) -> tuple[str, str]:
@@ -121,10 +126,17 @@ class ContactTracker:
         self._fallbacks: list[tuple[float, str]] = []  # (ended + 30 min, contact id)
         self.now = float("-inf")
         self._next_sweep = float("-inf")  # remembered contacts are swept once a clock second
+        # Agents' activity from contact events, per agent id, for the floor's day.
+        self.activity: dict[str, AgentActivity] = {}
+        self.zone = settings.zone
+        self.day_starts_at = settings.day_starts_at_minutes
+        self.day_start = float("-inf")
+        self.day_end = float("-inf")
         # The distributed runtime persists what changed: it sets `offset` to the source
         # offset of each event before applying it and collects `touched` contact ids.
         self.offset = -1
         self.touched: set[str] | None = None
+        self.touched_activity: set[str] | None = None  # agent ids whose activity changed
 
     # ------------------------------------------------------------------ stored state
 
@@ -148,6 +160,7 @@ class ContactTracker:
                 contact.flags,
                 contact.interactions,
                 self.closed.get(contact_id),
+                contact.agent_id,
             ]
         parked = self.parked.get(contact_id)
         if parked:
@@ -184,8 +197,9 @@ class ContactTracker:
             flags,
             interactions,
             closed_at,
-        ) = value
+        ) = value[:15]
         contact = Contact(contact_id, queue, channel, priority, team, first_entry)
+        contact.agent_id = value[15] if len(value) > 15 else None  # stored before it was kept
         contact.entry = entry
         contact.last_ts = last_ts
         contact.answered_at = answered_at
@@ -205,6 +219,57 @@ class ContactTracker:
         """After restoring many contacts: keep the remembered ones in closing order."""
         self._closed_order = deque(sorted(self._closed_order))
 
+    def snapshot_activity(self, agent_id: str) -> list[Any] | None:
+        """The stored value of one agent's activity in this partition (None: none)."""
+        record = self.activity.get(agent_id)
+        return None if record is None else record.snapshot()
+
+    def restore_activity(self, agent_id: str, value: list[Any]) -> None:
+        self.activity[agent_id] = AgentActivity.restore(value)
+
+    # ------------------------------------------------------------------ agents' activity
+
+    def _activity(self, agent_id: str, ts: float) -> AgentActivity | None:
+        """The agent's record for counting an event at `ts`; None when `ts` falls before
+        the current floor's day (a late event of a day already over counts nowhere)."""
+        if ts >= self.day_end:
+            self.day_start, self.day_end = day_bounds(ts, self.zone, self.day_starts_at)
+        if ts < self.day_start:
+            return None
+        record = self.activity.get(agent_id)
+        if record is None:
+            record = self.activity[agent_id] = AgentActivity(self.day_start)
+        else:
+            record.roll(self.day_start)
+        if self.touched_activity is not None:
+            self.touched_activity.add(agent_id)
+        return record
+
+    def _on_contact(self, contact: Contact, ts: float) -> None:
+        """The contact's agent is on it from `ts` (a live contact was answered)."""
+        agent_id = contact.agent_id
+        if agent_id is None:
+            return
+        record = self.activity.get(agent_id)
+        if record is None:
+            record = self.activity[agent_id] = AgentActivity(self.day_start)
+        record.current[contact.contact_id] = (contact.queue, contact.channel, ts)
+        if self.touched_activity is not None:
+            self.touched_activity.add(agent_id)
+
+    def _off_contact(self, contact: Contact) -> None:
+        """The contact's agent is no longer on it (ended, handled, transferred)."""
+        agent_id = contact.agent_id
+        if agent_id is None:
+            return
+        record = self.activity.get(agent_id)
+        if (
+            record is not None
+            and record.current.pop(contact.contact_id, None) is not None
+            and self.touched_activity is not None
+        ):
+            self.touched_activity.add(agent_id)
+
     # ------------------------------------------------------------------ clock
 
     def advance(self, now: float) -> None:
@@ -212,6 +277,8 @@ class ContactTracker:
         if now <= self.now:
             return
         self.now = now
+        if now >= self.day_end:
+            self.day_start, self.day_end = day_bounds(now, self.zone, self.day_starts_at)
         fallbacks = self._fallbacks
         while fallbacks and fallbacks[0][0] <= now:
             due, contact_id = heapq.heappop(fallbacks)
@@ -290,6 +357,9 @@ class ContactTracker:
             self._reopened(contact, event)
         elif kind == "contact.missed":
             self.sink.missed(contact.queue, contact.channel, event.ts)
+            record = self._activity(event.agent_id, event.ts) if event.agent_id else None
+            if record is not None:
+                record.missed += 1
         else:
             self._surveyed(contact, event)
 
@@ -376,6 +446,8 @@ class ContactTracker:
         contact.entry = event.ts
         contact.flags = flags & (FIRST_RESPONDED | ANSWERED_EVER | REOPENED)
         contact.answered_at = contact.ended_at = contact.hold = None
+        self._off_contact(contact)
+        contact.agent_id = None  # assigned again when answered or replied to in the new queue
         self.sink.entered(
             queue,
             channel,
@@ -431,6 +503,10 @@ class ContactTracker:
             contact.flags |= IN_CONVERSATION
         contact.answered_at = ts
         contact.interactions += 1
+        if event.agent_id:
+            contact.agent_id = event.agent_id
+        if not contact.flags & ENDED:
+            self._on_contact(contact, ts)
         self.sink.answered(
             contact.queue,
             contact.channel,
@@ -463,6 +539,16 @@ class ContactTracker:
         if contact.channel != "voice" and not contact.flags & FIRST_RESPONDED:
             first_response = max(0.0, event.ts - contact.first_entry)
             contact.flags |= FIRST_RESPONDED
+        if event.agent_id:
+            if contact.agent_id != event.agent_id and contact.flags & IN_CONVERSATION:
+                self._off_contact(contact)  # another agent took over the conversation
+                contact.agent_id = event.agent_id
+                self._on_contact(contact, event.ts)
+            else:
+                contact.agent_id = event.agent_id
+            record = self._activity(event.agent_id, event.ts)
+            if record is not None:
+                record.replies += 1
         self.sink.responded(
             contact.queue, contact.channel, contact.contact_id, event.ts, first_response
         )
@@ -473,6 +559,7 @@ class ContactTracker:
             return
         contact.flags = (contact.flags | ENDED) & ~IN_CONVERSATION
         contact.ended_at = event.ts
+        self._off_contact(contact)
         contact.hold = event.hold_seconds
         if contact.answered_at is not None and not contact.flags & (HANDLED | WRAPPED):
             heapq.heappush(
@@ -499,14 +586,14 @@ class ContactTracker:
         acw = None
         if contact.ended_at is not None and contact.flags & WRAPPED:
             acw = max(0.0, end - contact.ended_at)
-        self.sink.handled(
-            contact.queue,
-            contact.channel,
-            at,
-            max(0.0, end - contact.answered_at),
-            contact.hold,
-            acw,
-        )
+        handle = max(0.0, end - contact.answered_at)
+        self.sink.handled(contact.queue, contact.channel, at, handle, contact.hold, acw)
+        self._off_contact(contact)
+        if contact.agent_id is not None:
+            record = self._activity(contact.agent_id, at)
+            if record is not None:
+                record.handled += 1
+                record.handle_sum += handle
 
     def _resolved(self, contact: Contact, event: Event) -> None:
         if contact.flags & RESOLVED:

@@ -161,6 +161,29 @@ class EngineCollector(Collector):
             for state, count in zip(AGENT_STATES, counts, strict=True):
                 agents.add_metric([name, state], count)
         yield agents
+        yield self._agents_by_reason()
+
+    def _agents_by_reason(self) -> Metric:
+        """Agents by state and reason per queue: the configured reasons by name, any other
+        as "other", none as "none". Every queue exports its away agents for each configured
+        reason, "other" and "none" (0 when none), other states when they have agents."""
+        family = GaugeMetricFamily(
+            P + "agents_by_reason",
+            "Agents by state and reason (configured [agents] reasons; others 'other', "
+            "no reason 'none'), counted in every queue they serve.",
+            labels=("queue", "state", "reason"),
+        )
+        reasons = self.engine.settings.agents.reasons
+        known = frozenset(reasons)
+        always = [("away", r) for r in (*reasons, "other", "none")]
+        board_agents = self.engine.agents
+        for name in sorted(board_agents.queues):
+            counts = board_agents.queues[name].by_reason(known)
+            for key in always:
+                counts.setdefault(key, 0)
+            for (state, reason), count in sorted(counts.items()):
+                family.add_metric([name, state, reason], count)
+        return family
 
     # ------------------------------------------------------------------ windows
 

@@ -1,4 +1,5 @@
-"""aiohttp application: /metrics, /api/v1/board (+ server-sent events), /healthz, /readyz, /.
+"""aiohttp application: /metrics, /api/v1/board (+ server-sent events), /api/v1/agents,
+/api/v1/contacts, /api/v1/staffing/moves, /healthz, /readyz and the wallboard at /.
 
 Everything runs on one asyncio loop with the engine, so handlers read a consistent state
 without locks. All assets are served from the package: nothing loads from the internet.
@@ -14,12 +15,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
+import orjson
 from aiohttp import ClientConnectionResetError, web
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from streams.core.contract import AGENT_STATES
+from streams.read.agents import MAX_LIMIT, SORTS, agents_snapshot
 from streams.read.board import board_snapshot
 from streams.read.exporter import exposition
+from streams.read.floor import split_list
 from streams.read.view import ReadView
 
 log = logging.getLogger("floorwatch.web")
@@ -30,6 +35,51 @@ ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
 BoardSource = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class BadQuery(ValueError):
+    """A query parameter the API does not accept; the message names it and what is
+    allowed (answered 400)."""
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+def _limit(query: Any, default: int = 100) -> int:
+    text = query.get("limit")
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadQuery(f"limit={text}: expected a whole number from 1 to {MAX_LIMIT}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise BadQuery(f"limit={text}: expected a whole number from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _choices(query: Any, name: str, allowed: tuple[str, ...]) -> frozenset[str] | None:
+    chosen = split_list(query.get(name))
+    if chosen is not None and not chosen <= set(allowed):
+        bad = ", ".join(sorted(chosen - set(allowed)))
+        raise BadQuery(f"{name}={bad}: expected one or more of {', '.join(allowed)}")
+    return chosen
+
+
+def agents_query(engine: ReadView, query: Any) -> dict[str, Any]:
+    """/api/v1/agents?team=&queue=a,b&state=away,available&sort=&limit="""
+    sort = query.get("sort", "alert")
+    if sort not in SORTS:
+        raise BadQuery(f"sort={sort}: expected one of {', '.join(SORTS)}")
+    return agents_snapshot(
+        engine,
+        team=query.get("team") or None,
+        queues=split_list(query.get("queue")),
+        states=_choices(query, "state", AGENT_STATES),
+        sort=sort,
+        limit=_limit(query),
+    )
 
 
 class BoardUnavailable(RuntimeError):
@@ -155,6 +205,12 @@ def make_app(
             pass  # the browser went away; it reconnects by itself
         return response
 
+    async def agents(request: web.Request) -> web.Response:
+        try:
+            return json_response(agents_query(engine, request.query))
+        except BadQuery as error:
+            return json_response({"error": str(error)}, status=400)
+
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
@@ -176,6 +232,7 @@ def make_app(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/board", board)
     app.router.add_get("/api/v1/board/stream", board_stream)
+    app.router.add_get("/api/v1/agents", agents)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", index)

@@ -123,3 +123,128 @@ def test_occupancy_today_resets_at_local_midnight() -> None:
     assert occupancy(m, "q", "today") == 0 / (0 + 60)
     # 15m reaches back 900 - 10 s: busy 300, available 300 + 60
     assert occupancy(m, "q", "15m") == pytest.approx(300 / (300 + 360))
+
+
+# ---------------------------------------------------------------- the floor's view (issue 16)
+
+
+def _shift(feed: Feed) -> None:
+    """a1 answers c1 (handled 90 s), misses c2 twice, then answers it; a2 is at lunch,
+    a3 away for a reason not configured."""
+    agent(feed, T0, "a1", "available", ["q1", "q2"])
+    feed.event("agent.state", T0, agent_id="a2", state="away", reason="lunch", queues=["q1"])
+    feed.event("agent.state", T0, agent_id="a3", state="away", reason="smoke", queues=["q2"])
+    feed.event("contact.queued", T0 + 10, contact_id="c1", queue="q1", channel="voice")
+    agent(feed, T0 + 30, "a1", "on_contact")
+    feed.event("contact.answered", T0 + 30, contact_id="c1", agent_id="a1")
+    feed.event("contact.ended", T0 + 90, contact_id="c1")
+    agent(feed, T0 + 90, "a1", "after_contact_work")
+    feed.event("contact.queued", T0 + 100, contact_id="c2", queue="q1", channel="voice")
+    feed.event("contact.missed", T0 + 105, contact_id="c2", agent_id="a1", ring_seconds=5)
+    feed.event("contact.missed", T0 + 110, contact_id="c2", agent_id="a1")
+    feed.event("contact.wrapped", T0 + 120, contact_id="c1")
+    agent(feed, T0 + 120, "a1", "available")
+    agent(feed, T0 + 130, "a1", "on_contact")
+    feed.event("contact.answered", T0 + 130, contact_id="c2", agent_id="a1")
+
+
+def test_activity_of_an_agent_from_contact_events() -> None:
+    feed = Feed()
+    _shift(feed)
+    feed.advance(T0 + 200)
+    record = feed.engine.contacts.activity["a1"]
+    # handled: c1, answered T0 + 30, wrapped T0 + 120 -> 90 s; c2 is still on.
+    assert record.counts_on(feed.engine.contacts.day_start) == (1, 90.0, 2, 0)
+    assert record.current == {"c2": ("q1", "voice", T0 + 130)}
+    assert "a2" not in feed.engine.contacts.activity  # no contact event named a2
+
+
+def test_activity_counts_only_the_floors_day() -> None:
+    feed = Feed()
+    _shift(feed)
+    midnight = datetime(2026, 11, 21, 0, 0, tzinfo=UTC).timestamp()
+    feed.advance(midnight + 10)
+    tracker = feed.engine.contacts
+    assert tracker.day_start == midnight
+    assert tracker.activity["a1"].counts_on(midnight) == (0, 0.0, 0, 0)
+    assert tracker.activity["a1"].current == {"c2": ("q1", "voice", T0 + 130)}  # still on it
+    feed.event("contact.ended", midnight + 20, contact_id="c2")
+    feed.event("contact.wrapped", midnight + 50, contact_id="c2")  # 130 + ... handled today
+    # c2: answered T0 + 130 (yesterday), wrapped after midnight: counted on the day it ended
+    handle = midnight + 50 - (T0 + 130)
+    assert tracker.activity["a1"].counts_on(midnight) == (1, handle, 0, 0)
+    assert tracker.activity["a1"].current == {}
+    # a late missed offer from yesterday counts nowhere
+    feed.event("contact.queued", midnight + 60, contact_id="c3", queue="q1", channel="voice")
+    feed.event("contact.missed", midnight - 5, contact_id="c3", agent_id="a1")
+    assert tracker.activity["a1"].counts_on(midnight) == (1, handle, 0, 0)
+
+
+def test_transfer_takes_the_contact_off_its_agent_and_replies_count() -> None:
+    feed = Feed()
+    feed.event("contact.queued", T0, contact_id="c1", queue="q1", channel="chat")
+    feed.event("contact.answered", T0 + 5, contact_id="c1", agent_id="a1")
+    feed.event("contact.responded", T0 + 20, contact_id="c1", agent_id="a1")
+    tracker = feed.engine.contacts
+    assert tracker.activity["a1"].current == {"c1": ("q1", "chat", T0 + 5)}
+    feed.event("contact.queued", T0 + 30, contact_id="c1", queue="q2", channel="chat")
+    assert tracker.activity["a1"].current == {}
+    assert tracker.contacts["c1"].agent_id is None
+    # an email reply assigns the contact to the replying agent, no live contact
+    feed.event("contact.queued", T0, contact_id="m1", queue="mail", channel="email")
+    feed.event("contact.responded", T0 + 40, contact_id="m1", agent_id="a2")
+    assert tracker.contacts["m1"].agent_id == "a2"
+    assert tracker.activity["a2"].counts_on(tracker.day_start) == (0, 0.0, 0, 1)
+    assert tracker.activity["a2"].current == {}
+    assert tracker.activity["a1"].counts_on(tracker.day_start) == (0, 0.0, 0, 1)
+
+
+def test_time_in_state_histograms_per_queue() -> None:
+    feed = Feed()
+    _shift(feed)
+    feed.advance(T0 + 200)
+    q1 = feed.engine.agents.queues["q1"]
+    available, on_contact, acw, away, _ = q1.state_seconds
+    # a1 in q1: available 30 s (T0..+30) and 10 s (+120..+130); on_contact 60 s
+    # (+30..+90); after-contact work 30 s (+90..+120); the running intervals not yet.
+    assert (sum(available.counts), available.total) == (2, 40.0)
+    assert (sum(on_contact.counts), on_contact.total) == (1, 60.0)
+    assert (sum(acw.counts), acw.total) == (1, 30.0)
+    assert sum(away.counts) == 0  # a2 still at lunch
+    # 30 s falls in the bucket <= 30, 10 s too; 60 s in <= 60
+    assert available.counts[0] == 2 and on_contact.counts[1] == 1
+
+
+def test_the_same_state_again_keeps_its_start() -> None:
+    feed = Feed()
+    feed.event("agent.state", T0, agent_id="a2", state="away", reason="lunch", queues=["q1"])
+    feed.event("agent.state", T0 + 500, agent_id="a2", state="away", reason="lunch")
+    feed.advance(T0 + 600)
+    assert feed.engine.agent_tracker.agents["a2"].since == T0
+    q1 = feed.engine.agents.queues["q1"]
+    assert q1.agents["a2"] == ("away", T0, "lunch")
+    assert sum(q1.state_seconds[3].counts) == 0
+    feed.event("agent.state", T0 + 700, agent_id="a2", state="away", reason="training")
+    assert q1.agents["a2"] == ("away", T0 + 700, "training")
+    assert q1.state_seconds[3].total == 700.0
+
+
+def test_agents_by_reason() -> None:
+    feed = Feed()
+    _shift(feed)
+    feed.advance(T0 + 200)
+    m = feed.metrics()
+
+    def by_reason(queue: str) -> dict[tuple[str, str], float]:
+        found = m.matching("contactcenter_agents_by_reason", queue=queue)
+        return {(dict(k)["state"], dict(k)["reason"]): v for k, v in found.items() if v}
+
+    assert by_reason("q1") == {("away", "lunch"): 1, ("on_contact", "none"): 1}
+    assert by_reason("q2") == {("away", "other"): 1, ("on_contact", "none"): 1}
+    # every configured reason, "other" and "none" of away are exported, 0 when empty
+    for reason in ("break", "lunch", "training", "meeting", "coaching", "other", "none"):
+        assert m.get("contactcenter_agents_by_reason", queue="q2", state="away", reason=reason) in (
+            0,
+            1,
+        )
+    assert not any("a1" in line or "c1" in line for line in m.text.splitlines())
