@@ -21,6 +21,7 @@ from streams.core.sla import (
     BREACHED,
     FIRST_RESPONSE,
     KINDS,
+    LEFT,
     PRIORITY_INDEX,
     RESOLUTION,
     OpenContact,
@@ -349,7 +350,7 @@ class QueueBoard(FactSink):
             self.sla.met(rec, qc, kind)
         if rec.waiting:
             qc.waiting -= 1
-        rec.wake = -1.0
+        rec.wake = LEFT
 
     # ------------------------------------------------------------------ stored state
 
@@ -390,7 +391,7 @@ class QueueBoard(FactSink):
         """Forget one queue (its partition moved to another worker): its series go at once."""
         for qc in [qc for qc in self.tracked if qc.queue == queue]:
             for rec in qc.open.values():
-                rec.wake = -1.0  # its clock entries become stale
+                rec.wake = LEFT  # its clock entries become stale
             self.tracked.remove(qc)
             del self.stats[(queue, qc.channel)]
             if queue != OVERFLOW_QUEUE:

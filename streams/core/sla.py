@@ -1,5 +1,6 @@
-"""SLA clocks: kinds, states, a contact's plan, counts per priority and kind, and the
-due-time clock that moves open contacts to at risk and breached as time passes.
+"""SLA clocks: kinds, states, a contact's plan, counts per priority and kind (with the
+contacts at risk and breached in due order), and the due-time clock that moves open
+contacts to at risk and breached as time passes.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections.abc import Iterator
 from typing import Final
 
 from streams.core.calendar import Calendar
@@ -22,6 +24,8 @@ _KIND_COUNT: Final = 3  # len(SLA_KINDS), inlined by mypyc
 SLA_COUNT = len(PRIORITIES) * len(SLA_KINDS)
 _INF = math.inf
 _NEXT_UP = math.nextafter
+_FLAG_SEQ = itertools.count()  # ties of equal due times, unique across every queue
+LEFT = -1.0  # `OpenContact.wake` of a contact that left its queue
 
 # (kind, target seconds, at-risk lead seconds, business calendar or None) for each SLA
 # that applies to a channel; with a calendar both count business seconds.
@@ -73,16 +77,56 @@ def due_at(first_entry: float, seconds: float, calendar: Calendar | None) -> flo
     return calendar.due(first_entry, seconds)
 
 
+# A flag: (due, seq, contact, kind), kept in a heap per state (at risk, breached) and
+# queue x channel. Flags are dropped lazily: one whose contact left the queue or whose
+# SLA moved on is skipped when read, and the heap is rebuilt once most flags are stale.
+Flag = tuple[float, int, "OpenContact", int]
+
+
 class SlaCounts:
     """Open contacts at risk and breached, and breaches ever, per priority x SLA kind
-    (indexed by `sla_index`). Each queue x channel is one."""
+    (indexed by `sla_index`), and the contacts at risk and breached in due order (`flagged`).
+    Each queue x channel is one."""
 
-    __slots__ = ("at_risk", "breached", "breaches_total")
+    __slots__ = ("at_risk", "breached", "breaches_total", "flag_limits", "flags")
 
     def __init__(self) -> None:
         self.at_risk = [0] * SLA_COUNT
         self.breached = [0] * SLA_COUNT
         self.breaches_total = [0] * SLA_COUNT
+        self.flags: list[list[Flag]] = [[], []]  # AT_RISK, BREACHED
+        self.flag_limits = [64, 64]  # heap sizes at which stale flags are swept
+
+    def flag(self, rec: OpenContact, kind: int, state: int, due: float) -> None:
+        """`rec`'s SLA of `kind` is now AT_RISK or BREACHED (due at `due`)."""
+        heap = self.flags[state - 1]
+        heapq.heappush(heap, (due, next(_FLAG_SEQ), rec, kind))
+        if len(heap) > self.flag_limits[state - 1]:
+            live = [f for f in heap if f[2].wake != LEFT and f[2].state(f[3]) == state]
+            heapq.heapify(live)
+            self.flags[state - 1] = live
+            self.flag_limits[state - 1] = 2 * len(live) + 64
+
+    def flagged(self, state: int) -> Iterator[Flag]:
+        """The contacts whose SLA is in `state` (AT_RISK or BREACHED), by due time: a
+        best-first walk of the heap, so the first k cost O(k log k) whatever its size."""
+        heap = self.flags[state - 1]
+        size = len(heap)
+        if not size:
+            return
+        frontier: list[tuple[float, int, int]] = [(heap[0][0], heap[0][1], 0)]
+        while frontier:
+            _, _, i = heapq.heappop(frontier)
+            entry = heap[i]
+            rec = entry[2]
+            if rec.wake != LEFT and rec.state(entry[3]) == state:
+                yield entry
+            child = 2 * i + 1
+            if child < size:
+                heapq.heappush(frontier, (heap[child][0], heap[child][1], child))
+                child += 1
+                if child < size:
+                    heapq.heappush(frontier, (heap[child][0], heap[child][1], child))
 
 
 class OpenContact:
@@ -125,6 +169,20 @@ class OpenContact:
     def state(self, kind: int) -> int:
         return (self.sla >> (kind << 1)) & 3
 
+    def due(self, kind: int) -> float:
+        """When the SLA of `kind` is due (inf when it does not apply to the contact)."""
+        for planned, target, _, calendar in self.plan:
+            if planned == kind:
+                return due_at(self.first_entry, target, calendar)
+        return _INF
+
+    def calendar(self, kind: int) -> Calendar | None:
+        """The business-hours calendar of the SLA of `kind` (None: wall-clock seconds)."""
+        for planned, _, _, calendar in self.plan:
+            if planned == kind:
+                return calendar
+        return None
+
 
 class SlaClock:
     """The due-time clock: moves open contacts' SLAs to at risk and breached as `now`
@@ -151,6 +209,10 @@ class SlaClock:
     def start(self, rec: OpenContact, counts: SlaCounts) -> None:
         """Schedule a contact that entered (or was restored): states at the clock's now."""
         rec.wake = _INF
+        for kind, target, _, calendar in rec.plan:
+            state = rec.state(kind)
+            if state in (AT_RISK, BREACHED):
+                counts.flag(rec, kind, state, due_at(rec.first_entry, target, calendar))
         self.evaluate(rec, counts, self.now)
 
     def settle(self, rec: OpenContact, counts: SlaCounts, ts: float) -> None:
@@ -192,6 +254,9 @@ class SlaClock:
                 if after_due < wake:
                     wake = after_due
             sla = (sla & ~(3 << shift)) | (state << shift)
+            if state != (rec.sla >> shift) & 3:
+                rec.sla = sla  # flag with the new state in place
+                counts.flag(rec, kind, state, due)
         rec.sla = sla
         if wake != rec.wake:
             rec.wake = wake

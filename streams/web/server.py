@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 from streams.core.contract import AGENT_STATES
 from streams.read.agents import MAX_LIMIT, SORTS, agents_snapshot
 from streams.read.board import board_snapshot
+from streams.read.contacts import FILTER_CHOICES, ContactFilter, contact_rows
 from streams.read.exporter import exposition
 from streams.read.floor import split_list
 from streams.read.view import ReadView
@@ -65,6 +66,19 @@ def _choices(query: Any, name: str, allowed: tuple[str, ...]) -> frozenset[str] 
         bad = ", ".join(sorted(chosen - set(allowed)))
         raise BadQuery(f"{name}={bad}: expected one or more of {', '.join(allowed)}")
     return chosen
+
+
+def contacts_query(engine: ReadView, query: Any) -> dict[str, Any]:
+    """/api/v1/contacts?sla=at_risk|breached&queue=&channel=&team=&priority=&kind=&limit="""
+    selected = ContactFilter(
+        states=_choices(query, "sla", FILTER_CHOICES["sla"]),
+        queues=split_list(query.get("queue")),
+        channels=_choices(query, "channel", FILTER_CHOICES["channel"]),
+        teams=split_list(query.get("team")),
+        priorities=_choices(query, "priority", FILTER_CHOICES["priority"]),
+        kinds=_choices(query, "kind", FILTER_CHOICES["kind"]),
+    )
+    return contact_rows(engine, selected, _limit(query))
 
 
 def agents_query(engine: ReadView, query: Any) -> dict[str, Any]:
@@ -205,6 +219,12 @@ def make_app(
             pass  # the browser went away; it reconnects by itself
         return response
 
+    async def contacts(request: web.Request) -> web.Response:
+        try:
+            return json_response(contacts_query(engine, request.query))
+        except BadQuery as error:
+            return json_response({"error": str(error)}, status=400)
+
     async def agents(request: web.Request) -> web.Response:
         try:
             return json_response(agents_query(engine, request.query))
@@ -233,6 +253,7 @@ def make_app(
     app.router.add_get("/api/v1/board", board)
     app.router.add_get("/api/v1/board/stream", board_stream)
     app.router.add_get("/api/v1/agents", agents)
+    app.router.add_get("/api/v1/contacts", contacts)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", index)

@@ -61,3 +61,35 @@ def test_agents_api_filters_and_rejects_bad_parameters() -> None:
             assert status == 400 and body["error"].startswith(named), query
 
     call(floor().engine, scenario)
+
+
+def test_contacts_api_filters_and_rejects_bad_parameters() -> None:
+    feed = floor()
+    # c1 (q1 voice, team t1) queued at T0: at T0 + 60 its answer SLA (20 s) is breached.
+    feed.event("contact.queued", T0 + 45, contact_id="c2", queue="q2", channel="voice")
+    feed.advance(T0 + 60)  # c2 waited 15 s: at risk (due in 5 s)
+
+    async def scenario(client: TestClient) -> None:
+        status, body = await get(client, "/api/v1/contacts")
+        assert status == 200
+        assert [(c["contact_id"], c["state"]) for c in body["contacts"]] == [
+            ("c1", "breached"),
+            ("c2", "at_risk"),
+        ]
+        status, body = await get(client, "/api/v1/contacts?sla=at_risk")
+        assert [c["contact_id"] for c in body["contacts"]] == ["c2"]
+        status, body = await get(client, "/api/v1/contacts?team=t1&kind=answer&channel=voice")
+        assert [c["contact_id"] for c in body["contacts"]] == ["c1"]
+        status, body = await get(client, "/api/v1/contacts?priority=high&limit=1")
+        assert (body["contacts"], body["total"]) == ([], 0)
+        for query, named in (
+            ("sla=late", "sla=late"),
+            ("channel=fax", "channel=fax"),
+            ("priority=top", "priority=top"),
+            ("kind=answer,speed", "kind=speed"),
+            ("limit=100000", "limit=100000"),
+        ):
+            status, body = await get(client, f"/api/v1/contacts?{query}")
+            assert status == 400 and body["error"].startswith(named), query
+
+    call(feed.engine, scenario)
