@@ -25,7 +25,8 @@ from streams.read.agents import MAX_LIMIT, SORTS, agents_snapshot
 from streams.read.board import board_snapshot
 from streams.read.contacts import FILTER_CHOICES, ContactFilter, contact_rows
 from streams.read.exporter import exposition
-from streams.read.floor import split_list
+from streams.read.floor import queue_teams, split_list
+from streams.read.moves import moves_snapshot
 from streams.read.view import ReadView
 
 log = logging.getLogger("floorwatch.web")
@@ -79,6 +80,16 @@ def contacts_query(engine: ReadView, query: Any) -> dict[str, Any]:
         kinds=_choices(query, "kind", FILTER_CHOICES["kind"]),
     )
     return contact_rows(engine, selected, _limit(query))
+
+
+def floor_queues(engine: ReadView, query: Any) -> frozenset[str] | None:
+    """The queues `?queue=a,b` or `?team=t` name (both: either); None for every queue."""
+    queues = split_list(query.get("queue"))
+    teams = split_list(query.get("team"))
+    if teams is None:
+        return queues
+    of_teams = {q for q, t in queue_teams(engine).items() if t in teams}
+    return frozenset(of_teams | (queues or frozenset()))
 
 
 def agents_query(engine: ReadView, query: Any) -> dict[str, Any]:
@@ -225,6 +236,9 @@ def make_app(
         except BadQuery as error:
             return json_response({"error": str(error)}, status=400)
 
+    async def moves(request: web.Request) -> web.Response:
+        return json_response(moves_snapshot(engine, floor_queues(engine, request.query)))
+
     async def agents(request: web.Request) -> web.Response:
         try:
             return json_response(agents_query(engine, request.query))
@@ -254,6 +268,7 @@ def make_app(
     app.router.add_get("/api/v1/board/stream", board_stream)
     app.router.add_get("/api/v1/agents", agents)
     app.router.add_get("/api/v1/contacts", contacts)
+    app.router.add_get("/api/v1/staffing/moves", moves)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", index)

@@ -93,3 +93,46 @@ def test_contacts_api_filters_and_rejects_bad_parameters() -> None:
             assert status == 400 and body["error"].startswith(named), query
 
     call(feed.engine, scenario)
+
+
+def test_moves_api_from_a_running_engine() -> None:
+    """billing: 10 calls queued in its first 10 s, read at 60 s: 1/6 a second x 300 s
+    (the default AHT) = 50 Erlangs, one agent. sales (team t2): one call 800 s before T0;
+    the 15 min arrival window then covers the 860 s since it: 1/860 a second x 300 s =
+    0.35 Erlang: SL(1) = 0.67, SL(2) = 0.95, so it requires 2 of its 3 available agents
+    and gives the third, s0, the one available longest."""
+    feed = Feed()
+    feed.event(
+        "contact.queued", T0 - 800, contact_id="x", queue="sales", channel="voice", team="t2"
+    )
+    feed.event("agent.state", T0, agent_id="b1", state="on_contact", queues=["billing"])
+    for i in range(3):
+        feed.event("agent.state", T0 + i, agent_id=f"s{i}", state="available", queues=["sales"])
+    for i in range(10):
+        feed.event(
+            "contact.queued",
+            T0 + i,
+            contact_id=f"c{i}",
+            queue="billing",
+            channel="voice",
+            team="t1",
+        )
+    feed.advance(T0 + 60)
+
+    async def scenario(client: TestClient) -> None:
+        status, body = await get(client, "/api/v1/staffing/moves")
+        assert status == 200
+        assert [(m["agent_id"], m["from_queue"], m["to_queue"]) for m in body["moves"]] == [
+            ("s0", "sales", "billing")
+        ]
+        sales = body["moves"][0]["from"]
+        assert sales["before"][0]["required"] == 2
+        assert [sales["before"][0]["staffed"], sales["after"][0]["staffed"]] == [3, 2]
+        (short,) = body["still_short"]
+        assert short["queue"] == "billing" and short["channels"][0]["staffed"] == 2
+        status, body = await get(client, "/api/v1/staffing/moves?team=t2")
+        assert len(body["moves"]) == 1  # it touches sales
+        status, body = await get(client, "/api/v1/staffing/moves?queue=other")
+        assert (body["moves"], body["still_short"]) == ([], [])
+
+    call(feed.engine, scenario)
