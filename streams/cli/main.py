@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from streams import __version__
 from streams.cli.board import add_board
+from streams.cli.convert import add_convert
 from streams.cli.replay import add_replay
 from streams.cli.run import add_run
 from streams.cli.simulate import add_simulate
@@ -19,7 +20,16 @@ from streams.cli.worker import add_worker
 from streams.core.settings import ConfigError
 from streams.runtimes.process import tune_gc
 
-COMMANDS = (add_replay, add_run, add_worker, add_simulate, add_staffing, add_targets, add_board)
+COMMANDS = (
+    add_replay,
+    add_run,
+    add_worker,
+    add_simulate,
+    add_convert,
+    add_staffing,
+    add_targets,
+    add_board,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

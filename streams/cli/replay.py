@@ -1,5 +1,5 @@
-"""`floorwatch replay`: a JSON Lines event file through the engine with the event-time
-clock, then the final Prometheus exposition."""
+"""`floorwatch replay`: a JSON Lines event file (or a vendor's log with --format) through
+the engine with the event-time clock, then the final Prometheus exposition."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from contextlib import ExitStack
 
+from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
     EXIT_OK,
     EXIT_USAGE,
@@ -21,6 +22,7 @@ from streams.cli.support import (
 from streams.config import load_settings
 from streams.read.exporter import exposition
 from streams.runtimes.progress import Progress
+from streams.runtimes.records import ignored_summary
 from streams.runtimes.replay import rejects_summary, replay
 
 
@@ -29,12 +31,15 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
         "replay",
         help="process a JSON Lines event file with the event-time clock and print the metrics",
         description=(
-            "Process a JSON Lines event file (or - for standard input) as fast as possible, "
-            "with the event-time clock (now = the newest occurred_at), then write the final "
-            "Prometheus text exposition. Rejected lines are counted per reason on stderr."
+            "Process a JSON Lines event file (or - for standard input; or a vendor's log with "
+            "--format, e.g. an Asterisk queue_log) as fast as possible, with the event-time "
+            "clock (now = the newest occurred_at), then write the final Prometheus text "
+            "exposition. Rejected lines are counted per reason on stderr."
         ),
     )
-    rp.add_argument("file", metavar="FILE", help="JSON Lines events, or - for standard input")
+    rp.add_argument(
+        "file", metavar="FILE", help="JSON Lines events (or --format records), or - for stdin"
+    )
     rp.add_argument("more", nargs="*", help=argparse.SUPPRESS)  # refused: one FILE
     config_option(rp)
     rp.add_argument(
@@ -50,6 +55,7 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
         "counts per reason, on stderr)",
     )
     progress_option(rp)
+    format_options(rp)
     rp.add_argument(
         "--decode-process",
         choices=("auto", "on", "off"),
@@ -69,6 +75,7 @@ def _replay(args: argparse.Namespace) -> int:
             f"in order, join them: cat {files} | floorwatch replay -",
             EXIT_USAGE,
         )
+    mapper = make_mapper(args)
     settings = load_settings(args.config)
     with ExitStack() as stack:
         source, size = open_input(args.file, stack, "replay")
@@ -82,9 +89,16 @@ def _replay(args: argparse.Namespace) -> int:
             or (args.decode_process == "auto" and (os.cpu_count() or 1) >= 2)
         )
         engine = replay(
-            source, settings, rejects=rejects, progress=progress, decode_process=decode_process
+            source,
+            settings,
+            rejects=rejects,
+            progress=progress,
+            decode_process=decode_process,
+            mapper=mapper,
         )
         metrics_out.write(exposition(engine))
         metrics_out.flush()
     rejects_summary(engine, sys.stderr)
+    if mapper is not None and (line := ignored_summary(mapper, "replay")) is not None:
+        print(line, file=sys.stderr)
     return EXIT_OK

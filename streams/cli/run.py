@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import ExitStack
 
+from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
     EXIT_INPUT,
     EXIT_OK,
@@ -30,6 +31,8 @@ from streams.logs import configure as configure_logs
 from streams.runtimes.embedded import EmbeddedRunner, lines_of, run_until_signalled, simulated_lines
 from streams.simulator import Pacer, Simulation
 
+IDLE_SECONDS = 0.5  # a piped source silent this long has caught up (connector timers)
+
 
 def add_run(commands: argparse._SubParsersAction) -> None:
     rn = commands.add_parser(
@@ -46,9 +49,11 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     rn.add_argument(
         "--source",
         metavar="FILE|-",
-        help="read JSON Lines events from a file or standard input instead of the "
-        "simulator (applied as they arrive, wall clock; default: the simulator)",
+        help="read JSON Lines events (or records in the --format given) from a file or "
+        "standard input instead of the simulator (applied as they arrive, wall clock; "
+        "default: the simulator)",
     )
+    format_options(rn)
     simulator_options(rn, default_speed="1")
     rn.add_argument(
         "--warmup",
@@ -62,13 +67,23 @@ def add_run(commands: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    mapper = make_mapper(args)
+    if mapper is not None and args.source is None:
+        raise CliError(
+            f"--format {args.format} reads --source FILE|-; the simulator writes contract "
+            "events (for simulated Asterisk traffic: floorwatch simulate --format asterisk "
+            "--speed 1 | floorwatch run --source - --format asterisk)",
+            EXIT_USAGE,
+        )
     settings = load_settings(args.config)
     host, port = listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
         if args.source is not None:
             stream, _ = open_input(args.source, stack, "run")
-            runner = EmbeddedRunner(settings, WallClock(), lines_of(stream), host, port)
+            idle = IDLE_SECONDS if mapper is not None else None
+            lines = lines_of(stream, idle)
+            runner = EmbeddedRunner(settings, WallClock(), lines, host, port, mapper)
         else:
             if math.isinf(args.speed):
                 raise CliError(

@@ -25,6 +25,7 @@ from streams.core.clock import Clock
 from streams.core.engine import Engine
 from streams.core.intake import Rejection
 from streams.core.settings import Settings
+from streams.runtimes.records import RecordMapper, apply_mapped
 from streams.simulator import Pacer, Simulation
 from streams.web.server import make_app
 
@@ -55,28 +56,36 @@ class FeedState:
         return None
 
 
-async def lines_of(stream: BinaryIO) -> AsyncIterator[bytes]:
+async def lines_of(stream: BinaryIO, idle_seconds: float | None = None) -> AsyncIterator[bytes]:
     """Lines of a file, pipe or terminal, without blocking the event loop.
 
     Pipes and terminals are read with asyncio (nothing blocks at shutdown); regular files
-    on a helper thread, in batches.
+    on a helper thread, in batches. With `idle_seconds`, a pipe that stays silent that
+    long yields b"" (caught up), again after each such pause.
     """
     mode = os.fstat(stream.fileno()).st_mode
     if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(stream.fileno()):
-        async for line in _pipe_lines(stream):
+        async for line in _pipe_lines(stream, idle_seconds):
             yield line
     else:
         async for line in _file_lines(stream):
             yield line
 
 
-async def _pipe_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
+async def _pipe_lines(stream: BinaryIO, idle_seconds: float | None) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=PIPE_LINE_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stream)
     while True:
         try:
-            line = await reader.readuntil(b"\n")
+            if idle_seconds is None:
+                line = await reader.readuntil(b"\n")
+            else:
+                try:  # a cancelled read keeps what it had buffered
+                    line = await asyncio.wait_for(reader.readuntil(b"\n"), idle_seconds)
+                except TimeoutError:
+                    yield b""
+                    continue
         except asyncio.IncompleteReadError as end:
             if end.partial:
                 yield end.partial
@@ -141,34 +150,66 @@ def log_reject(record: Rejection) -> None:
 class EmbeddedRunner:
     """`floorwatch run`: one engine and its event source on one asyncio loop. `serve` runs
     the web server, the live targets when Redis is configured, the clock tick and the feed
-    until `stop` is set."""
+    until `stop` is set. With a `mapper` (a connector) the source's lines are a vendor's
+    records; an empty item from the source means it has caught up (timers may fall due)."""
 
     def __init__(
-        self, settings: Settings, clock: Clock, source: AsyncIterator[bytes], host: str, port: int
+        self,
+        settings: Settings,
+        clock: Clock,
+        source: AsyncIterator[bytes],
+        host: str,
+        port: int,
+        mapper: RecordMapper | None = None,
     ) -> None:
         self.engine = Engine(settings, clock, on_reject=log_reject)
         self.clock = clock
         self.source = source
         self.host = host
         self.port = port
+        self.mapper = mapper
         self.state = FeedState()
+        self.ignored_logged: dict[str, int] = {}
 
     async def _feed(self) -> None:
-        engine, clock, state = self.engine, self.clock, self.state
+        engine, clock, state, mapper = self.engine, self.clock, self.state, self.mapper
         count = 0
         try:
             async for raw in self.source:
-                if raw.strip():
+                if mapper is not None:
+                    now = clock.now()
+                    if not raw:  # caught up: what falls due by the wall clock
+                        state.events += apply_mapped(engine, mapper.advance(now), b"", now)
+                    elif raw.strip():
+                        record = raw.rstrip(b"\r\n")
+                        state.events += apply_mapped(engine, mapper.feed(record), record, now)
+                elif raw.strip():
                     engine.ingest(raw.rstrip(b"\n"), clock.now())
                     state.events += 1
                 count += 1
                 if count % BATCH == 0:
+                    self._log_ignored()
                     await asyncio.sleep(0)  # let the web server and the tick run
+            if mapper is not None:  # the end of the input: nothing more will come
+                state.events += apply_mapped(engine, mapper.flush(), b"", clock.now())
         except Exception as exc:  # a broken source is reported, the server stays up
             state.error = type(exc).__name__
             log.exception("event source failed")
+        self._log_ignored()
         state.finished = True
         log.info("event source finished", extra={"events": state.events})
+
+    def _log_ignored(self) -> None:
+        """Records a connector ignores by design: a log line when a reason's count grows."""
+        if self.mapper is None:
+            return
+        for reason, count in self.mapper.ignored.items():
+            if count != self.ignored_logged.get(reason, 0):
+                self.ignored_logged[reason] = count
+                log.info(
+                    "records ignored by design",
+                    extra={"source_format": self.mapper.name, "reason": reason, "count": count},
+                )
 
     async def _tick(self) -> None:
         while True:

@@ -1,4 +1,5 @@
-"""`floorwatch replay`: a JSON Lines file through the engine with the event-time clock."""
+"""`floorwatch replay`: a JSON Lines file (or a vendor's records through a connector)
+through the engine with the event-time clock."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import orjson
 
@@ -15,6 +16,7 @@ from streams.core.engine import Engine
 from streams.core.intake import EventTuple, Rejection, decode, event_from_tuple, event_to_tuple
 from streams.core.settings import Settings
 from streams.runtimes.progress import Progress
+from streams.runtimes.records import RecordMapper, apply_mapped
 
 
 class RejectsFile:
@@ -42,17 +44,25 @@ def replay(
     progress: Progress | None = None,
     wall_clock: Callable[[], float] = time.time,
     decode_process: bool = False,
+    mapper: RecordMapper | None = None,
 ) -> Engine:
     """Feed every line of `source` to a fresh engine; blank lines are skipped.
 
     With `decode_process` (for a file, not standard input, which a forked child cannot
     read), a child process reads and validates the lines while this one applies them: two
-    cores busy, the same events applied in the same order.
+    cores busy, the same events applied in the same order. With a `mapper` (a connector)
+    the lines are a vendor's records, mapped to events (in the child too); what is still
+    pending at the end of the file is flushed, and its `ignored` counts are kept current.
     """
     writer = RejectsFile(rejects) if rejects is not None else None
     engine = Engine(settings, EventTimeClock(), on_reject=writer)
-    feed = _decode_ahead if decode_process else _in_process
-    count = feed(engine, source, writer, progress, wall_clock)
+    if mapper is None:
+        feed = _decode_ahead if decode_process else _in_process
+        count = feed(engine, source, writer, progress, wall_clock)
+    elif decode_process:
+        count = _decode_ahead(engine, source, writer, progress, wall_clock, mapper)
+    else:
+        count = _mapped_in_process(engine, source, writer, progress, wall_clock, mapper)
     # Timers due exactly at the last event time have fired on the way; nothing else moves.
     engine.advance(engine.clock.now())
     if progress is not None:
@@ -92,32 +102,91 @@ def _in_process(
     return count
 
 
+def _mapped_in_process(
+    engine: Engine,
+    source: BinaryIO,
+    writer: RejectsFile | None,
+    progress: Progress | None,
+    wall_clock: Callable[[], float],
+    mapper: RecordMapper,
+) -> int:
+    wall_now = wall_clock()
+    feed = mapper.feed
+    count = number = 0
+    for count, (number, line) in enumerate(_lines(source), start=1):
+        if writer is not None:
+            writer.line = number
+        apply_mapped(engine, feed(line), line, wall_now)
+        if not count & 0x3FFF:
+            wall_now = wall_clock()
+            if progress is not None:
+                progress.update(count, _position(source))
+    apply_mapped(engine, mapper.flush(), b"", wall_now)
+    return count
+
+
 # Each message from the decoding child: (items in line order, the file position after
 # them). An item is an event tuple, or (line number, reason, detail, raw) for a rejection.
-# After the last batch the child sends None; on failure, a string saying what went wrong.
+# After the last batch the child sends, with a mapper, ("ignored", counts), then None; on
+# failure, a string saying what went wrong.
 BATCH_LINES = 2048
+Item = EventTuple | tuple[int, str, str, bytes]
 
 
-def _decode_child(source: BinaryIO, out: Connection, wall_clock: Callable[[], float]) -> None:
-    """Runs in the forked child: decode and validate, send batches, then None."""
+def _decode_child(
+    source: BinaryIO,
+    out: Connection,
+    wall_clock: Callable[[], float],
+    mapper: RecordMapper | None = None,
+) -> None:
+    """Runs in the forked child: decode (map) and validate, send batches, then None."""
     try:
         wall_now = wall_clock()
-        items: list[EventTuple | tuple[int, str, str, bytes]] = []
+        items: list[Item] = []
+        number = 0
         for number, line in _lines(source):
-            try:
-                items.append(event_to_tuple(decode(line, wall_now)))
-            except Rejection as rejection:
-                items.append((number, rejection.reason, rejection.detail, line))
+            if mapper is None:
+                try:
+                    items.append(event_to_tuple(decode(line, wall_now)))
+                except Rejection as rejection:
+                    items.append((number, rejection.reason, rejection.detail, line))
+            else:
+                _map_line(mapper.feed(line), number, line, wall_now, items)
             if len(items) >= BATCH_LINES:
                 out.send((items, _position(source)))
                 items = []
                 wall_now = wall_clock()
+        if mapper is not None:
+            _map_line(mapper.flush(), number, b"", wall_now, items)
         out.send((items, _position(source)))
+        if mapper is not None:
+            out.send(("ignored", mapper.ignored))
         out.send(None)
     except Exception as exc:  # reported to the parent, which raises it
         out.send(f"{type(exc).__name__}: {exc}")
     finally:
         out.close()
+
+
+def _map_line(
+    mapped: list[dict[str, Any] | Rejection],
+    number: int,
+    line: bytes,
+    wall_now: float,
+    items: list[Item],
+) -> None:
+    """A connector's output for one line as items: events validated as contract JSON (one
+    the contract refuses is rejected with its JSON), its rejections with the line."""
+    dumps = orjson.dumps
+    for item in mapped:
+        if isinstance(item, Rejection):
+            items.append((number, item.reason, item.detail, line))
+            continue
+        raw = dumps(item)
+        try:
+            items.append(event_to_tuple(decode(raw, wall_now)))
+        except Rejection as rejection:
+            items.append((number, rejection.reason, rejection.detail, raw))
 
 
 def _decode_ahead(
@@ -126,10 +195,13 @@ def _decode_ahead(
     writer: RejectsFile | None,
     progress: Progress | None,
     wall_clock: Callable[[], float],
+    mapper: RecordMapper | None = None,
 ) -> int:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_decode_child, args=(source, send, wall_clock), daemon=True)
+    child = context.Process(
+        target=_decode_child, args=(source, send, wall_clock, mapper), daemon=True
+    )
     child.start()
     send.close()
     apply, reject = engine.apply, engine.intake.reject
@@ -138,6 +210,10 @@ def _decode_ahead(
         while (message := receive.recv()) is not None:
             if isinstance(message, str):
                 raise RuntimeError(f"decoding process failed: {message}")
+            if message[0] == "ignored":
+                assert mapper is not None
+                mapper.ignored = dict(message[1])
+                continue
             items, position = message
             wall_now = wall_clock()
             for item in items:

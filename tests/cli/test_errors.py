@@ -121,6 +121,34 @@ BAD_INPUTS = [
     ),
     (["board", "--interval", "inf"], {}, EXIT_USAGE, "--interval inf: must be a positive number"),
     (["targets", "get", "--queue", "q", "--channel", "fax"], {}, EXIT_USAGE, "--channel"),
+    (["convert", "-", "--format", "xml"], {}, EXIT_USAGE, "argument --format: invalid choice"),
+    (["convert", "nope.log", "--format", "asterisk"], {}, EXIT_INPUT, "nope.log: not found"),
+    (
+        ["replay", "-", "--wrapup", "30"],
+        {},
+        EXIT_USAGE,
+        "--wrapup, --exit, --requeue-within and --member are for --format asterisk",
+    ),
+    (
+        ["replay", "-", "--format", "asterisk", "--exit", "lunch=abandoned"],
+        {},
+        EXIT_USAGE,
+        "--exit lunch=abandoned: unknown kind 'lunch'; one of timeout, empty, key",
+    ),
+    (
+        ["replay", "-", "--format", "asterisk", "--exit", "timeout=maybe"],
+        {},
+        EXIT_USAGE,
+        "--exit timeout=maybe: give abandoned or flowout",
+    ),
+    (["replay", "-", "--format", "asterisk", "--wrapup", "=5"], {}, EXIT_USAGE, "--wrapup"),
+    (
+        ["replay", "-", "--format", "asterisk", "--wrapup", "billing=-5"],
+        {},
+        EXIT_USAGE,
+        "argument --wrapup: -5 must be a number of seconds >= 0",
+    ),
+    (["run", "--format", "asterisk"], {}, EXIT_USAGE, "--format asterisk reads --source FILE|-"),
     (
         ["replay", "-"],
         {"FLOORWATCH_KAFKA__TOPC": "events"},
@@ -143,7 +171,10 @@ def test_bad_input_is_one_line_with_its_exit_code(
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
-    known = args[0] in ("run", "replay", "simulate", "worker", "staffing", "board", "targets")
+    known = args[0] in (
+        *("run", "replay", "simulate", "worker", "staffing", "board", "targets"),
+        *("convert", "produce"),
+    )
     command = " ".join(args[:2]) if args[0] == "targets" else args[0]
     assert lines[0].startswith(f"floorwatch {command}: " if known else "floorwatch: "), lines[0]
     assert message in lines[0]

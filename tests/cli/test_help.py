@@ -37,6 +37,7 @@ def test_the_commands_are_all_there() -> None:
         "floorwatch run",
         "floorwatch worker",
         "floorwatch simulate",
+        "floorwatch convert",
         "floorwatch staffing",
         "floorwatch board",
         "floorwatch targets",
