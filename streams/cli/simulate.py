@@ -73,6 +73,14 @@ def add_simulate(commands: argparse._SubParsersAction) -> None:
         default="rfc3339",
         help="occurred_at as RFC 3339 strings (default) or epoch milliseconds",
     )
+    sm.add_argument(
+        "--format",
+        choices=("json", "asterisk"),
+        default="json",
+        help="json = contract events as JSON Lines (default); asterisk = the voice traffic as "
+        "the Asterisk queue_log app_queue would write (whole seconds; no wrap-up, holds or "
+        "surveys, other channels left out: docs/connectors.md)",
+    )
     sm.add_argument("--out", default="-", metavar="FILE|-", help="output (default: stdout)")
     sm.add_argument(
         "--kafka",
@@ -111,6 +119,39 @@ async def _simulate_to_kafka(
         raise kafka_error(settings, exc) from None
 
 
+def _queue_log(
+    args: argparse.Namespace, simulation: Simulation, length: float | None, start: float
+) -> int:
+    """--format asterisk: the queue_log lines, paced at --speed, to --out."""
+    if args.kafka:
+        raise CliError(
+            "--kafka sends contract events; for a queue_log in Kafka: floorwatch simulate "
+            "--format asterisk | floorwatch produce - --format asterisk",
+            EXIT_USAGE,
+        )
+    if args.noise:
+        raise CliError("--noise is for --format json (it corrupts JSON messages)", EXIT_USAGE)
+    lines = simulation.queue_log(length, max_events=args.events)
+    pacer = None if math.isinf(args.speed) else Pacer(args.speed, origin=start)
+    progress = Progress(sys.stderr, "simulate", None) if progress_wanted(args.progress) else None
+    count = 0
+    with ExitStack() as stack:
+        out = open_output(args.out, stack, "--out")
+        for count, (at, line) in enumerate(lines, start=1):
+            if pacer is not None:
+                wait = pacer.delay(at)
+                if wait > 0:
+                    out.flush()
+                    time.sleep(wait)
+            out.write(line)
+            if progress is not None and not count % 10000:
+                progress.update(count, None)
+        out.flush()
+    if progress is not None:
+        progress.finish(count)
+    return EXIT_OK
+
+
 def _simulate(args: argparse.Namespace) -> int:
     if args.events is not None and args.events <= 0:
         raise CliError("--events must be at least 1", EXIT_USAGE)
@@ -141,6 +182,8 @@ def _simulate(args: argparse.Namespace) -> int:
         time_format=args.time_format,
         id_prefix=f"s{args.seed}-{int(start)}" if args.unique_ids else None,
     )
+    if args.format == "asterisk":
+        return _queue_log(args, simulation, length, start)
     messages = simulation.messages(length, max_events=args.events, noise=args.noise)
     progress = Progress(sys.stderr, "simulate", None) if progress_wanted(args.progress) else None
     if args.kafka:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from streams.core.contract import PRIORITIES
 from streams.simulator.noise import Emission, add_noise, plain
+from streams.simulator.queue_log import QueueLogWriter
 from streams.simulator.scenario import (
     AgentGroup,
     Duration,
@@ -815,6 +816,28 @@ class Simulation:
             yield emission
             if count >= max_events:
                 return
+
+    def voice_queues(self) -> dict[str, list[str]]:
+        """Agent id -> the voice queues it serves, in the order of its `queues`."""
+        out: dict[str, list[str]] = {}
+        for agent in _Run(self).agents:
+            voice = {q.spec.name for q in agent.queues if q.spec.channel == "voice"}
+            names = [name for name in agent.queue_names if name in voice]
+            if names:
+                out[agent.id] = names
+        return out
+
+    def queue_log(
+        self,
+        duration: float | None = None,
+        *,
+        until: float | None = None,
+        max_events: int | None = None,
+    ) -> Iterator[tuple[float, bytes]]:
+        """The voice traffic as Asterisk queue_log lines (`QueueLogWriter`), each with the
+        event time it is due at (for pacing); `max_events` counts simulated events."""
+        writer = QueueLogWriter(self.voice_queues())
+        yield from writer.lines(self.timed_events(duration, until=until, max_events=max_events))
 
     def lines(
         self,
