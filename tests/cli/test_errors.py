@@ -149,6 +149,15 @@ BAD_INPUTS = [
         "argument --wrapup: -5 must be a number of seconds >= 0",
     ),
     (["run", "--format", "asterisk"], {}, EXIT_USAGE, "--format asterisk reads --source FILE|-"),
+    (["produce", "http://pbx/events"], {}, EXIT_USAGE, "reading from a URL is not supported yet"),
+    (["produce", "-", "--follow"], {}, EXIT_USAGE, "--follow reads a FILE"),
+    (["produce", "nope.jsonl"], {}, EXIT_INPUT, "input file nope.jsonl: not found"),
+    (
+        ["produce", "a.jsonl"],
+        {"FLOORWATCH_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1"},
+        EXIT_INPUT,
+        "cannot reach Kafka at 127.0.0.1:1",
+    ),
     (
         ["replay", "-"],
         {"FLOORWATCH_KAFKA__TOPC": "events"},

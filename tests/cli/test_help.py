@@ -38,6 +38,7 @@ def test_the_commands_are_all_there() -> None:
         "floorwatch worker",
         "floorwatch simulate",
         "floorwatch convert",
+        "floorwatch produce",
         "floorwatch staffing",
         "floorwatch board",
         "floorwatch targets",

@@ -1,0 +1,174 @@
+"""`floorwatch produce` into a real Kafka broker, read by `floorwatch worker`: the workers'
+numbers equal `replay` of the same file (contract JSON Lines, and a simulated Asterisk
+queue_log through the connector); lines without a usable key reach the dead-letter topic
+with their reason. Files lie two days back (see tests/runtimes/worker/test_kafka.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.config import settings_from_mapping
+from streams.connectors import AsteriskOptions, QueueLogConnector
+from streams.read.exporter import exposition
+from streams.runtimes.replay import replay
+from tests.support.kafka_broker import Broker
+from tests.support.worker_cluster import Cluster, converge, parse, queue_series
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+@pytest.fixture
+def cluster(kafka_broker: Broker, tmp_path: Path):  # type: ignore[no-untyped-def]
+    made = Cluster(kafka_broker.bootstrap, tmp_path)
+    yield made
+    made.stop()
+
+
+def floorwatch(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, **cluster.env},
+    )
+
+
+def start_two_days_back() -> str:
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=8, minute=0, second=0)
+    return day.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reference(path: Path, connector: QueueLogConnector | None = None) -> dict[str, float]:
+    """What replay of the file gives, read at the wall clock as the workers are."""
+    with path.open("rb") as source:
+        engine = replay(source, settings_from_mapping({}), mapper=connector)
+    engine.queues.advance(time.time())
+    return queue_series(parse(exposition(engine).decode()))
+
+
+def test_contract_lines_to_workers_equal_replay_and_keyless_lines_are_dead_letters(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    events = tmp_path / "events.jsonl"
+    sim = floorwatch(cluster, "simulate", "--start", start_two_days_back(), "--duration", "8h")
+    assert sim.returncode == 0, sim.stderr
+    lines = sim.stdout.splitlines()
+    bad = [
+        "{not json",
+        '{"event_id":"x1","type":"contact.queued","occurred_at":1795000000000}',
+        '{"event_id":"x2","type":"agent.state","occurred_at":1795000000000,"agent_id":7}',
+        "[1, 2]",
+    ]
+    mixed = lines[:100] + bad[:2] + lines[100:200] + bad[2:] + lines[200:]
+    events.write_text("\n".join(mixed) + "\n")
+    expected = reference(events)
+    done = floorwatch(cluster, "produce", str(events))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"floorwatch produce: sent {len(lines):,} event(s) to {cluster.kafka.topic}; "
+        f"4 dead letter(s) to {cluster.kafka.dlq_topic}: invalid_json 1, missing_field 1, "
+        "not_an_object 1, wrong_type 1\n"
+    )
+    cluster.start("a")
+    converge(cluster, expected)
+    assert cluster.processed() == len(lines)
+    dead = read_topic(cluster, cluster.kafka.dlq_topic, 4)
+    found = {record.value.decode(): {k: v.decode() for k, v in record.headers} for record in dead}
+    assert {value: h["reason"] for value, h in found.items()} == {
+        bad[0]: "invalid_json",
+        bad[1]: "missing_field",
+        bad[2]: "wrong_type",
+        bad[3]: "not_an_object",
+    }
+    assert found[bad[1]]["detail"] == "contact_id: required (it is the Kafka key)"
+    assert found[bad[1]]["source_line"] == "102"
+    assert found[bad[1]]["source_file"] == str(events)
+
+
+def test_asterisk_queue_log_to_workers_equals_replay_of_the_same_file(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    queue_log = tmp_path / "queue_log"
+    sim = floorwatch(
+        cluster,
+        "simulate", "--format", "asterisk", "--start", start_two_days_back(), "--duration", "8h",
+    )  # fmt: skip
+    assert sim.returncode == 0, sim.stderr
+    last = int(sim.stdout.splitlines()[-1].split("|")[0])
+    # A call that ends on the last line: its wrap-up ends after the file (flushed at the end).
+    tail = [
+        f"{last + 1}|{last + 1}.999|billing|NONE|ENTERQUEUE||0151999|1",
+        f"{last + 3}|{last + 1}.999|billing|tail|CONNECT|2|{last + 3}.1000|1",
+        f"{last + 63}|{last + 1}.999|billing|tail|COMPLETECALLER|2|60|1",
+        "this is not a queue_log line",
+    ]
+    queue_log.write_text(sim.stdout + "\n".join(tail) + "\n")
+    options = AsteriskOptions(wrapup_seconds=15.0)
+    expected = reference(queue_log, QueueLogConnector(options))
+    done = floorwatch(cluster, "produce", "--format", "asterisk", "--wrapup", "15", str(queue_log))
+    assert done.returncode == 0, done.stderr
+    sent = int(done.stderr.split("sent ")[1].split(" ")[0].replace(",", ""))
+    assert done.stderr.splitlines()[1:] == [
+        "floorwatch produce: ignored 1 asterisk record(s) by design: queuestart 1"
+    ]
+    assert done.stderr.splitlines()[0].endswith("1 dead letter(s) to "
+        f"{cluster.kafka.dlq_topic}: missing_field 1")  # fmt: skip
+    cluster.start("a")
+    converge(cluster, expected)
+    assert cluster.processed() == sent
+
+
+def read_topic(cluster: Cluster, topic: str, count: int) -> list:  # type: ignore[type-arg]
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+
+    from streams.kafka_client import client_options
+
+    async def run() -> list:  # type: ignore[type-arg]
+        consumer = AIOKafkaConsumer(
+            topic,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **client_options(cluster.kafka),
+        )
+        await consumer.start()
+        records = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(records) < count and time.monotonic() < deadline:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records += batch
+        finally:
+            await consumer.stop()
+        return records
+
+    return asyncio.run(run())
+
+
+def test_each_event_lands_in_the_partition_of_its_key(cluster: Cluster, tmp_path: Path) -> None:
+    """The contract's keys with Kafka's default partitioner: a worker owns each contact."""
+    from streams.kafka_client import key_partition
+
+    events = tmp_path / "events.jsonl"
+    sim = floorwatch(cluster, "simulate", "--start", start_two_days_back(), "--duration", "1h")
+    events.write_text(sim.stdout)
+    assert floorwatch(cluster, "produce", str(events)).returncode == 0
+    count = len(sim.stdout.splitlines())
+    records = read_topic(cluster, cluster.kafka.topic, count)
+    assert len(records) == count
+    for record in records:
+        event = orjson.loads(record.value)
+        key = event.get("contact_id") or event["agent_id"]
+        assert record.key == key.encode()
+        assert record.partition == key_partition(key, 4)
