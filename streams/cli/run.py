@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import math
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
 from streams.cli.formats import format_options, make_mapper
@@ -22,15 +24,28 @@ from streams.cli.support import (
     listen_address,
     listen_options,
     open_input,
+    positive,
     scenario,
     simulator_options,
 )
 from streams.config import load_settings
+from streams.connectors import Connector
 from streams.core.clock import ScaledClock, WallClock
+from streams.core.settings import Settings
 from streams.logs import configure as configure_logs
-from streams.runtimes.embedded import EmbeddedRunner, lines_of, run_until_signalled, simulated_lines
+from streams.runtimes.embedded import (
+    EmbeddedRunner,
+    FollowedSource,
+    StateKeeper,
+    lines_of,
+    run_until_signalled,
+    simulated_lines,
+)
+from streams.runtimes.follow import FileFollower
+from streams.runtimes.state_dir import SAVE_SECONDS, StateDir, StateDirError
 from streams.simulator import Pacer, Simulation
 
+log = logging.getLogger("floorwatch.run")
 IDLE_SECONDS = 0.5  # a piped source silent this long has caught up (connector timers)
 
 
@@ -54,6 +69,26 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "default: the simulator)",
     )
     format_options(rn)
+    rn.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep reading --source FILE as it grows, like tail -F: a file that appears "
+        "later, rotation (the old file read to its end first), truncation",
+    )
+    rn.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="save the engine's state and the position in --source FILE here every few "
+        "seconds and at stop; a restart (also after kill -9) resumes where it stopped "
+        "(default: none, a restart starts empty)",
+    )
+    rn.add_argument(
+        "--state-every",
+        type=positive,
+        default=SAVE_SECONDS,
+        metavar="SECONDS",
+        help=f"how often --state-dir is written (default {SAVE_SECONDS:g})",
+    )
     simulator_options(rn, default_speed="1")
     rn.add_argument(
         "--warmup",
@@ -75,11 +110,21 @@ def _run(args: argparse.Namespace) -> int:
             "--speed 1 | floorwatch run --source - --format asterisk)",
             EXIT_USAGE,
         )
+    followed = args.follow or args.state_dir is not None
+    if followed and args.source in (None, "-"):
+        option = "--follow" if args.follow else "--state-dir"
+        raise CliError(
+            f"{option} needs --source FILE (the simulator and standard input have no "
+            "position to follow or resume)",
+            EXIT_USAGE,
+        )
     settings = load_settings(args.config)
     host, port = listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
-        if args.source is not None:
+        if followed:
+            runner = _followed_runner(args, settings, host, port, mapper, stack)
+        elif args.source is not None:
             stream, _ = open_input(args.source, stack, "run")
             idle = IDLE_SECONDS if mapper is not None else None
             lines = lines_of(stream, idle)
@@ -112,6 +157,49 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise _listen_error(host, port, exc) from None
     return EXIT_OK
+
+
+def _followed_runner(
+    args: argparse.Namespace,
+    settings: Settings,
+    host: str,
+    port: int,
+    mapper: Connector | None,
+    stack: ExitStack,
+) -> EmbeddedRunner:
+    """--follow and/or --state-dir: the file read through a follower that knows its
+    position; with --state-dir the saved state restored first and saved as it goes."""
+    path = args.source
+    if os.path.isdir(path):
+        raise CliError(f"input file {path}: is a directory; give a file", EXIT_INPUT)
+    if not args.follow:
+        open_input(path, stack, "run")  # a missing or unreadable file: the usual error
+    runner = EmbeddedRunner(settings, WallClock(), _nothing(), host, port, mapper)
+    start = None
+    state_dir = None
+    if args.state_dir is not None:
+        state_dir = StateDir(args.state_dir, os.path.abspath(path), args.format)
+        try:
+            state_dir.prepare()
+            state_dir.attach(runner.engine)
+            start = state_dir.load(runner.engine, mapper)
+        except StateDirError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
+    follower = FileFollower(path, follow=args.follow, start=start, note=_note)
+    source = FollowedSource(follower)
+    runner.source = source.lines()
+    if state_dir is not None:
+        runner.keeper = StateKeeper(state_dir, source, args.state_every)
+    return runner
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""
+
+
+def _note(message: str) -> None:
+    log.info(message)
 
 
 def _listen_error(host: str, port: int, exc: OSError) -> CliError:

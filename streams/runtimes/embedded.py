@@ -7,11 +7,13 @@ traffic) and the web server, so the engine is never touched by two threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import stat
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -25,7 +27,9 @@ from streams.core.clock import Clock
 from streams.core.engine import Engine
 from streams.core.intake import Rejection
 from streams.core.settings import Settings
+from streams.runtimes.follow import FileFollower, Position
 from streams.runtimes.records import RecordMapper, apply_mapped
+from streams.runtimes.state_dir import StateDir
 from streams.simulator import Pacer, Simulation
 from streams.web.server import make_app
 
@@ -131,6 +135,76 @@ async def _file_lines(stream: BinaryIO) -> AsyncIterator[bytes]:
             yield line
 
 
+class FollowedSource:
+    """A file source that knows its position: the lines of a `FileFollower` (read on a
+    helper thread, in batches), `position` always the one after the line last handed on
+    (so after the line being applied), b"" whenever the follower has caught up."""
+
+    def __init__(self, follower: FileFollower) -> None:
+        self.follower = follower
+        self.position: Position | None = follower.start
+        self.stop = threading.Event()
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[list[tuple[bytes, Position] | None] | None] = asyncio.Queue(8)
+        failed: list[BaseException] = []
+
+        def put(item: list[tuple[bytes, Position] | None] | None) -> None:
+            asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+
+        def pump() -> None:
+            batch: list[tuple[bytes, Position] | None] = []
+            try:
+                for item in self.follower.lines(self.stop):
+                    batch.append(item)
+                    if item is None or len(batch) >= BATCH:
+                        put(batch)
+                        batch = []
+                put(batch)
+            except BaseException as exc:  # raised on the loop
+                failed.append(exc)
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop is closing
+                    put(None)
+
+        threading.Thread(target=pump, name="floorwatch-follow", daemon=True).start()
+        try:
+            while (batch := await queue.get()) is not None:
+                for item in batch:
+                    if item is None:
+                        yield b""
+                    else:
+                        self.position = item[1]
+                        yield item[0]
+            if failed:
+                raise failed[0]
+        finally:
+            self.stop.set()
+
+
+class StateKeeper:
+    """Saves the engine, the connector and the source position to a `StateDir` at most
+    every `every_seconds` (and when asked), between two events: never a half-applied one."""
+
+    def __init__(self, state_dir: StateDir, source: FollowedSource, every_seconds: float) -> None:
+        self.state_dir = state_dir
+        self.source = source
+        self.every_seconds = every_seconds
+        self.due = time.monotonic() + every_seconds
+
+    def maybe_save(self, engine: Engine, mapper: RecordMapper | None) -> None:
+        if time.monotonic() >= self.due:
+            self.save(engine, mapper)
+
+    def save(self, engine: Engine, mapper: RecordMapper | None) -> None:
+        try:
+            self.state_dir.save(engine, mapper, self.source.position)
+        except OSError as exc:  # a full disk must not stop the floor's board
+            log.error("state not saved", extra={"error": str(exc)})
+        self.due = time.monotonic() + self.every_seconds
+
+
 async def simulated_lines(
     simulation: Simulation, pacer: Pacer, noise: float
 ) -> AsyncIterator[bytes]:
@@ -161,8 +235,10 @@ class EmbeddedRunner:
         host: str,
         port: int,
         mapper: RecordMapper | None = None,
+        keeper: StateKeeper | None = None,
     ) -> None:
         self.engine = Engine(settings, clock, on_reject=log_reject)
+        self.keeper = keeper
         self.clock = clock
         self.source = source
         self.host = host
@@ -173,6 +249,7 @@ class EmbeddedRunner:
 
     async def _feed(self) -> None:
         engine, clock, state, mapper = self.engine, self.clock, self.state, self.mapper
+        keeper = self.keeper
         count = 0
         try:
             async for raw in self.source:
@@ -187,11 +264,15 @@ class EmbeddedRunner:
                     engine.ingest(raw.rstrip(b"\n"), clock.now())
                     state.events += 1
                 count += 1
+                if keeper is not None and (not raw or count % 64 == 0):
+                    keeper.maybe_save(engine, mapper)
                 if count % BATCH == 0:
                     self._log_ignored()
                     await asyncio.sleep(0)  # let the web server and the tick run
             if mapper is not None:  # the end of the input: nothing more will come
                 state.events += apply_mapped(engine, mapper.flush(), b"", clock.now())
+            if keeper is not None:
+                keeper.save(engine, mapper)
         except Exception as exc:  # a broken source is reported, the server stays up
             state.error = type(exc).__name__
             log.exception("event source failed")
@@ -240,6 +321,8 @@ class EmbeddedRunner:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.keeper is not None:  # between two events: the feed has stopped
+                self.keeper.save(self.engine, self.mapper)
             await runner.cleanup()
             if plane is not None:
                 await plane.close()
