@@ -45,12 +45,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "config": frozenset({"core"}),
     "read": frozenset({"core"}),
     "control": frozenset({"core", "config"}),
-    "simulator": frozenset({"core"}),
+    "simulator": frozenset({"core", "connectors"}),
+    "connectors": frozenset({"core"}),
     "web": frozenset({"core", "read"}),
     "logs": frozenset(),
     "kafka_client": frozenset({"core"}),
     "runtimes": frozenset(
-        {"core", "config", "read", "control", "web", "simulator", "logs", "kafka_client"}
+        {
+            *("core", "config", "read", "control", "web", "simulator", "connectors"),
+            *("logs", "kafka_client"),
+        }
     ),
 }
 
