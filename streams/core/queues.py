@@ -8,6 +8,7 @@ distributed runtime moves the SLA clock only to its sources' watermark.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 from streams.core.agents import QueueAgentBoard
@@ -80,7 +81,12 @@ class QueueChannel(SlaCounts):
         "handle_hist",
         "missed_total",
         "offered_total",
+        "live_cache",
         "open",
+        "open_version",
+        "past_cache",
+        "past_key",
+        "past_version",
         "queue",
         "reopened_total",
         "resolution_hist",
@@ -89,8 +95,10 @@ class QueueChannel(SlaCounts):
         "short_abandoned_total",
         "team",
         "team_ts",
+        "tile_cache",
         "today",
         "transferred_total",
+        "version",
         "wait_hist",
         "waiting",
     )
@@ -112,6 +120,15 @@ class QueueChannel(SlaCounts):
         self.today = Summary()
         self.open: dict[str, OpenContact] = {}
         self.waiting = 0
+        # Read caches: `open_version` changes with the open contacts (and their waiting
+        # flags), `past_version` with any bucket but the newest; readers cache on them.
+        self.open_version = 0
+        self.past_version = 0
+        self.live_cache: tuple[int, list[float], float] | None = None
+        self.past_key = (-1, -1)
+        self.past_cache: dict[int, Summary] = {}
+        self.version = 0  # changes with every fact attributed to a window
+        self.tile_cache: Any = None  # kept by the board, opaque to the core
         self.offered_total = 0
         self.answered_total = 0
         self.abandoned_total = 0
@@ -190,6 +207,9 @@ class QueueChannel(SlaCounts):
         self.resolution_hist = resolution
         self.today = Summary.restore(today) if same_day else Summary()
         self.ring.restore(ring, Summary.restore, now)
+        self.version += 1
+        self.past_version += 1
+        self.open_version += 1
         open_rows: list[Any] = open_contacts
         return open_rows
 
@@ -205,14 +225,18 @@ def _business_seconds(rec: OpenContact, kind: int, start: float, end: float) -> 
 
 class LiveView:
     """Live state of one queue x channel at the reading clock (computed at read time):
-    contacts waiting, the longest wait, and open contacts by backlog age."""
+    contacts waiting, the longest wait, open contacts by backlog age, and the age of the
+    oldest open contact (0 when none)."""
 
-    __slots__ = ("backlog", "longest_wait", "waiting")
+    __slots__ = ("backlog", "longest_wait", "oldest_open", "waiting")
 
-    def __init__(self, waiting: int, longest_wait: float, backlog: list[int]) -> None:
+    def __init__(
+        self, waiting: int, longest_wait: float, backlog: list[int], oldest_open: float = 0.0
+    ) -> None:
         self.waiting = waiting
         self.longest_wait = longest_wait
         self.backlog = backlog
+        self.oldest_open = oldest_open
 
 
 class QueueBoard(FactSink):
@@ -238,6 +262,17 @@ class QueueBoard(FactSink):
             ]
         )
         self.ring_slots = longest // self.bucket_seconds
+        # Every trailing length read (windows and staffing), in buckets, shortest first.
+        self.lengths = sorted(
+            {
+                max(1, s // self.bucket_seconds)
+                for s in (
+                    *self.trailing.values(),
+                    staffing.arrival_window_seconds,
+                    staffing.handle_window_seconds,
+                )
+            }
+        )
         self.zone = settings.zone
         self.day_starts_at = settings.day_starts_at_minutes
         self.max_queue_channels = engine.max_queue_channels
@@ -321,6 +356,9 @@ class QueueBoard(FactSink):
         if at < qc.first_seen:
             qc.first_seen = at
         bucket = qc.ring.at(at, now)
+        qc.version += 1
+        if int(at // self.bucket_seconds) != int(now // self.bucket_seconds):
+            qc.past_version += 1
         in_today = self.has_today and at >= self.day_start
         if bucket is None:
             return (qc.today,) if in_today else ()
@@ -345,6 +383,7 @@ class QueueBoard(FactSink):
         rec = qc.open.pop(contact_id, None)
         if rec is None:
             return
+        qc.open_version += 1
         self.sla.settle(rec, qc, ts)
         for kind in KINDS:
             self.sla.met(rec, qc, kind)
@@ -431,6 +470,7 @@ class QueueBoard(FactSink):
                 qc.breached[sla_index(prio, kind)] += 1
         qc.open[contact_id] = rec
         qc.waiting += 1
+        qc.open_version += 1
         self.sla.start(rec, qc)
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
@@ -467,6 +507,7 @@ class QueueBoard(FactSink):
             if rec.waiting:
                 rec.waiting = False
                 qc.waiting -= 1
+                qc.open_version += 1
             self.sla.met(rec, qc, ANSWER)
 
     def abandoned(
@@ -511,6 +552,7 @@ class QueueBoard(FactSink):
             if rec.waiting and channel not in LIVE_CHANNELS:
                 rec.waiting = False
                 qc.waiting -= 1
+                qc.open_version += 1
 
     def missed(self, queue: str, channel: str, ts: float) -> None:
         """An offer an agent did not take; the contact keeps waiting."""
@@ -572,6 +614,7 @@ class QueueBoard(FactSink):
         for s in self._summaries(qc, ts):
             s.reopened += 1
         if contact_id not in qc.open:
+            qc.open_version += 1
             qc.open[contact_id] = OpenContact(
                 contact_id,
                 first_entry,
@@ -600,9 +643,48 @@ class QueueBoard(FactSink):
 
     # ------------------------------------------------------------------ reading
 
+    def _past(self, qc: QueueChannel) -> dict[int, Summary]:
+        """Length in buckets -> merged summary of that window's buckets but the newest,
+        cached until a new bucket begins or a fact lands in an older one."""
+        current = int(self.now // self.bucket_seconds)
+        key = (current, qc.past_version)
+        if qc.past_key == key:
+            return qc.past_cache
+        ring = qc.ring
+        total = Summary()
+        merged: dict[int, Summary] = {}
+        back = 1
+        for length in self.lengths:
+            while back < length:
+                index = current - back
+                slot = index % ring.slots
+                summary = ring.summaries[slot]
+                if summary is not None and ring.indexes[slot] == index:
+                    total.merge(summary)
+                back += 1
+            snapshot = Summary()
+            snapshot.merge(total)
+            merged[length] = snapshot
+        qc.past_key = key
+        qc.past_cache = merged
+        return merged
+
+    def _trailing(self, qc: QueueChannel, seconds: int) -> Summary:
+        """Merged summary of a trailing window: its older buckets (cached) and the newest."""
+        length = max(1, seconds // self.bucket_seconds)
+        out = Summary()
+        out.merge(self._past(qc)[length])
+        ring = qc.ring
+        current = int(self.now // self.bucket_seconds)
+        slot = current % ring.slots
+        newest = ring.summaries[slot]
+        if newest is not None and ring.indexes[slot] == current:
+            out.merge(newest)
+        return out
+
     def windows(self, qc: QueueChannel) -> dict[str, Summary]:
         """Window name -> merged summary, in the configured order."""
-        merged = qc.ring.trailing(self.now, self.trailing, Summary.merge)
+        merged = {name: self._trailing(qc, seconds) for name, seconds in self.trailing.items()}
         if self.has_today:
             merged["today"] = qc.today
         return {name: merged[name] for name in self.settings.windows}
@@ -613,7 +695,7 @@ class QueueBoard(FactSink):
         The span runs from the window's first bucket (or the queue's first fact, if later)
         to now: the honest denominator of a rate.
         """
-        merged = qc.ring.trailing(self.now, {"w": seconds}, Summary.merge)["w"]
+        merged = self._trailing(qc, seconds)
         start = (int(self.now // self.bucket_seconds) - seconds // self.bucket_seconds + 1) * (
             self.bucket_seconds
         )
@@ -621,21 +703,24 @@ class QueueBoard(FactSink):
         return merged, max(span, float(self.bucket_seconds))
 
     def live(self, qc: QueueChannel) -> LiveView:
-        """Waiting count, longest wait and backlog by age at the current clock."""
+        """Waiting count, longest wait, backlog by age and oldest open at the current clock
+        (the open contacts' entry times are sorted once per change of them)."""
         now = self.now
-        oldest = _INF
-        backlog = [0, 0, 0, 0]
-        for rec in qc.open.values():
-            if rec.waiting and rec.entry < oldest:
-                oldest = rec.entry
-            age = now - rec.first_entry
-            if age < _AGE_LIMITS[0]:
-                backlog[0] += 1
-            elif age < _AGE_LIMITS[1]:
-                backlog[1] += 1
-            elif age < _AGE_LIMITS[2]:
-                backlog[2] += 1
-            else:
-                backlog[3] += 1
-        longest = max(0.0, now - oldest) if oldest != _INF else 0.0
-        return LiveView(qc.waiting, longest, backlog)
+        cached = qc.live_cache
+        if cached is None or cached[0] != qc.open_version:
+            oldest_wait = _INF
+            entries = []
+            for rec in qc.open.values():
+                if rec.waiting and rec.entry < oldest_wait:
+                    oldest_wait = rec.entry
+                entries.append(rec.first_entry)
+            entries.sort()
+            cached = qc.live_cache = (qc.open_version, entries, oldest_wait)
+        _, entries, oldest_wait = cached
+        # backlog by age: first entry after now - limit is younger than the limit
+        younger = [len(entries) - bisect_right(entries, now - limit) for limit in _AGE_LIMITS]
+        backlog = [younger[0], younger[1] - younger[0], younger[2] - younger[1]]
+        backlog.append(len(entries) - younger[2])
+        longest = max(0.0, now - oldest_wait) if oldest_wait != _INF else 0.0
+        oldest = max(0.0, now - entries[0]) if entries else 0.0
+        return LiveView(qc.waiting, longest, backlog, oldest)

@@ -46,16 +46,17 @@ def iso(ts: float | None) -> str | None:
 
 
 def duration_text(seconds: float | None) -> str:
-    """The one duration format: 0:45, 12:05 (m:ss), 1:02:05 (h:mm:ss), 3d 04h; a negative
-    duration (overdue) keeps its sign: -2:10. None is "-"."""
+    """The one duration format, at most 6 characters: m:ss under an hour (0:45, 12:05),
+    then hours and minutes (1h02, 23h59), then days and hours (3d04h); an overdue time
+    keeps its sign (-2:10). None is "-"."""
     if seconds is None or not math.isfinite(seconds):
         return "-"
     sign = "-" if seconds < 0 else ""
     s = round(abs(seconds))
     if s >= 86400:
-        return f"{sign}{s // 86400}d {(s % 86400) // 3600:02d}h"
+        return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
     if s >= 3600:
-        return f"{sign}{s // 3600}:{(s % 3600) // 60:02d}:{s % 60:02d}"
+        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}"
     return f"{sign}{s // 60}:{s % 60:02d}"
 
 

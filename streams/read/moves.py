@@ -11,7 +11,7 @@ from typing import Any
 from streams.core.sla import ANSWER, sla_applies
 from streams.read import staffing
 from streams.read.agents import state_rows
-from streams.read.values import staffing_view
+from streams.read.board import cached_parts
 from streams.read.view import ReadView
 
 STAFFED = frozenset(("available", "on_contact", "after_contact_work"))
@@ -57,22 +57,35 @@ class ChannelNeed:
 
 
 def demand_rows(view: ReadView) -> list[dict[str, Any]]:
-    """Each queue x channel's staffing inputs, as the board tiles carry them."""
+    """Each queue x channel's staffing inputs, as the board tiles carry them (and from the
+    same cache)."""
     rows = []
     for qc in view.queues.tracked:
-        seen = staffing_view(view, qc)
         targets = view.targets.get(qc.queue, qc.channel, "normal")
+        seen = cached_parts(view, qc, targets)["staffing"]
         rows.append(
             {
                 "queue": qc.queue,
                 "channel": qc.channel,
-                "arrivals_per_second": seen.arrivals_per_second,
-                "aht_seconds": seen.aht_seconds,
+                "arrivals_per_second": seen["arrivals_per_second"],
+                "aht_seconds": seen["aht_seconds"],
                 "answer_within_seconds": targets.answer_within_seconds,
                 "service_level_target": targets.service_level_target,
             }
         )
     return rows
+
+
+def demand_of_tile(tile: dict[str, Any]) -> dict[str, Any]:
+    """The staffing inputs of a board tile (of a merged cluster board too)."""
+    return {
+        "queue": tile["queue"],
+        "channel": tile["channel"],
+        "arrivals_per_second": tile["staffing"]["arrivals_per_second"],
+        "aht_seconds": tile["staffing"]["aht_seconds"],
+        "answer_within_seconds": tile["targets"]["answer_within_seconds"] or 0.0,
+        "service_level_target": tile["targets"]["service_level"] or 1.0,
+    }
 
 
 def suggest_moves(
@@ -187,19 +200,27 @@ def _donor(
     short: str,
 ) -> tuple[str, str] | None:
     """(donor queue, agent) for one agent more in `short`, or None when none can spare one."""
+    judged: dict[str, tuple[int, float, str] | None] = {}  # queue -> its key (None: cannot)
+
+    def judge(queue: str) -> tuple[int, float, str] | None:
+        if queue not in judged:
+            agents = staffed.get(queue, 0)
+            channels = needs.get(queue, [])
+            if not all(c.can_lose_one(agents) for c in channels):
+                judged[queue] = None
+            else:
+                margin = min((agents - 1 - c.required for c in channels), default=agents - 1)
+                levels = [lv for c in channels if (lv := c.service_level(agents - 1)) is not None]
+                judged[queue] = (-margin, -min(levels, default=1.0), queue)
+        return judged[queue]
+
     best: tuple[tuple[int, float, str], str, str] | None = None
     for _, agent_id in idle:  # longest available first
         if agent_id in moved or short in skills[agent_id]:
             continue
-        for queue in sorted(skills[agent_id]):
-            agents = staffed.get(queue, 0)
-            channels = needs.get(queue, [])
-            if not all(c.can_lose_one(agents) for c in channels):
-                continue
-            margin = min((agents - 1 - c.required for c in channels), default=agents - 1)
-            levels = [lv for c in channels if (lv := c.service_level(agents - 1)) is not None]
-            key = (-margin, -min(levels, default=1.0), queue)
-            if best is None or key < best[0]:
+        for queue in skills[agent_id]:
+            key = judge(queue)
+            if key is not None and (best is None or key < best[0]):
                 best = (key, queue, agent_id)
     if best is None:
         return None
@@ -228,12 +249,19 @@ def _change(
     return {"before": before, "after": _levels(needs.get(queue, []), staffed.get(queue, 0))}
 
 
-def moves_snapshot(view: ReadView, queues: frozenset[str] | None = None) -> dict[str, Any]:
-    """The suggested moves of one view; with `queues`, those that touch them."""
+def moves_snapshot(
+    view: ReadView,
+    queues: frozenset[str] | None = None,
+    demands: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The suggested moves of one view; with `queues`, those that touch them. `demands`:
+    staffing inputs read a little earlier (default: `demand_rows` now)."""
     view.advance(view.clock.now())
     settings = view.settings.staffing
     agents = [(r[0], r[1], r[3], r[4]) for r in state_rows(view)]
-    found = suggest_moves(demand_rows(view), agents, settings.max_occupancy, settings.shrinkage)
+    if demands is None:
+        demands = demand_rows(view)
+    found = suggest_moves(demands, agents, settings.max_occupancy, settings.shrinkage)
     if queues is not None:
         found["moves"] = [
             m for m in found["moves"] if m["from_queue"] in queues or m["to_queue"] in queues

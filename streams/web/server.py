@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -26,8 +27,9 @@ from streams.read.board import board_snapshot
 from streams.read.contacts import FILTER_CHOICES, ContactFilter, contact_rows
 from streams.read.exporter import exposition
 from streams.read.floor import queue_teams, split_list
-from streams.read.moves import moves_snapshot
+from streams.read.moves import demand_rows, moves_snapshot
 from streams.read.view import ReadView
+from streams.read.wallboard import AGENT_ROWS, CONTACT_ROWS, CompactTiles, wallboard_model
 
 log = logging.getLogger("floorwatch.web")
 STATIC = resources.files("streams.web") / "static"
@@ -158,7 +160,7 @@ class BoardFeed:
         except Exception:  # the feed must outlive a bad refresh: wallboards hang on it
             log.exception("board not refreshed")
             return
-        payload = json.dumps(board, separators=(",", ":")).encode()
+        payload = orjson.dumps(board)
         if payload != self.payload:
             self.payload = payload
             self.version += 1
@@ -177,37 +179,132 @@ class BoardFeed:
         return True
 
 
+FloorKey = tuple[str | None, str | None]  # (team, queue) of a wallboard's filter
+MAX_FEEDS = 64  # distinct wallboard filters served at once (resting ones make room)
+PANEL_SECONDS = 1.0  # the agents panel and the "about to breach" list refresh this often
+MOVES_SECONDS = 5.0  # staffing moves refresh this often (agents' states at that time)
+DEMANDS_SECONDS = 60.0  # ... from arrival rates and AHT read at most this long before
+LOGGED_IN = frozenset(s for s in AGENT_STATES if s != "offline")  # the agents panel's
+
+
+def _floor_of(query: Any) -> FloorKey:
+    return (query.get("team") or None, query.get("queue") or None)
+
+
+def _filter_tiles(board: dict[str, Any], queues: frozenset[str] | None) -> dict[str, Any]:
+    if queues is None:
+        return board
+    return {**board, "queues": [t for t in board["queues"] if t["queue"] in queues]}
+
+
+class _Every:
+    """A value recomputed at most every `seconds` (monotonic), else the last one."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = -math.inf
+        self.value: Any = None
+
+    def get(self, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        if now - self.at >= self.seconds:
+            self.value = compute()
+            self.at = now
+        return self.value
+
+
 def make_app(
     engine: ReadView,
     ready: Callable[[], str | None],
     *extra: Collector,
     board_source: BoardSource | None = None,
+    source_kind: str = "live",
 ) -> web.Application:
     """`ready()` returns None when ready, else the reason it is not; `extra` collectors
     add their metrics to /metrics; `board_source` assembles the board (default: the
-    engine's own queues)."""
-
-    async def own_queues() -> dict[str, Any]:
-        return board_snapshot(engine)
-
-    source = board_source or own_queues
-    feed = BoardFeed(source)
+    engine's own queues); `source_kind` says where events come from (live, file, replay)."""
     app = web.Application()
-    app["feed"] = feed
+    feeds: dict[FloorKey, BoardFeed] = {}
+    demands = _Every(DEMANDS_SECONDS)  # every queue's staffing inputs, for the moves
+    tasks: list[asyncio.Task[None]] = []
+
+    async def board_of(floor: FloorKey, coarse: bool = False) -> dict[str, Any]:
+        """The board of a floor: only its queues are computed from the own engine."""
+        team, queue = floor
+        query = {k: v for k, v in (("team", team), ("queue", queue)) if v}
+        queues = floor_queues(engine, query)
+        if board_source is None:
+            return board_snapshot(engine, queues, source_kind, coarse)
+        return _filter_tiles(await board_source(), queues)
+
+    def feed_of(floor: FloorKey) -> BoardFeed:
+        feed = feeds.get(floor)
+        if feed is not None:
+            return feed
+        if len(feeds) >= MAX_FEEDS:
+            resting = [key for key, f in feeds.items() if not f.listeners]
+            if not resting:
+                raise web.HTTPServiceUnavailable(text="too many wallboard filters at once\n")
+            feeds.pop(resting[0])
+        agents_every, contacts_every, moves_every = (
+            _Every(PANEL_SECONDS),
+            _Every(PANEL_SECONDS),
+            _Every(MOVES_SECONDS),
+        )
+        team, queue = floor
+        query = {k: v for k, v in (("team", team), ("queue", queue)) if v}
+
+        compact = CompactTiles()
+
+        async def model() -> dict[str, Any]:
+            board = await board_of(floor, coarse=True)
+            queues = floor_queues(engine, query)
+            return wallboard_model(
+                board,
+                agents_every.get(
+                    lambda: agents_snapshot(
+                        engine,
+                        team=team,
+                        queues=None if team else queues,
+                        states=LOGGED_IN,
+                        limit=AGENT_ROWS,
+                    )
+                ),
+                contacts_every.get(
+                    lambda: {
+                        state: contact_rows(
+                            engine,
+                            ContactFilter(states=frozenset({state}), queues=queues),
+                            CONTACT_ROWS,
+                        )
+                        for state in ("at_risk", "breached")
+                    }
+                ),
+                moves_every.get(
+                    lambda: moves_snapshot(engine, queues, demands.get(lambda: demand_rows(engine)))
+                ),
+                {"team": team, "queue": queue},
+                compact,
+            )
+
+        feed = feeds[floor] = BoardFeed(model)
+        tasks.append(asyncio.get_running_loop().create_task(feed.run()))
+        return feed
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(
             body=exposition(engine, *extra), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
-    async def board(_: web.Request) -> web.Response:
+    async def board(request: web.Request) -> web.Response:
         try:
-            body = await source()
+            body = await board_of(_floor_of(request.query))
         except BoardUnavailable as error:
-            return web.json_response({"error": str(error)}, status=503)
-        return web.json_response(body)
+            return json_response({"error": str(error)}, status=503)
+        return json_response(body)
 
     async def board_stream(request: web.Request) -> web.StreamResponse:
+        feed = feed_of(_floor_of(request.query))
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -274,12 +371,10 @@ def make_app(
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", asset)
 
-    async def start_feed(app: web.Application) -> None:
-        app["feed_task"] = asyncio.get_running_loop().create_task(feed.run())
+    async def stop_feeds(_: web.Application) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def stop_feed(app: web.Application) -> None:
-        app["feed_task"].cancel()
-
-    app.on_startup.append(start_feed)
-    app.on_cleanup.append(stop_feed)
+    app.on_cleanup.append(stop_feeds)
     return app

@@ -51,7 +51,13 @@ def test_tile_values_and_status() -> None:
     assert tile["status"] == {
         "service_level_today": "red",
         "service_level_15m": "red",
+        "sla": "amber",  # c3 at risk of missing its answer
         "overall": "red",
+        "text": "below target",  # red from the service level, not a breach
+    }
+    assert tile["sla"]["by_kind"] == {
+        "answer": {"at_risk": 1, "breached": 0},
+        "resolution": {"at_risk": 0, "breached": 0},
     }
     assert board["windows"] == ["5m", "15m", "1h", "today"]
 
@@ -124,3 +130,25 @@ def test_board_feed_serves_a_listener_whose_first_companion_left_mid_refresh(
         runner.cancel()
 
     asyncio.run(scenario())
+
+
+def test_tiles_are_cached_until_their_queue_or_the_second_changes() -> None:
+    feed = Feed()
+    feed.event("contact.queued", T0, contact_id="c1", queue="billing", channel="voice")
+    feed.event("contact.answered", T0 + 5, contact_id="c1")
+    feed.event("contact.queued", T0, contact_id="m1", queue="mail", channel="email")
+    feed.advance(T0 + 10.25)
+    first = {t["queue"]: t for t in board_snapshot(feed.engine, coarse=True)["queues"]}
+    assert first["billing"]["live"]["open"] == 1  # answered, talking
+    feed.advance(T0 + 10.75)  # the same second: a wallboard's tiles are those of before
+    again = {t["queue"]: t for t in board_snapshot(feed.engine, coarse=True)["queues"]}
+    assert again["billing"] is first["billing"]
+    feed.event("contact.ended", T0 + 10.75, contact_id="c1")  # closes it: no window fact
+    changed = {t["queue"]: t for t in board_snapshot(feed.engine, coarse=True)["queues"]}
+    assert changed["billing"]["live"]["open"] == 0  # its queue changed: computed again
+    assert changed["mail"]["live"]["oldest_open_seconds"] == 10.25  # unchanged: kept
+    exact = {t["queue"]: t for t in board_snapshot(feed.engine)["queues"]}
+    assert exact["mail"]["live"]["oldest_open_seconds"] == 10.75  # the API is exact
+    feed.advance(T0 + 11.125)
+    later = {t["queue"]: t for t in board_snapshot(feed.engine, coarse=True)["queues"]}
+    assert later["mail"]["live"]["oldest_open_seconds"] == 11.125  # a new second

@@ -4,6 +4,7 @@ parameters reach the lists, bad ones answer 400 naming the parameter."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -136,3 +137,49 @@ def test_moves_api_from_a_running_engine() -> None:
         assert (body["moves"], body["still_short"]) == ([], [])
 
     call(feed.engine, scenario)
+
+
+def test_a_floor_filter_computes_only_its_queues() -> None:
+    feed = floor()  # q1 (team t1) has a tile; add q2 of team t2
+    feed.event("contact.queued", T0 + 50, contact_id="c9", queue="q2", channel="chat", team="t2")
+    feed.advance(T0 + 60)
+
+    async def scenario(client: TestClient) -> None:
+        status, body = await get(client, "/api/v1/board?team=t2")
+        assert [(t["queue"], t["channel"]) for t in body["queues"]] == [("q2", "chat")]
+        cached = {(qc.queue, qc.channel) for qc in feed.engine.queues.tracked if qc.tile_cache}
+        assert cached == {("q2", "chat")}  # q1 was not computed
+        status, body = await get(client, "/api/v1/board?queue=q1")
+        assert [t["queue"] for t in body["queues"]] == ["q1"]
+        status, body = await get(client, "/api/v1/board")
+        assert len(body["queues"]) == 2 and body["source"] == "live"
+
+    call(feed.engine, scenario)
+
+
+def test_wallboard_stream_of_one_team() -> None:
+    feed = floor()
+    feed.event("contact.queued", T0 + 50, contact_id="c9", queue="q2", channel="chat", team="t2")
+    feed.advance(T0 + 60)
+
+    async def scenario(client: TestClient) -> dict:
+        response = await client.get("/api/v1/board/stream?team=t1")
+        assert response.headers["Content-Type"] == "text/event-stream"
+        data = b""
+        while b"\n\n" not in data.split(b"event: board\ndata: ", 1)[-1]:
+            data += await response.content.readany()
+        response.close()
+        payload = data.split(b"event: board\ndata: ", 1)[1].split(b"\n\n", 1)[0]
+        return json.loads(payload)
+
+    model = call(feed.engine, scenario)
+    assert model["floor"] == {"team": "t1", "queue": None}
+    assert [(t["queue"], t["channel"]) for t in model["tiles"]] == [("q1", "voice")]
+    assert [a["id"] for a in model["agents"]["rows"]] == ["a1"]  # a2 serves q2 only
+    (row,) = model["contacts"]["rows"]  # c1, waiting 60 s: answer breached
+    assert (row["id"], row["state"], row["sla"], row["due_in"]) == (
+        "c1",
+        "breached",
+        "answer",
+        -40.0,
+    )
