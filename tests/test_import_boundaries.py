@@ -45,7 +45,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "config": frozenset({"core"}),
     "read": frozenset({"core"}),
     "control": frozenset({"core", "config"}),
-    "simulator": frozenset({"core", "connectors"}),
+    "simulator": frozenset({"core"}),
     "connectors": frozenset({"core"}),
     "web": frozenset({"core", "read"}),
     "logs": frozenset(),
