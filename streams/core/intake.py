@@ -90,9 +90,75 @@ class Event:
         return f"Event({self.type} {self.event_id} at {self.ts})"
 
 
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    if month <= 2:
+        year -= 1
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _fast_timestamp(value: str) -> float:
+    """Epoch seconds of the common form YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+HH:MM|-HH:MM),
+    or -1.0 when the text is not exactly that (the full parser then decides). The value
+    equals `datetime.fromisoformat(value).timestamp()`: whole microseconds / 10**6."""
+    n = len(value)
+    if n < 20 or not value.isascii() or value[4] != "-" or value[7] != "-":
+        return -1.0
+    if value[10] != "T" or value[13] != ":" or value[16] != ":":
+        return -1.0
+    digits = value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+    if not digits.isdigit():
+        return -1.0
+    year = int(value[0:4])
+    month = int(value[5:7])
+    day = int(value[8:10])
+    hour = int(value[11:13])
+    minute = int(value[14:16])
+    second = int(value[17:19])
+    if year < 1 or not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 59:
+        return -1.0
+    leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= day <= _DAYS_IN_MONTH[month] + (1 if leap else 0):
+        return -1.0
+    i = 19
+    micros = 0
+    if value[i] == ".":
+        j = i + 1
+        while j < n and "0" <= value[j] <= "9":
+            j += 1
+        if not 1 <= j - i - 1 <= 6:
+            return -1.0
+        micros = int(value[i + 1 : j].ljust(6, "0"))
+        i = j
+    rest = value[i:]
+    if rest == "Z":
+        offset = 0
+    elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":" and (rest[1:3] + rest[4:]).isdigit():
+        offset_hours = int(rest[1:3])
+        offset_minutes = int(rest[4:6])
+        if offset_hours > 23 or offset_minutes > 59:
+            return -1.0
+        offset = (offset_hours * 3600 + offset_minutes * 60) * (1 if rest[0] == "+" else -1)
+    else:
+        return -1.0
+    days = _days_from_civil(year, month, day)
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    return (seconds * 1_000_000 + micros) / 1_000_000
+
+
 def parse_timestamp(value: object) -> float:
     """RFC 3339 with offset, or integer epoch milliseconds -> epoch seconds."""
     if isinstance(value, str):
+        fast = _fast_timestamp(value)
+        if fast >= 0.0:
+            return fast
         if len(value) < 20 or value[10] not in "Tt":
             raise Rejection(
                 "invalid_timestamp", "occurred_at: not an RFC 3339 timestamp with offset"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.core.intake import (
     Rejection,
+    _fast_timestamp,
     decode,
     event_from_tuple,
     event_to_tuple,
@@ -201,3 +206,54 @@ def test_an_event_stored_before_version_1_1_is_read_back() -> None:
     event = event_from_tuple(old)
     assert (event.agent_id, event.reason, event.ring_seconds) == ("a-7", None, None)
     assert event_to_tuple(event) == (*old, None, None)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.none()
+    ),
+    offset_minutes=st.integers(-23 * 60 - 59, 23 * 60 + 59),
+    digits=st.integers(0, 9),
+    zulu=st.booleans(),
+)
+def test_the_fast_timestamp_path_equals_the_standard_parser(
+    moment: datetime, offset_minutes: int, digits: int, zulu: bool
+) -> None:
+    """Every RFC 3339 form, with 0-9 fraction digits and any offset: the same epoch seconds
+    as datetime.fromisoformat (or the same rejection), whichever path takes it."""
+    if zulu:
+        zone, suffix = UTC, "Z"
+    else:
+        zone = timezone(timedelta(minutes=offset_minutes))
+        sign = "+" if offset_minutes >= 0 else "-"
+        suffix = f"{sign}{abs(offset_minutes) // 60:02d}:{abs(offset_minutes) % 60:02d}"
+    local = moment.replace(tzinfo=zone)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits:
+        text += "." + f"{local.microsecond:06d}{local.microsecond:03d}"[:digits]
+    text += suffix
+    expected = datetime.fromisoformat(text).timestamp()
+    if expected < 0:
+        assert reason_of(with_fields(occurred_at=text)) == "out_of_range"
+    else:
+        assert parse_timestamp(text) == expected
+
+
+@given(st.text(alphabet="0123456789-:TZtz+.,Ez ٣", min_size=18, max_size=32))
+def test_the_fast_path_takes_no_text_the_standard_parser_refuses(text: str) -> None:
+    fast = _fast_timestamp(text)
+    if fast >= 0:
+        assert fast == datetime.fromisoformat(text).timestamp()
+
+
+def test_the_fast_path_handles_leap_days_and_offsets() -> None:
+    """Worked out by hand: 2028-02-29T12:00:00+02:00 = 10:00 UTC on day 21,243 after 1970
+    (58 years: 14 leap days from 1972 to 2024 + 58 x 365 = 21,184, then Jan 31 + Feb 28)."""
+    assert 58 * 365 + 14 + 31 + 28 == 21243
+    assert _fast_timestamp("2028-02-29T12:00:00+02:00") == 21243 * 86400 + 10 * 3600
+    assert _fast_timestamp("2027-02-29T12:00:00Z") == -1.0  # no such day: the full parser
+    assert _fast_timestamp("2026-11-22T09:15:02.1234567Z") == -1.0  # 7 digits: the full parser
+    assert parse_timestamp("2026-11-22T09:15:02.1234567Z") == 1795338902.123456
