@@ -172,3 +172,54 @@ def test_each_event_lands_in_the_partition_of_its_key(cluster: Cluster, tmp_path
         key = event.get("contact_id") or event["agent_id"]
         assert record.key == key.encode()
         assert record.partition == key_partition(key, 4)
+
+
+def test_follow_sends_what_a_growing_file_gains_until_stopped(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """A queue_log that appears after produce started, grows and is rotated; SIGTERM
+    ends it with its summary. Wrap-ups end by the wall clock when the log is quiet."""
+    import signal
+
+    log = tmp_path / "queue_log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streams", "produce", "--format", "asterisk", "--follow",
+         "--wrapup", "1", str(log)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **cluster.env},
+    )  # fmt: skip
+    try:
+        now = int(time.time())
+        log.write_text(
+            f"{now}|MANAGER|billing|alice|ADDMEMBER|\n"
+            f"{now}|{now}.1|billing|NONE|ENTERQUEUE||0151000001|1\n"
+        )
+        # agent.state available, contact.queued
+        assert len(read_topic(cluster, cluster.kafka.topic, 2)) == 2
+        log.rename(tmp_path / "queue_log.1")
+        log.write_text(
+            f"{now}|{now}.1|billing|alice|CONNECT|0|{now}.2|1\n"
+            f"{now}|{now}.1|billing|alice|COMPLETECALLER|0|0|1\n"
+        )
+        # + on_contact, answered, ended, after_contact_work; 1 s later wrapped, available
+        records = read_topic(cluster, cluster.kafka.topic, 8)
+        by_key: dict[bytes, list[str]] = {}
+        for record in records:  # in order within each key's partition
+            by_key.setdefault(record.key, []).append(orjson.loads(record.value)["type"])
+        assert by_key == {
+            b"alice": ["agent.state"] * 4,  # available, on_contact, wrap-up, available
+            f"{now}.1".encode(): [
+                "contact.queued",
+                "contact.answered",
+                "contact.ended",
+                "contact.wrapped",
+            ],
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert (
+        stderr.splitlines()[-1] == f"floorwatch produce: sent 8 event(s) to {cluster.kafka.topic}"
+    )
