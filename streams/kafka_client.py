@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 from aiokafka.partitioner import murmur2
 
@@ -81,6 +81,39 @@ async def produce(
     finally:
         await client.stop()
     return sent
+
+
+class ClusterProbe:
+    """Asks the Kafka cluster for its metadata, as every client does first, with the
+    `[kafka]` settings: `answers()` is True when a broker answered within
+    `timeout_seconds`. One attempt per broker and call (the admin client's requests
+    retry without a pause until their timeout); a fresh client after a failure."""
+
+    def __init__(self, kafka: KafkaSettings, timeout_seconds: float) -> None:
+        self.kafka = kafka
+        self.timeout_seconds = timeout_seconds
+        self.client: AIOKafkaClient | None = None
+
+    async def answers(self) -> bool:
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                if self.client is None:
+                    self.client = AIOKafkaClient(
+                        **client_options(self.kafka),
+                        request_timeout_ms=int(self.timeout_seconds * 1000),
+                    )
+                    await self.client.bootstrap()
+                await self.client.fetch_all_metadata()
+        except (KafkaError, OSError, TimeoutError):
+            await self.close()
+            return False
+        return True
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(KafkaError, OSError):
+                await client.close()
 
 
 def key_partition(key: str, partitions: int) -> int:

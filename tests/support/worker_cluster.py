@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams import kafka_client
@@ -43,6 +44,7 @@ PER_PROCESS = (
     "contactcenter_worker_partitions",
     "contactcenter_dead_letters_total",
     "contactcenter_redis_up",
+    "contactcenter_kafka_up",
     "contactcenter_live_targets_version",
 )
 
@@ -112,8 +114,8 @@ class Cluster:
 
         asyncio.run(kafka_client.produce(self.kafka, source()))
 
-    def start(self, name: str) -> Worker:
-        worker = Worker(name, self.env, self.work / f"state-{name}")
+    def start(self, name: str, wait_ready: bool = True) -> Worker:
+        worker = Worker(name, self.env, self.work / f"state-{name}", wait_ready)
         self.workers[name] = worker
         return worker
 
@@ -163,13 +165,45 @@ class Cluster:
 
         return asyncio.run(read())
 
+    def offsets(self, topic: str) -> tuple[dict[int, int], dict[int, int]]:
+        """End offsets of `topic` and the group's committed offsets, per partition (what
+        a standard lag tool subtracts; a partition without a commit counts from 0)."""
+
+        async def read() -> tuple[dict[int, int], dict[int, int]]:
+            options = kafka_client.client_options(self.kafka)
+            admin = AIOKafkaAdminClient(**options)
+            consumer = AIOKafkaConsumer(enable_auto_commit=False, **options)
+            await admin.start()
+            await consumer.start()
+            try:
+                committed = await admin.list_consumer_group_offsets(self.env[GROUP])
+                tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+                ends = await consumer.end_offsets(tps)
+            finally:
+                await consumer.stop()
+                await admin.close()
+            return (
+                {tp.partition: offset for tp, offset in ends.items()},
+                {
+                    tp.partition: max(0, committed[tp].offset) if tp in committed else 0
+                    for tp in tps
+                },
+            )
+
+        return asyncio.run(read())
+
     def stop(self) -> None:
         for worker in self.workers.values():
             worker.stop()
 
 
 class Worker:
-    def __init__(self, name: str, env: dict[str, str], store: Path) -> None:
+    """`floorwatch worker` in a subprocess (its log in `log`), ready unless told not to
+    wait for it."""
+
+    def __init__(
+        self, name: str, env: dict[str, str], store: Path, wait_ready: bool = True
+    ) -> None:
         self.name = name
         (self.port,) = free_ports(1)
         self.log = store.with_suffix(".log")
@@ -186,7 +220,8 @@ class Worker:
                 "PYTHONUNBUFFERED": "1",
             },
         )
-        wait_for(self.ready, 60, f"worker {name} ready (log {self.log})", interval=0.2)
+        if wait_ready:
+            wait_for(self.ready, 60, f"worker {name} ready (log {self.log})", interval=0.2)
 
     def alive(self) -> bool:
         return self.process.poll() is None

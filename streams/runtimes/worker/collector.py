@@ -1,4 +1,4 @@
-"""Pipeline metrics only a worker has: consumer lag, owned partitions, dead letters."""
+"""Pipeline metrics only a worker has: lag, owned partitions, dead letters, Kafka up."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ class WorkerCollector(Collector):
         status = self.status
         lag = GaugeMetricFamily(
             P + "consumer_lag_messages",
-            "Messages of an owned input partition not applied yet (high-water mark - next).",
+            "Messages of an owned partition not applied yet (high-water mark - next), for "
+            "the input topic (contact stage) and the facts topic (queue stage).",
             labels=("topic", "partition"),
         )
         for (topic, partition), messages in sorted(status.lags.items()):
@@ -41,4 +42,10 @@ class WorkerCollector(Collector):
             P + "dead_letters_total",
             "Rejected messages sent to the dead-letter topic by this worker.",
             value=status.dead_letters,
+        )
+        yield GaugeMetricFamily(
+            P + "kafka_up",
+            "1 if the Kafka cluster answered this worker's last metadata request (one "
+            "every few seconds, from process start), else 0.",
+            value=1.0 if status.kafka_up else 0.0,
         )

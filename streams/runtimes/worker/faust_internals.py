@@ -1,4 +1,4 @@
-"""Every use of Faust's (and mode's) private API by the worker, in one place.
+"""Every use of Faust's (and mode's and aiokafka's) private API by the worker, in one place.
 
 Checked against faust-streaming 0.15.3, mode-streaming 0.7.1 and aiokafka 0.14.0 (the
 pinned versions); each use says why the public API does not suffice. Re-read all of
@@ -15,9 +15,12 @@ import threading
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaClient
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
 from faust.worker import Worker as FaustWorker
+
+from streams.logs import flush_suppressed
 
 log = logging.getLogger("floorwatch.worker")
 EXIT_STOP_TIMEOUT = 1
@@ -46,6 +49,27 @@ def rocksdb_partition(store: Any, partition: int) -> Any:
     """The RocksDB database behind one partition of a Faust RocksDB store, for a write
     batch (Faust's store writes one key per call, with no batch API)."""
     return store._db_for_partition(partition)
+
+
+def pace_failed_metadata_updates() -> None:
+    """After a failed metadata update, wait the client's `retry_backoff_ms` before the
+    next one (as the Java client does), for every aiokafka client in the process; call
+    once, before the first client starts.
+
+    aiokafka 0.14.0 returns a failed update at once, and its clients ask for the next
+    one as soon as it returns (aio-libs/aiokafka#1155 is one such loop): with the broker
+    down a worker made some 5,000 failed updates a second, two error lines each (the
+    134,000 lines of a 35 s outage in issue 18). No setting paces it; every update (the
+    background task's and `fetch_all_metadata`'s) goes through `_metadata_update`."""
+    update = AIOKafkaClient._metadata_update
+
+    async def paced(client: Any, cluster_metadata: Any, topics: Any) -> bool:
+        updated = bool(await update(client, cluster_metadata, topics))
+        if not updated:
+            await asyncio.sleep(client._retry_backoff)
+        return updated
+
+    AIOKafkaClient._metadata_update = paced
 
 
 class BatchConsumer(Consumer):
@@ -140,5 +164,6 @@ class StoppingWorker(FaustWorker):
             "now; the next start resumes from the last checkpoint",
             self.stop_timeout_seconds,
         )
-        logging.shutdown()  # flush the log handlers: os._exit skips that
+        flush_suppressed()  # and the counts of rate-limited records: os._exit skips
+        logging.shutdown()  # both, and flushing the log handlers
         os._exit(EXIT_STOP_TIMEOUT)

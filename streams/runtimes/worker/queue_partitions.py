@@ -13,6 +13,7 @@ from streams.core import table_keys
 from streams.core.fact_messages import FactsMessage
 from streams.core.queue_stage import QueueStage
 from streams.runtimes.worker.checkpoint import Changes
+from streams.runtimes.worker.contact_partitions import unapplied
 from streams.runtimes.worker.offsets import OffsetGate, admitted
 from streams.runtimes.worker.tables import BulkTable, Pair
 
@@ -74,6 +75,13 @@ class QueuePartitions:
         if records:
             self.applied[partition] = records[-1].offset
         return bool(records)
+
+    def lags(self, highwater: Callable[[TP], int | None]) -> dict[int, int | None]:
+        """Facts messages of each loaded partition not applied yet (None while unknown)."""
+        return {
+            p: unapplied(highwater(TP(self.topic, p)), self.applied.get(p, -1))  # -1: none
+            for p in sorted(self.stage.owned)
+        }
 
     def changes(self, partitions: Collection[int]) -> list[Changes]:
         """The changed queues of each partition, then its applied offset. Every

@@ -7,7 +7,7 @@ import logging
 
 from streams.core.settings import Settings
 from streams.kafka_client import ensure_topic
-from streams.runtimes.worker.faust_internals import StoppingWorker
+from streams.runtimes.worker.faust_internals import StoppingWorker, pace_failed_metadata_updates
 from streams.runtimes.worker.worker import Worker
 
 log = logging.getLogger("floorwatch.worker")
@@ -21,6 +21,7 @@ async def _ensure_topics(settings: Settings) -> None:
 
 def run_worker(settings: Settings, host: str, port: int, log_level: str) -> int:
     """Run until SIGINT/SIGTERM; returns the exit code."""
+    pace_failed_metadata_updates()  # before any client: no busy loop while Kafka is down
     asyncio.run(_ensure_topics(settings))
     worker = Worker(settings, host, port)
     asyncio.run(worker.first_targets())  # before the first event is applied
@@ -28,6 +29,7 @@ def run_worker(settings: Settings, host: str, port: int, log_level: str) -> int:
     asyncio.set_event_loop(loop)
     faust_worker = StoppingWorker(
         worker.app,
+        *worker.services,  # started before the app
         loop=loop,
         loglevel=log_level.upper(),
         quiet=True,

@@ -10,7 +10,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import faust
 from faust.types import TP
 
 from streams.control.follower import TargetFollower
@@ -21,65 +20,25 @@ from streams.core.pipeline import PipelineStats
 from streams.core.queue_stage import QueueStage
 from streams.core.settings import Settings
 from streams.core.targets import TargetBook
-from streams.kafka_client import client_options
-from streams.runtimes.worker import faust_internals
+from streams.kafka_client import ClusterProbe
+from streams.runtimes.worker import faust_app, faust_internals
 from streams.runtimes.worker.checkpoint import Checkpointer
 from streams.runtimes.worker.collector import WorkerCollector
 from streams.runtimes.worker.contact_partitions import ContactPartitions
+from streams.runtimes.worker.faust_app import CONTACTS_TABLE, QUEUES_TABLE
 from streams.runtimes.worker.offsets import OffsetGate
 from streams.runtimes.worker.publisher import BoardPublisher, ClusterBoard
 from streams.runtimes.worker.queue_partitions import QueuePartitions
 from streams.runtimes.worker.read_view import WorkerView
-from streams.runtimes.worker.server import WorkerServer
+from streams.runtimes.worker.server import KafkaWatch, WorkerServer
 from streams.runtimes.worker.status import CONTACT_STAGE, QUEUE_STAGE, WorkerStatus
 from streams.runtimes.worker.tables import BulkTable
 
 log = logging.getLogger("floorwatch.worker")
 
-CONTACTS_TABLE = "floorwatch-contacts"
-QUEUES_TABLE = "floorwatch-queues"
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafka's 1 MiB
-# Read ahead per partition. aiokafka buffers one fetch response per partition, and its
-# thread competes with the worker for the interpreter: with Faust's 1 MiB a caught-up
-# buffer left the worker waiting for records a third of the time (about 55,000 events/s
-# instead of 65,000 here). The raw consumer of the benchmark reads with the same size.
-FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024
 GAP_PATIENCE_SECONDS = 10.0  # after seeking back, how long a gap may take to refill
-
-
-def faust_settings(settings: Settings) -> dict[str, Any]:
-    """The Faust app's settings from ours (security, store, sizes, timeouts, logs)."""
-    kafka = settings.kafka
-    options = client_options(kafka)
-    credentials: Any = None
-    if kafka.security_protocol.startswith("SASL"):
-        credentials = faust.SASLCredentials(
-            username=kafka.sasl_username,
-            password=kafka.sasl_password,
-            mechanism=kafka.sasl_mechanism,
-            ssl_context=options.get("ssl_context"),
-        )
-    elif kafka.security_protocol == "SSL":
-        credentials = faust.SSLCredentials(options["ssl_context"])
-    worker = settings.worker
-    return {
-        "broker": [f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",")],
-        "broker_credentials": credentials,
-        "store": f"{worker.store}://",
-        "datadir": worker.store_path,
-        "topic_partitions": kafka.partitions,
-        "consumer_auto_offset_reset": "earliest",
-        "producer_max_request_size": MAX_MESSAGE_BYTES,
-        "consumer_max_fetch_size": FETCH_BYTES_PER_PARTITION,
-        "producer_acks": -1,
-        "table_standby_replicas": 0,
-        "web_enabled": False,
-        "stream_wait_empty": False,
-        "broker_max_poll_records": worker.batch_size,
-        "broker_session_timeout": worker.session_timeout_seconds,
-        "broker_heartbeat_interval": worker.session_timeout_seconds / 3,  # Kafka's advice
-        "loghandlers": list(logging.getLogger().handlers),  # our JSON lines
-    }
+KAFKA_PROBE_SECONDS = 2.0  # contactcenter_kafka_up: how often the cluster is asked
+KAFKA_PROBE_TIMEOUT_SECONDS = 5.0  # and how long an answer may take
 
 
 class Worker:
@@ -92,11 +51,12 @@ class Worker:
         self.settings = settings
         kafka = settings.kafka
         self.events_topic, self.facts_topic = kafka.topic, kafka.facts_topic
-        # Faust's own annotations disagree with its runtime API in places; keep it Any.
-        self.app: Any = faust.App(kafka.consumer_group, **faust_settings(settings))
-        events = self._topic(kafka.topic)
-        facts = self._topic(kafka.facts_topic)
-        dead_letters = self._topic(kafka.dlq_topic)
+        partitions = kafka.partitions
+        self.app: Any = faust_app.make_app(settings)
+        events, facts, dead_letters = (
+            faust_app.raw_topic(self.app, name, partitions)
+            for name in (kafka.topic, kafka.facts_topic, kafka.dlq_topic)
+        )
         transport: Any = self.app.transport  # its consumer is created at start
         transport.Consumer = functools.partial(
             faust_internals.BatchConsumer,
@@ -118,7 +78,7 @@ class Worker:
         seek = self._seek
         self.contacts = ContactPartitions(
             settings,
-            BulkTable(self._table(CONTACTS_TABLE), self.app),
+            BulkTable(faust_app.bytes_table(self.app, CONTACTS_TABLE, partitions), self.app),
             pipeline,
             self.targets,
             OffsetGate(GAP_PATIENCE_SECONDS),
@@ -127,11 +87,10 @@ class Worker:
             seek,
             functools.partial(self.assigned, kafka.topic),
         )
-        partitions = kafka.partitions
         self.queues = QueuePartitions(
             kafka.facts_topic,
             QueueStage(settings, partitions, partitions, self.targets),
-            BulkTable(self._table(QUEUES_TABLE), self.app),
+            BulkTable(faust_app.bytes_table(self.app, QUEUES_TABLE, partitions), self.app),
             OffsetGate(GAP_PATIENCE_SECONDS),
             seek,
             functools.partial(self.assigned, kafka.facts_topic),
@@ -142,6 +101,7 @@ class Worker:
             self._assignment,
             settings.worker.checkpoint_seconds,
         )
+        self.joined = False  # partitions assigned once: the group is joined
         self.status = WorkerStatus(readiness=self.not_ready_reason)
         view = WorkerView(settings, WallClock(), pipeline, self.queues.stage, self.contacts.stages)
         self.redis_status = RedisStatus()
@@ -171,27 +131,12 @@ class Worker:
             [WorkerCollector(self.status), *([self.redis_status] if plane else [])],
             ClusterBoard(plane, self.redis_status, list(settings.windows)) if plane else None,
         )
+        probe = ClusterProbe(kafka, KAFKA_PROBE_TIMEOUT_SECONDS)
+        # Started by the Faust worker before the app: they run while it joins the group.
+        self.services = [self.server, KafkaWatch(probe, self.status, KAFKA_PROBE_SECONDS)]
         self._wire(events, facts)
 
-    # ------------------------------------------------------------------ Faust's parts
-
-    def _topic(self, name: str) -> Any:
-        return self.app.topic(
-            name,
-            partitions=self.settings.kafka.partitions,
-            key_serializer="raw",
-            value_serializer="raw",
-        )
-
-    def _table(self, name: str) -> Any:
-        """Keys and values are bytes (orjson inside); values may be large (whole queues)."""
-        return self.app.Table(
-            name,
-            partitions=self.settings.kafka.partitions,
-            key_type=bytes,
-            value_type=bytes,
-            extra_topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
-        )
+    # ------------------------------------------------------------------ Faust's state
 
     def _assignment(self) -> set[TP]:
         return set(self.app.consumer.assignment())
@@ -207,6 +152,8 @@ class Worker:
         return bool(self.app.should_stop)
 
     def not_ready_reason(self) -> str | None:
+        if not self.joined:
+            return "joining the consumer group"
         if self.app.rebalancing:
             return "rebalancing partitions"
         if not self.app.tables.recovery.completed.is_set():
@@ -235,10 +182,6 @@ class Worker:
                 await self.checkpointer.maybe_checkpoint(time.time())  # traffic may stop
 
         @app.task
-        async def serve_web() -> None:
-            await self.server.start()
-
-        @app.task
         async def committer() -> None:
             await self.checkpointer.commit_forever(self._stopping)
 
@@ -257,6 +200,10 @@ class Worker:
         async def on_revoked(sender: Any, *args: Any, **_: Any) -> None:
             async with self.lock:
                 self.revoke(args[0])
+
+        @app.on_partitions_assigned.connect
+        async def on_assigned(sender: Any, *args: Any, **_: Any) -> None:
+            self.joined = True
 
     async def on_fetch(self, records: Mapping[TP, list[Any]], generation: int) -> None:
         """One fetch of the input topics (aiokafka records per partition)."""
@@ -288,15 +235,18 @@ class Worker:
         if self.not_ready_reason() is not None:
             return
         wall = time.time()
-        lags = await self.contacts.mark_progress(self.app.consumer.highwater, wall)
-        known = self.status.lags
-        self.status.lags = {
-            (self.events_topic, p): lag if lag is not None else known[(self.events_topic, p)]
-            for p, lag in lags.items()
-            if lag is not None or (self.events_topic, p) in known
-        }
+        highwater = self.app.consumer.highwater
+        contact_lags = await self.contacts.mark_progress(highwater, wall)
         self.queues.load(wall)
         self.queues.stage.tick(wall)
+        measured = {(self.events_topic, p): lag for p, lag in contact_lags.items()}
+        measured |= {(self.facts_topic, p): lag for p, lag in self.queues.lags(highwater).items()}
+        known = self.status.lags  # a lag not known now keeps its last value
+        self.status.lags = {
+            key: lag if lag is not None else known[key]
+            for key, lag in measured.items()
+            if lag is not None or key in known
+        }
         self._report()
 
     def revoke(self, revoked: set[TP]) -> None:

@@ -15,17 +15,20 @@ def samples(status: WorkerStatus) -> list[str]:
     return [line for line in text.splitlines() if not line.startswith("#")]
 
 
-def test_lags_partitions_and_dead_letters_as_set() -> None:
+def test_lags_partitions_dead_letters_and_kafka_up_as_set() -> None:
     status = WorkerStatus(readiness=lambda: None)
-    status.lags = {("events", 3): 12, ("events", 0): 0}
+    status.lags = {("events", 3): 12, ("events", 0): 0, ("facts", 3): 4}
     status.partitions = {CONTACT_STAGE: 2, QUEUE_STAGE: 1}
     status.dead_letters = 5
+    status.kafka_up = True
     assert samples(status) == [
         'contactcenter_consumer_lag_messages{partition="0",topic="events"} 0.0',
         'contactcenter_consumer_lag_messages{partition="3",topic="events"} 12.0',
+        'contactcenter_consumer_lag_messages{partition="3",topic="facts"} 4.0',
         'contactcenter_worker_partitions{stage="1"} 2.0',
         'contactcenter_worker_partitions{stage="2"} 1.0',
         "contactcenter_dead_letters_total 5.0",
+        "contactcenter_kafka_up 1.0",
     ]
 
 
@@ -34,4 +37,5 @@ def test_a_new_status_exports_zeros_not_nothing() -> None:
         'contactcenter_worker_partitions{stage="1"} 0.0',
         'contactcenter_worker_partitions{stage="2"} 0.0',
         "contactcenter_dead_letters_total 0.0",
+        "contactcenter_kafka_up 0.0",
     ]

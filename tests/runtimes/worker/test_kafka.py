@@ -13,8 +13,11 @@ after that are late data (their contacts breach at once), not a replay.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -32,12 +35,14 @@ from tests.support.worker_cluster import (
     converge,
     day_events,
     keyed,
+    label,
     queue_series,
     reference,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 LAG = "contactcenter_consumer_lag_messages"
+KAFKA_UP = "contactcenter_kafka_up"
 
 
 @pytest.fixture
@@ -85,9 +90,11 @@ def test_duplicates_of_events_applied_before_a_restart_are_dropped(cluster: Clus
     retried = events[::5]
     cluster.produce(keyed(retried))
     restarted = cluster.start("a")
+    topic = cluster.kafka.topic  # the input (the facts topic has lag series too)
 
     def caught_up() -> bool:
-        lags = [v for s, v in restarted.metrics().items() if s.startswith(LAG)]
+        metrics = restarted.metrics().items()
+        lags = [v for s, v in metrics if s.startswith(LAG) and label(s, "topic") == topic]
         return len(lags) == PARTITIONS and not any(lags)
 
     wait_for(caught_up, 60, "the restarted worker to apply every message", 0.5)
@@ -225,19 +232,61 @@ def own_broker(tmp_path: Path):  # type: ignore[no-untyped-def]
             made.stop()
 
 
-def test_broker_down_for_30_seconds_and_back(own_broker: tuple[Broker, Cluster]) -> None:
+def logged_or_held_back(log: Path, template: str) -> int:
+    """Records of one message template in a worker's log: those written, plus those
+    held back as the rate-limit summaries count them."""
+    pattern = re.escape(template).replace("%s", ".*")
+    count = 0
+    for line in log.read_bytes().splitlines():
+        if line.startswith(b"{"):
+            entry = json.loads(line)
+            if entry.get("suppressed") and repr(template) in entry["msg"]:
+                count += entry["suppressed"]
+            elif re.fullmatch(pattern, entry["msg"]):
+                count += 1
+    return count
+
+
+def log_kinds(lines: list[bytes]) -> Counter[tuple[str, str, str]]:
+    """JSON log lines per kind: logger, level and message with its numbers blanked (a
+    message template's values are mostly node ids, offsets, ports and counts)."""
+    kinds: Counter[tuple[str, str, str]] = Counter()
+    for line in lines:
+        if line.startswith(b"{"):
+            entry = json.loads(line)
+            kinds[(entry["logger"], entry["level"], re.sub(r"\d+", "#", entry["msg"]))] += 1
+    return kinds
+
+
+def test_broker_down_for_35_seconds_and_back(own_broker: tuple[Broker, Cluster]) -> None:
+    """Nothing lost or counted twice; few log lines over the outage (the Kafka clients
+    retry every few milliseconds, and each retry logged); contactcenter_kafka_up 0
+    while the broker is away."""
     broker, cluster = own_broker
     events = day_events(seed=35)
     expected = reference(events)
     cluster.produce(keyed(events))
     worker = cluster.start("a")
     wait_for(lambda: cluster.processed() > len(events) // 4, 60, "mid-stream")
+    assert worker.metrics()[KAFKA_UP] == 1.0
+    logged = worker.log.stat().st_size
     stop_native_broker(broker)
-    time.sleep(30)  # the outage under test, not a wait for something to happen
+    stopped = time.monotonic()
+    wait_for(lambda: worker.metrics().get(KAFKA_UP) == 0.0, 20, "kafka_up 0", 0.5)
+    time.sleep(max(0.0, 35 - (time.monotonic() - stopped)))  # the outage under test
     assert worker.alive()
+    outage = worker.log.read_bytes()[logged:].splitlines()
     restart_native_broker(broker)
+    down_seconds = time.monotonic() - stopped
+    wait_for(lambda: worker.metrics().get(KAFKA_UP) == 1.0, 30, "kafka_up 1 again", 0.5)
     converge(cluster, expected, timeout=150)
     assert worker.alive()  # recovered by itself, no restart
+    kinds = log_kinds(outage)
+    assert max(kinds.values()) <= 10, kinds.most_common(3)
+    assert sum(kinds.values()) <= 200, kinds.most_common(3)
+    worker.stop()  # the counts of the records held back come at exit, at the latest
+    tries = logged_or_held_back(worker.log, "Unable connect to node with id %s: %s")
+    assert 0 < tries <= 100 * down_seconds  # paced retries, not a busy loop (5,000/s)
 
 
 def test_stopped_while_the_broker_is_down_exits_by_its_deadline_and_loses_nothing(
