@@ -1,5 +1,6 @@
 """`floorwatch board`: the board API of a worker (the whole cluster) or of `floorwatch
-run`, as a terminal table that refreshes."""
+run` as 80-column tables that refresh: queues, or --agents, --at-risk, --moves; and the
+client of `floorwatch staffing moves`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import math
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from streams.cli.support import (
@@ -22,52 +25,93 @@ from streams.cli.support import (
 )
 from streams.config import load_settings
 from streams.core.settings import ConfigError, parse_duration
+from streams.read import terminal
 
 CLEAR = "\x1b[H\x1b[2J"
-COLUMNS = (
-    ("queue", 14),
-    ("channel", 9),
-    ("waiting", 7),
-    ("longest", 8),
-    ("SL", 6),
-    ("target", 6),
-    ("breached", 8),
-    ("at risk", 7),
-    ("avail", 5),
-    ("status", 6),
-)
+API = "/api/v1/"
+VIEWS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {  # view -> (path, text)
+    "board": ("board", lambda board: terminal.render_board(board)),
+    "agents": ("agents", terminal.render_agents),
+    "at_risk": ("contacts", terminal.render_contacts),
+    "moves": ("staffing/moves", terminal.render_moves),
+}
 
 
 def add_board(commands: argparse._SubParsersAction) -> None:
     bp = commands.add_parser(
         "board",
-        help="the live board in the terminal (every queue of the cluster)",
+        help="the live board in the terminal: queues, agents, contacts at risk, moves",
         description=(
-            "Show /api/v1/board as a table refreshed every --interval seconds: of a worker "
-            "(every queue of the cluster, from Redis) or of `floorwatch run`; when it cannot "
-            "be read, the error shows and it tries again. SL is the "
-            "service level over the --window (default: the first configured window)."
+            "Show the board API as 80-column tables refreshed every --interval seconds: of "
+            "a worker (every queue of the cluster, from Redis) or of `floorwatch run`; when "
+            "it cannot be read, the error shows and it tries again. Live queues (voice, "
+            "chat) show waiting, longest wait and service level over --window (default 15m "
+            "when served, else the first window) and today; asynchronous ones their open "
+            "contacts, first replies and SLAs. --agents, --at-risk and --moves show the "
+            "agents, the contacts at risk or breached, and the suggested staffing moves. "
+            "Durations read m:ss, then 1h02, then 3d04h. Sends [server] token when set."
         ),
     )
     bp.add_argument(
         "--url",
-        help="the board API (default: http://<[server] host>:<[server] port>/api/v1/board)",
+        help="the board API (default: http://<[server] host>:<[server] port>/api/v1/board); "
+        "the other views are read beside it",
+    )
+    view = bp.add_mutually_exclusive_group()
+    view.add_argument("--agents", action="store_true", help="agents: state, time, activity")
+    view.add_argument(
+        "--at-risk", action="store_true", help="contacts at risk or breached, most urgent first"
+    )
+    view.add_argument("--moves", action="store_true", help="suggested staffing moves")
+    bp.add_argument("--team", help="one team's queues and agents (default: every team)")
+    bp.add_argument("--queue", help="one queue, or several: a,b (default: every queue)")
+    bp.add_argument(
+        "--limit", type=int, default=30, help="rows of --agents and --at-risk (default 30)"
     )
     bp.add_argument(
         "--interval", type=float, default=2.0, help="seconds between refreshes (default 2)"
     )
     bp.add_argument(
         "--window",
-        help="service-level window, one the board serves, e.g. 15m or today (default: the first)",
+        help="service-level window, one the board serves, e.g. 15m or today (default: 15m)",
     )
     bp.add_argument("--once", action="store_true", help="print the table once and exit")
     config_option(bp)
     bp.set_defaults(handler=_board)
 
 
+def _view(args: argparse.Namespace) -> str:
+    if getattr(args, "agents", False):
+        return "agents"
+    if getattr(args, "at_risk", False):
+        return "at_risk"
+    if getattr(args, "moves", False):
+        return "moves"
+    return "board"
+
+
+def view_url(base: str, view: str, args: argparse.Namespace) -> str:
+    """The API URL of a view, from the board URL (or any URL ending in /api/v1/...)."""
+    root = base.split(API, 1)[0] if API in base else base.rstrip("/")
+    query = {
+        key: value
+        for key, value in (
+            ("team", getattr(args, "team", None)),
+            ("queue", getattr(args, "queue", None)),
+        )
+        if value
+    }
+    if view in ("agents", "at_risk"):
+        query["limit"] = str(getattr(args, "limit", 30))
+    suffix = "?" + urllib.parse.urlencode(query) if query else ""
+    return root + API + VIEWS[view][0] + suffix
+
+
 def _board(args: argparse.Namespace) -> int:
     if not 0 < args.interval < math.inf:
         raise CliError(f"--interval {args.interval:g}: must be a positive number", EXIT_USAGE)
+    if not 1 <= args.limit <= 10_000:
+        raise CliError(f"--limit {args.limit}: must be from 1 to 10000", EXIT_USAGE)
     settings = load_settings(args.config)
     if args.window is not None and not _is_window(args.window):
         raise CliError(
@@ -75,22 +119,65 @@ def _board(args: argparse.Namespace) -> int:
             + ", ".join(settings.windows),
             EXIT_USAGE,
         )
-    url = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
+    base = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
+    view = _view(args)
+    url = view_url(base, view, args)
+    token = settings.server.token
     live = sys.stdout.isatty() and not args.once
     while True:
         try:
-            board = fetch(url)
+            # at risk, soonest due first, then the most overdue (as on the wallboard)
+            found = _at_risk(url, token, args.limit) if view == "at_risk" else fetch(url, token)
         except CliError as error:
             if args.once:
                 raise
             table = f"{error}\n(trying again every {args.interval:g} s)"
         else:
-            _check_window(args.window, board)
-            table = render(board, args.window)
+            if view == "board":
+                _check_window(args.window, found)
+                table = render(found, args.window)
+            else:
+                table = VIEWS[view][1](found)
         print((CLEAR if live else "") + table, flush=True)
         if args.once:
             return EXIT_OK
         time.sleep(args.interval)
+
+
+def _at_risk(url: str, token: str | None, limit: int) -> dict[str, Any]:
+    """Contacts at risk (soonest due first) then breached (most overdue first), as the
+    wallboard lists them, at most `limit`."""
+    join = "&" if "?" in url else "?"
+    at_risk = fetch(f"{url}{join}sla=at_risk", token)
+    breached = fetch(f"{url}{join}sla=breached", token)
+    return {
+        "now": at_risk.get("now"),
+        "total": at_risk["total"] + breached["total"],
+        "at_risk": at_risk["total"],
+        "breached": breached["total"],
+        "contacts": [*at_risk["contacts"], *breached["contacts"]][:limit],
+    }
+
+
+def moves_command(args: argparse.Namespace) -> int:
+    """`floorwatch staffing moves` (wired by streams/cli/staffing.py): the suggested moves
+    of a running instance, once. Options as `add_moves_options` adds them."""
+    settings = load_settings(args.config)
+    base = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
+    found = fetch(view_url(base, "moves", args), settings.server.token)
+    print(json.dumps(found, indent=2) if args.json else terminal.render_moves(found))
+    return EXIT_OK
+
+
+def add_moves_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `floorwatch staffing moves`."""
+    parser.add_argument(
+        "--url", help="a running instance's board API (default: from [server] host and port)"
+    )
+    parser.add_argument("--team", help="moves that touch one team's queues (default: all)")
+    parser.add_argument("--queue", help="moves that touch these queues, a,b (default: all)")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON")
+    config_option(parser)
 
 
 def _is_window(text: str) -> bool:
@@ -112,9 +199,13 @@ def _check_window(window: str | None, board: dict[str, Any]) -> None:
         )
 
 
-def fetch(url: str) -> dict[str, Any]:
+def fetch(url: str, token: str | None = None) -> dict[str, Any]:
+    """GET a JSON document of the API, with the token as a bearer token when given."""
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             board: dict[str, Any] = json.load(response)
             return board
     except ValueError:  # JSON, or a URL that is not one
@@ -123,6 +214,8 @@ def fetch(url: str) -> dict[str, Any]:
         detail = error.read().decode(errors="replace")
         with contextlib.suppress(ValueError, KeyError, TypeError):
             detail = json.loads(detail)["error"]
+        if error.code == 401:
+            detail = "a token is needed: set [server] token (or FLOORWATCH_SERVER__TOKEN)"
         raise CliError(f"{url} answered {error.code}: {detail}", EXIT_UNAVAILABLE) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
@@ -134,32 +227,5 @@ def fetch(url: str) -> dict[str, Any]:
 
 
 def render(board: dict[str, Any], window: str | None = None) -> str:
-    """The board as a fixed-width table (pure: tested without a terminal)."""
-    windows = board.get("windows") or []
-    window = window or (windows[0] if windows else None)
-    header = "  ".join(f"{name:<{width}}" for name, width in COLUMNS)
-    lines = [
-        f"floorwatch board  now {board.get('now') or '-'}  SL window {window or '-'}"
-        + (f"  workers {len(board['workers'])}" if "workers" in board else ""),
-        header,
-        "-" * len(header),
-    ]
-    for tile in board.get("queues", []):
-        sl = tile.get("windows", {}).get(window, {}).get("service_level_ratio")
-        target = tile["targets"]["service_level"]
-        cells = (
-            tile["queue"],
-            tile["channel"],
-            str(tile["live"]["waiting"]),
-            f"{tile['live']['longest_wait_seconds']:.0f}s",
-            "-" if sl is None else f"{sl:.0%}",
-            "-" if target is None else f"{target:.0%}",
-            str(tile["sla"]["breached"]),
-            str(tile["sla"]["at_risk"]),
-            str(tile["agents"]["available"]),
-            tile["status"]["overall"],
-        )
-        lines.append("  ".join(f"{c:<{w}.{w}}" for c, (_, w) in zip(cells, COLUMNS, strict=True)))
-    if not board.get("queues"):
-        lines.append("(no queues yet)")
-    return "\n".join(lines)
+    """The board as 80-column tables (pure: tested without a terminal)."""
+    return terminal.render_board(board, window)
