@@ -30,6 +30,7 @@ from streams.read.floor import queue_teams, split_list
 from streams.read.moves import demand_rows, moves_snapshot
 from streams.read.view import ReadView
 from streams.read.wallboard import AGENT_ROWS, CONTACT_ROWS, CompactTiles, wallboard_model
+from streams.web.access import access_middleware, redact_logs
 
 log = logging.getLogger("floorwatch.web")
 STATIC = resources.files("streams.web") / "static"
@@ -222,8 +223,12 @@ def make_app(
 ) -> web.Application:
     """`ready()` returns None when ready, else the reason it is not; `extra` collectors
     add their metrics to /metrics; `board_source` assembles the board (default: the
-    engine's own queues); `source_kind` says where events come from (live, file, replay)."""
-    app = web.Application()
+    engine's own queues); `source_kind` says where events come from (live, file, replay).
+    With `[server] token` every route needs it but the probes when `open_metrics`."""
+    server = engine.settings.server
+    redact_logs()
+    middlewares = [access_middleware(server.token, server.open_metrics)] if server.token else []
+    app = web.Application(middlewares=middlewares)
     feeds: dict[FloorKey, BoardFeed] = {}
     demands = _Every(DEMANDS_SECONDS)  # every queue's staffing inputs, for the moves
     tasks: list[asyncio.Task[None]] = []

@@ -323,3 +323,28 @@ def duration(seconds: float | None) -> str:
 
     text = duration_text(seconds)
     return "–" if text == "-" else text
+
+
+def test_a_tv_opens_the_board_once_with_its_token(tmp_path: Path) -> None:
+    config = tmp_path / "floorwatch.toml"
+    config.write_text('[server]\ntoken = "tv-Token-1"\n')
+    server = LiveFloorwatch("--source", "-", config=config)
+    try:
+        server.send(event("queued", "x1", time.time(), queue="billing", channel="voice"))
+        assert server.get("/api/v1/board")[0] == 401
+
+        async def scenario(browser: Browser) -> tuple[list, str, str]:
+            tiles = await poll(browser, TILES, lambda t: len(t) == 1, "the tile, by cookie")
+            badge = await poll(
+                browser,
+                "document.getElementById('connection').textContent",
+                lambda t: t == "● live",
+                "the live badge",
+            )
+            return tiles, badge, await browser.evaluate("location.href")
+
+        tiles, badge, href = browse(server.base + "?token=tv-Token-1", TV, scenario)
+        assert tiles[0]["queue"] == "billing"
+        assert href == server.base  # the token left the address bar
+    finally:
+        server.stop()
