@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 from streams.cli.support import EXIT_USAGE, CliError
-from streams.connectors import FORMATS, AsteriskOptions, Connector, QueueLogConnector
+from streams.config import load_settings
+from streams.connectors import (
+    FORMATS,
+    AsteriskOptions,
+    Connector,
+    FreeSwitchConnector,
+    QueueLogConnector,
+)
 from streams.connectors.asterisk import DEFAULT_EXITS, EXIT_POLICIES
+from streams.core.settings import Settings
 
 
 def _seconds(text: str) -> float:
@@ -45,14 +54,15 @@ def format_options(parser: argparse.ArgumentParser) -> None:
         help="what the input is: "
         + "; ".join(f"{name} = {what}" for name, what in FORMATS.items()),
     )
-    group = parser.add_argument_group("Asterisk queue_log (--format asterisk)")
+    group = parser.add_argument_group("telephony (--format asterisk or freeswitch)")
     group.add_argument(
         "--wrapup",
         type=_wrapup,
         action="append",
         default=[],
         metavar="[QUEUE=]SECONDS",
-        help="wrap-up after each call, as wrapuptime in queues.conf (Asterisk logs none): "
+        help="wrap-up after each call, as wrapuptime in queues.conf or an agent's "
+        "wrap-up-time in callcenter.conf (neither is logged): "
         "SECONDS for every queue, QUEUE=SECONDS for one; repeat for several (default 0)",
     )
     kinds = ", ".join(f"{k} ({v})" for k, v in DEFAULT_EXITS.items())
@@ -91,7 +101,8 @@ def make_mapper(args: argparse.Namespace) -> Connector | None:
     if args.format == "json":
         if asterisk_options:
             raise CliError(
-                "--wrapup, --exit, --requeue-within and --member are for --format asterisk",
+                "--wrapup, --exit, --requeue-within and --member are for --format asterisk "
+                "or freeswitch",
                 EXIT_USAGE,
             )
         return None
@@ -120,4 +131,13 @@ def make_mapper(args: argparse.Namespace) -> Connector | None:
         requeue_within_seconds=args.requeue_within,
         members=dict(args.member),
     )
+    if args.format == "freeswitch":
+        return FreeSwitchConnector(options)
     return QueueLogConnector(options)
+
+
+def load_settings_here(path: str | None) -> Settings:
+    """The settings, with FLOORWATCH_FREESWITCH__* left to the FreeSWITCH source (the
+    configuration has no such section yet)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FLOORWATCH_FREESWITCH__")}
+    return load_settings(path, environ)

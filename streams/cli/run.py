@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
-from streams.cli.formats import format_options, make_mapper
+from streams.cli.formats import format_options, load_settings_here, make_mapper
 from streams.cli.support import (
     EXIT_INPUT,
     EXIT_OK,
@@ -28,7 +28,6 @@ from streams.cli.support import (
     scenario,
     simulator_options,
 )
-from streams.config import load_settings
 from streams.connectors import Connector
 from streams.core.clock import ScaledClock, WallClock
 from streams.core.settings import Settings
@@ -41,6 +40,7 @@ from streams.runtimes.embedded import (
     run_until_signalled,
     simulated_lines,
 )
+from streams.runtimes.esl import EslSource, parse_address
 from streams.runtimes.follow import FileFollower
 from streams.runtimes.state_dir import SAVE_SECONDS, StateDir, StateDirError
 from streams.simulator import Pacer, Simulation
@@ -63,10 +63,11 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     config_option(rn)
     rn.add_argument(
         "--source",
-        metavar="FILE|-",
+        metavar="FILE|-|freeswitch://HOST:PORT",
         help="read JSON Lines events (or records in the --format given) from a file or "
-        "standard input instead of the simulator (applied as they arrive, wall clock; "
-        "default: the simulator)",
+        "standard input, or FreeSWITCH's event socket (--format freeswitch; password from "
+        "FLOORWATCH_FREESWITCH__PASSWORD, default ClueCon), instead of the simulator "
+        "(applied as they arrive, wall clock; default: the simulator)",
     )
     format_options(rn)
     rn.add_argument(
@@ -110,6 +111,15 @@ def _run(args: argparse.Namespace) -> int:
             "--speed 1 | floorwatch run --source - --format asterisk)",
             EXIT_USAGE,
         )
+    esl = args.source is not None and args.source.startswith("freeswitch://")
+    if esl and args.format != "freeswitch":
+        raise CliError(f"--source {args.source} needs --format freeswitch", EXIT_USAGE)
+    if esl and (args.follow or args.state_dir is not None):
+        raise CliError(
+            "--follow and --state-dir are for a --source FILE; the event socket has no "
+            "position to resume (FreeSWITCH keeps no history for a client)",
+            EXIT_USAGE,
+        )
     followed = args.follow or args.state_dir is not None
     if followed and args.source in (None, "-"):
         option = "--follow" if args.follow else "--state-dir"
@@ -118,11 +128,18 @@ def _run(args: argparse.Namespace) -> int:
             "position to follow or resume)",
             EXIT_USAGE,
         )
-    settings = load_settings(args.config)
+    settings = load_settings_here(args.config)
     host, port = listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
-        if followed:
+        if esl:
+            try:
+                esl_host, esl_port = parse_address(args.source)
+            except ValueError as exc:
+                raise CliError(str(exc), EXIT_USAGE) from None
+            events = EslSource(esl_host, esl_port, note=_note).lines()
+            runner = EmbeddedRunner(settings, WallClock(), events, host, port, mapper)
+        elif followed:
             runner = _followed_runner(args, settings, host, port, mapper, stack)
         elif args.source is not None:
             stream, _ = open_input(args.source, stack, "run")

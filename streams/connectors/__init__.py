@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from streams.connectors.asterisk import AsteriskOptions, QueueLogConnector
 from streams.connectors.base import Connector, Mapped, queue_label, vendor_queue
+from streams.connectors.freeswitch import FreeSwitchConnector
 
 # --format NAME -> what it reads. `json` is the contract itself (no connector).
 FORMATS = {
     "json": "contract events as JSON Lines (the default)",
     "asterisk": "Asterisk queue_log lines (epoch|callid|queue|member|event|data...)",
+    "freeswitch": "FreeSWITCH mod_callcenter events (--source freeswitch://HOST:PORT, or a "
+    "file of `event json` lines)",
 }
 
 __all__ = [
     "FORMATS",
     "AsteriskOptions",
     "Connector",
+    "FreeSwitchConnector",
     "Mapped",
     "QueueLogConnector",
     "queue_label",

@@ -157,7 +157,7 @@ class _Call:
 
 
 class _Member:
-    __slots__ = ("call", "emitted", "logged_off", "queues", "reason", "wrap")
+    __slots__ = ("call", "emitted", "hold", "logged_off", "queues", "reason", "wrap")
 
     def __init__(self) -> None:
         self.queues: dict[str, bool] = {}  # vendor queue -> paused
@@ -166,6 +166,7 @@ class _Member:
         self.wrap: list[Any] | None = None  # [due, callid, token] during wrap-up
         # True after a logoff, False after an agent login, None when the log said neither.
         self.logged_off: bool | None = None
+        self.hold: str | None = None  # away in every queue, with this reason (FreeSWITCH)
         self.emitted: list[Any] | None = None  # [state, queues, reason] last sent
 
     def dump(self) -> list[Any]:
@@ -176,13 +177,15 @@ class _Member:
             self.wrap,
             self.logged_off,
             self.emitted,
+            self.hold,
         ]
 
     @staticmethod
     def load(value: list[Any]) -> _Member:
         member = _Member()
         member.queues = {q: bool(p) for q, p in value[0]}
-        member.reason, member.call, member.wrap, member.logged_off, member.emitted = value[1:]
+        member.reason, member.call, member.wrap, member.logged_off, member.emitted = value[1:6]
+        member.hold = value[6]
         return member
 
 
@@ -254,11 +257,24 @@ class QueueLogConnector(Connector):
             ]
         if ts < 0:
             return [Rejection("out_of_range", "queue_log epoch before 1970")]
+        base = f"ast-{int(ts)}-{short_hash(record)}"
+        return self._dispatch(ts, base, callid, queue, member, event, fields[5:])
+
+    def _dispatch(
+        self,
+        ts: float,
+        base: str,
+        callid: str,
+        queue: str,
+        member: str,
+        event: str,
+        data: list[str],
+    ) -> Mapped:
+        """One record in queue_log terms (other connectors translate theirs to these):
+        timers due by its time first, then the event; `base` starts its events' ids."""
         out: Mapped = self._release(ts, False) if self.timers else []
         if self.recent and self.recent[0][0] < ts - self.options.call_retention_seconds:
             self._sweep(ts)
-        base = f"ast-{int(ts)}-{short_hash(record)}"
-        data = fields[5:]
         if event in CALL_EVENTS:
             if queue == NONE or not queue:
                 return self._ignored(out, "no_queue")
@@ -571,6 +587,13 @@ class QueueLogConnector(Connector):
 
     # ------------------------------------------------------------------ members
 
+    def _known(self, name: str) -> _Member:
+        """The member, known from now on (in no queue yet)."""
+        member = self.members.get(name)
+        if member is None:
+            member = self.members[name] = _Member()
+        return member
+
     def _join(self, name: str, queue: str) -> _Member:
         """The member, known in `queue` (static members of queues.conf log no ADDMEMBER)."""
         member = self.members.get(name)
@@ -617,12 +640,14 @@ class QueueLogConnector(Connector):
         served: list[str]
         if member.logged_off or (not queues and member.logged_off is None):
             state, served = "offline", []
-        elif not queues:  # an agent logged in, in no queue the log has named yet
-            state, served = "available", []
         elif member.call is not None:
             state, served = "on_contact", list(queues)
         elif member.wrap is not None:
             state, served = "after_contact_work", list(queues)
+        elif member.hold is not None:
+            state, served, reason = "away", list(queues), member.hold
+        elif not queues:  # an agent logged in, in no queue the log has named yet
+            state, served = "available", []
         elif all(queues.values()):
             state, served, reason = "away", list(queues), member.reason
         else:

@@ -127,7 +127,7 @@ BAD_INPUTS = [
         ["replay", "-", "--wrapup", "30"],
         {},
         EXIT_USAGE,
-        "--wrapup, --exit, --requeue-within and --member are for --format asterisk",
+        "--wrapup, --exit, --requeue-within and --member are for --format asterisk or freeswitch",
     ),
     (
         ["replay", "-", "--format", "asterisk", "--exit", "lunch=abandoned"],
