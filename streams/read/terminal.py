@@ -59,6 +59,9 @@ def _status(tile: dict[str, Any]) -> str:
     if overall == "green":
         return "✔ ok"
     sla = status.get("sla")
+    if sla is None:  # a tile of a worker from before the floor's view: its totals
+        counts = tile.get("sla", {})
+        sla = "red" if counts.get("breached") else "amber" if counts.get("at_risk") else "green"
     if sla == "red":
         return "✖ late"
     if sla == overall:

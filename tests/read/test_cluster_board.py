@@ -56,5 +56,19 @@ def test_terminal_table() -> None:
     board["queues"] = [tile("sales", "voice", 7)]
     lines = render(board).splitlines()
     assert lines[0] == "floorwatch board  now 2026-11-22T10:00:02.000Z  SL window 15m  workers 2"
-    assert lines[3].split() == ["sales", "voice", "7", "42s", "75%", "80%", "1", "2", "3", "red"]
+    # a tile as published before the floor's view: what it lacks shows as "-", its
+    # status from its SLA totals (1 breached: late)
+    assert lines[3].split() == [
+        "sales",
+        "voice",
+        "7",
+        "0:42",
+        "75%",
+        "-",
+        "-",
+        "-",
+        "-",
+        "✖",
+        "late",
+    ]
     assert render({"queues": [], "windows": []}).splitlines()[-1] == "(no queues yet)"
