@@ -94,9 +94,9 @@ def test_id_files_are_merged_and_still_restore(tmp_path: Path, monkeypatch) -> N
 
 def test_a_state_dir_of_another_source_or_a_damaged_one_is_refused(tmp_path: Path) -> None:
     saved = StateDir(str(tmp_path), "/var/log/asterisk/queue_log", "asterisk")
-    saved.attach(engine())
-    saved.save(saved_engine := engine(), None, None)
-    del saved_engine
+    first = engine()
+    saved.attach(first)
+    saved.save(first, None, None)
     other = StateDir(str(tmp_path), "/var/log/other", "asterisk")
     other.attach(engine())
     with pytest.raises(StateDirError, match="holds the state of --source /var/log/asterisk/"):
