@@ -563,3 +563,19 @@ def test_empty_queue_exits_as_flow_outs_leave_the_service_level() -> None:
     assert m.get("contactcenter_contacts_abandoned_total", **voice) == 0
     assert m.get("contactcenter_contacts_offered_total", **voice) == 4
     assert m.get("contactcenter_service_level_ratio", window="today", **voice) == 1.0
+
+
+def test_member_aliases_join_the_interface_and_the_member_name() -> None:
+    """With log_membername_as_agent = no, ADDMEMBER writes the interface (app_queue.c),
+    calls the member name: --member PJSIP/1001=Alice makes them one agent."""
+    lines = """
+    1795338001|MANAGER|billing|PJSIP/1001|ADDMEMBER|
+    1795338010|1795338010.1|billing|NONE|ENTERQUEUE||0151000001|1
+    1795338022|1795338010.1|billing|Alice|CONNECT|12|1795338022.2|8
+    """
+    assert run(lines, AsteriskOptions(members={"PJSIP/1001": "Alice"}), flush=False) == [
+        state(T + 1, "Alice", "available", ["billing"]),
+        queued(T + 10, "1795338010.1", "billing"),
+        state(T + 22, "Alice", "on_contact", ["billing"]),
+        contact("contact.answered", T + 22, "1795338010.1", agent_id="Alice"),
+    ]
