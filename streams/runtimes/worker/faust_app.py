@@ -1,8 +1,10 @@
-"""The Faust app of a worker: its settings, its raw topics and its bytes Tables."""
+"""The Faust app of a worker: its settings, its topics and its bytes Tables."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -18,10 +20,47 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a busy queue's Table value can pass Kafk
 # buffer left the worker waiting for records a third of the time (about 55,000 events/s
 # instead of 65,000 here). The raw consumer of the benchmark reads with the same size.
 FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024
+# What Faust adds to a Table's changelog topic config (`extra_topic_configs`), and the
+# whole config it creates the topic with: compacted (`Table._changelog_compacting`,
+# no retention), plus the extra.
+CHANGELOG_EXTRA_CONFIG = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+CHANGELOG_CONFIG = {"cleanup.policy": "compact", **CHANGELOG_EXTRA_CONFIG}
 
 
-def faust_settings(settings: Settings) -> dict[str, Any]:
-    """The Faust app's settings from ours (security, store, sizes, timeouts, logs)."""
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the worker needs, as it is created when missing."""
+
+    name: str
+    partitions: int
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+def changelog_topic_name(app_id: str, table: str) -> str:
+    """Faust's name for a Table's changelog topic (`Table._changelog_topic_name`); the
+    app id is the consumer group."""
+    return f"{app_id}-{table}-changelog"
+
+
+def worker_topics(settings: Settings) -> list[TopicSpec]:
+    """Every topic a worker reads or writes: the input, facts and dead-letter topics,
+    and both Tables' changelogs (as Faust declares them), all with `[kafka] partitions`."""
+    kafka = settings.kafka
+    partitions = kafka.partitions
+    plain = [
+        TopicSpec(name, partitions) for name in (kafka.topic, kafka.facts_topic, kafka.dlq_topic)
+    ]
+    changelogs = [
+        TopicSpec(changelog_topic_name(kafka.consumer_group, table), partitions, CHANGELOG_CONFIG)
+        for table in (CONTACTS_TABLE, QUEUES_TABLE)
+    ]
+    return plain + changelogs
+
+
+def faust_settings(settings: Settings, replication_factor: int = 1) -> dict[str, Any]:
+    """The Faust app's settings from ours (security, store, sizes, timeouts, logs), and
+    the replication factor of the topics Faust creates (its leader topic; the others
+    exist before it starts)."""
     kafka = settings.kafka
     options = client_options(kafka)
     credentials: Any = None
@@ -41,6 +80,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "store": f"{worker.store}://",
         "datadir": worker.store_path,
         "topic_partitions": kafka.partitions,
+        "topic_replication_factor": replication_factor,
         "consumer_auto_offset_reset": "earliest",
         "producer_max_request_size": MAX_MESSAGE_BYTES,
         "consumer_max_fetch_size": FETCH_BYTES_PER_PARTITION,
@@ -55,10 +95,10 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-def make_app(settings: Settings) -> Any:
+def make_app(settings: Settings, replication_factor: int = 1) -> Any:
     """The app of the consumer group (Faust's annotations disagree with its runtime API
     in places, so it is Any)."""
-    return faust.App(settings.kafka.consumer_group, **faust_settings(settings))
+    return faust.App(settings.kafka.consumer_group, **faust_settings(settings, replication_factor))
 
 
 def raw_topic(app: Any, name: str, partitions: int) -> Any:
@@ -73,5 +113,5 @@ def bytes_table(app: Any, name: str, partitions: int) -> Any:
         partitions=partitions,
         key_type=bytes,
         value_type=bytes,
-        extra_topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+        extra_topic_configs=dict(CHANGELOG_EXTRA_CONFIG),
     )

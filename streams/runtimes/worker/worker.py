@@ -45,14 +45,17 @@ class Worker:
     """One worker process: the Faust app (group membership, Tables, producer) wired to
     the contact and queue stages, the checkpointer, the Redis board and the web server.
     Fetches, checkpoints, clock ticks and rebalances run one at a time under one lock
-    (the equivalent of an agent with concurrency 1)."""
+    (the equivalent of an agent with concurrency 1). `replication_factor` is that of
+    the topics Faust creates itself."""
 
-    def __init__(self, settings: Settings, host: str, port: int) -> None:
+    def __init__(
+        self, settings: Settings, host: str, port: int, replication_factor: int = 1
+    ) -> None:
         self.settings = settings
         kafka = settings.kafka
         self.events_topic, self.facts_topic = kafka.topic, kafka.facts_topic
         partitions = kafka.partitions
-        self.app: Any = faust_app.make_app(settings)
+        self.app: Any = faust_app.make_app(settings, replication_factor)
         events, facts, dead_letters = (
             faust_app.raw_topic(self.app, name, partitions)
             for name in (kafka.topic, kafka.facts_topic, kafka.dlq_topic)
