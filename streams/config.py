@@ -604,6 +604,7 @@ ENV_OTHER = (
     "KAFKA_BOOTSTRAP",
     "KAFKA",
     "KAFKA_IMAGE",
+    "FREESWITCH__PASSWORD",  # read by the FreeSWITCH source (streams/runtimes/esl.py)
 )
 
 

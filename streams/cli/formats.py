@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 
 from streams.cli.support import EXIT_USAGE, CliError
-from streams.config import load_settings
 from streams.connectors import (
     FORMATS,
     AsteriskOptions,
@@ -17,7 +15,6 @@ from streams.connectors import (
     QueueLogConnector,
 )
 from streams.connectors.asterisk import DEFAULT_EXITS, EXIT_POLICIES
-from streams.core.settings import Settings
 
 
 def _seconds(text: str) -> float:
@@ -134,10 +131,3 @@ def make_mapper(args: argparse.Namespace) -> Connector | None:
     if args.format == "freeswitch":
         return FreeSwitchConnector(options)
     return QueueLogConnector(options)
-
-
-def load_settings_here(path: str | None) -> Settings:
-    """The settings, with FLOORWATCH_FREESWITCH__* left to the FreeSWITCH source (the
-    configuration has no such section yet)."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("FLOORWATCH_FREESWITCH__")}
-    return load_settings(path, environ)

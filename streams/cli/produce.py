@@ -14,7 +14,7 @@ from contextlib import ExitStack
 
 from aiokafka.errors import KafkaError
 
-from streams.cli.formats import format_options, load_settings_here, make_mapper
+from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
     EXIT_INPUT,
     EXIT_OK,
@@ -26,6 +26,7 @@ from streams.cli.support import (
     progress_option,
     progress_wanted,
 )
+from streams.config import load_settings
 from streams.runtimes.follow import FileFollower
 from streams.runtimes.produce import ProduceStats, chunks_of, produce
 from streams.runtimes.progress import Progress
@@ -73,7 +74,7 @@ def _produce(args: argparse.Namespace) -> int:
             "--follow reads a FILE; standard input is read to its end anyway", EXIT_USAGE
         )
     mapper = make_mapper(args)
-    settings = load_settings_here(args.config)
+    settings = load_settings(args.config)
     # The Kafka client logs each failed attempt; the command reports the failure itself.
     quiet = logging.getLogger("aiokafka")
     quiet.addHandler(logging.NullHandler())

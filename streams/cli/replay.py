@@ -8,7 +8,7 @@ import os
 import sys
 from contextlib import ExitStack
 
-from streams.cli.formats import format_options, load_settings_here, make_mapper
+from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
     EXIT_OK,
     EXIT_USAGE,
@@ -19,6 +19,7 @@ from streams.cli.support import (
     progress_option,
     progress_wanted,
 )
+from streams.config import load_settings
 from streams.read.exporter import exposition
 from streams.runtimes.progress import Progress
 from streams.runtimes.records import ignored_summary
@@ -75,7 +76,7 @@ def _replay(args: argparse.Namespace) -> int:
             EXIT_USAGE,
         )
     mapper = make_mapper(args)
-    settings = load_settings_here(args.config)
+    settings = load_settings(args.config)
     with ExitStack() as stack:
         source, size = open_input(args.file, stack, "replay")
         metrics_out = open_output(args.metrics_out, stack, "--metrics-out")

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
-from streams.cli.formats import format_options, load_settings_here, make_mapper
+from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
     EXIT_INPUT,
     EXIT_OK,
@@ -28,6 +28,7 @@ from streams.cli.support import (
     scenario,
     simulator_options,
 )
+from streams.config import load_settings
 from streams.connectors import Connector
 from streams.core.clock import ScaledClock, WallClock
 from streams.core.settings import Settings
@@ -128,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
             "position to follow or resume)",
             EXIT_USAGE,
         )
-    settings = load_settings_here(args.config)
+    settings = load_settings(args.config)
     host, port = listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
