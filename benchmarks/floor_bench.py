@@ -2,7 +2,10 @@
 tickets. Measures /api/v1/board, /api/v1/agents and /api/v1/contacts over HTTP, and how
 busy the process is while a wallboard (unfiltered, or one team) listens to the stream.
 
-    .venv/bin/python benchmarks/floor_bench.py [--seconds 20] [--rate 100]
+    .venv/bin/python benchmarks/floor_bench.py [--seconds 20] [--rate 100] [--only-board]
+
+--only-board measures what an older checkout has too (the board and its stream), e.g.
+`PYTHONPATH=/path/to/old/checkout .venv/bin/python benchmarks/floor_bench.py --only-board`.
 
 Writes benchmarks/out/floor_bench.json. Figures are in benchmarks/README.md.
 """
@@ -47,23 +50,22 @@ STATES = (
 REASONS = ("lunch", "break", "training", "smoke")
 
 
-class Clock(WallClock):
-    """The wall clock, shifted so the benchmark's floor is 'now' when it starts."""
-
-    def __init__(self) -> None:
-        self.offset = NOW - time.time()
-        super().__init__(lambda: time.time() + self.offset)
+def shifted_clock() -> WallClock:
+    """The wall clock, shifted so the benchmark's floor is 'now' when it starts (compiled
+    classes cannot be subclassed: a now_getter does it)."""
+    offset = NOW - time.time()
+    return WallClock(lambda: time.time() + offset)
 
 
 def iso(ts: float) -> int:
     return int(ts * 1000)  # epoch milliseconds: valid occurred_at, cheap to encode
 
 
-def build_floor(seed: int = 7) -> tuple[Engine, Clock, list[str]]:
+def build_floor(seed: int = 7) -> tuple[Engine, WallClock, list[str]]:
     """The engine at NOW with the whole floor in it; returns it, its clock, the teams."""
     rng = random.Random(seed)
     settings = settings_from_mapping({})
-    clock = Clock()
+    clock = shifted_clock()
     engine = Engine(settings, clock)
     seq = 0
 
@@ -104,7 +106,8 @@ def build_floor(seed: int = 7) -> tuple[Engine, Clock, list[str]]:
     n = 0
     for q in live:
         for channel in ("voice", "chat"):
-            for _ in range(60):
+            # five queues are busy (600 contacts in the hour): they come out short of agents
+            for _ in range(600 if q < "L005" else 60):
                 n += 1
                 cid = f"l{n}"
                 start = NOW - rng.uniform(0, 3600)
@@ -130,9 +133,7 @@ def build_floor(seed: int = 7) -> tuple[Engine, Clock, list[str]]:
                 agent = f"agent-{rng.randrange(AGENTS):05d}"
                 answered = start + wait
                 talk = rng.uniform(120, 480)
-                events.append(
-                    (answered, {"type": "contact.answered", "agent_id": agent, **base})
-                )
+                events.append((answered, {"type": "contact.answered", "agent_id": agent, **base}))
                 if answered + talk < NOW:
                     events.append((answered + talk, {"type": "contact.ended", **base}))
                     if answered + talk + 30 < NOW:
@@ -179,7 +180,7 @@ def build_floor(seed: int = 7) -> tuple[Engine, Clock, list[str]]:
     return engine, clock, teams
 
 
-def trickle(engine: Engine, clock: Clock, rate: float, rng: random.Random) -> Any:
+def trickle(engine: Engine, clock: WallClock, rate: float, rng: random.Random) -> Any:
     """A coroutine applying `rate` events a second (new calls, answers) while it runs."""
 
     async def run() -> None:
@@ -222,7 +223,7 @@ async def timed_get(session: ClientSession, url: str, repeat: int) -> dict[str, 
 
 
 async def busy_while(
-    engine: Engine, clock: Clock, base: str, path: str | None, seconds: float, rate: float
+    engine: Engine, clock: WallClock, base: str, path: str | None, seconds: float, rate: float
 ) -> float:
     """Process CPU time / wall time over `seconds` with a trickle of events and, if `path`,
     one stream listener reading everything it is sent."""
@@ -252,7 +253,9 @@ async def busy_while(
     return busy
 
 
-async def measure(engine: Engine, clock: Clock, teams: list[str], args: argparse.Namespace) -> dict:
+async def measure(
+    engine: Engine, clock: WallClock, teams: list[str], args: argparse.Namespace
+) -> dict:
     app = make_app(engine, lambda: None)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -262,26 +265,30 @@ async def measure(engine: Engine, clock: Clock, teams: list[str], args: argparse
     base = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {}
     team = teams[7]
-    async with ClientSession() as session:
-        for name, path in (
-            ("board (all queues)", "/api/v1/board"),
-            (f"board ?team={team}", f"/api/v1/board?team={team}"),
-            ("agents limit=100", "/api/v1/agents?limit=100"),
-            (f"agents team={team} limit=100", f"/api/v1/agents?team={team}&limit=100"),
-            ("contacts limit=100", "/api/v1/contacts?limit=100"),
-            ("contacts sla=at_risk limit=100", "/api/v1/contacts?sla=at_risk&limit=100"),
-            (f"contacts team={team} limit=100", f"/api/v1/contacts?team={team}&limit=100"),
-            ("staffing moves", "/api/v1/staffing/moves"),
-        ):
-            results[name] = await timed_get(session, base + path, args.repeat)
-            print(f"{name:40} {results[name]}", file=sys.stderr)
-    for name, path in (
+    endpoints = [
+        ("board (all queues)", "/api/v1/board"),
+        (f"board ?team={team}", f"/api/v1/board?team={team}"),
+        ("agents limit=100", "/api/v1/agents?limit=100"),
+        (f"agents team={team} limit=100", f"/api/v1/agents?team={team}&limit=100"),
+        ("contacts limit=100", "/api/v1/contacts?limit=100"),
+        ("contacts sla=at_risk limit=100", "/api/v1/contacts?sla=at_risk&limit=100"),
+        (f"contacts team={team} limit=100", f"/api/v1/contacts?team={team}&limit=100"),
+        ("staffing moves", "/api/v1/staffing/moves"),
+    ]
+    streams: list[tuple[str, str | None]] = [
         ("busy: events only", None),
         (f"busy: wallboard ?team={team}", f"/api/v1/board/stream?team={team}"),
         ("busy: wallboard, all queues", "/api/v1/board/stream"),
-    ):
+    ]
+    if args.only_board:
+        endpoints, streams = endpoints[:1], [streams[0], streams[2]]
+    async with ClientSession() as session:
+        for name, path in endpoints:
+            results[name] = await timed_get(session, base + path, args.repeat)
+            print(f"{name:40} {results[name]}", file=sys.stderr)
+    for name, stream in streams:
         results[name] = {
-            "busy": await busy_while(engine, clock, base, path, args.seconds, args.rate)
+            "busy": await busy_while(engine, clock, base, stream, args.seconds, args.rate)
         }
         print(f"{name:40} {results[name]}", file=sys.stderr)
     await runner.cleanup()
@@ -293,6 +300,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="per busy measurement")
     parser.add_argument("--rate", type=float, default=100.0, help="trickle events a second")
     parser.add_argument("--repeat", type=int, default=15, help="requests per endpoint")
+    parser.add_argument(
+        "--only-board", action="store_true", help="the board and its stream only (old code)"
+    )
     args = parser.parse_args()
     tune_gc()
     started = time.perf_counter()
@@ -309,13 +319,14 @@ def main() -> None:
     results = asyncio.run(measure(engine, clock, teams, args))
     OUT.mkdir(parents=True, exist_ok=True)
     report = {
-        "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
         "pairs": len(engine.queues.tracked),
         "agents": len(engine.agent_tracker.agents),
         "open_contacts": open_contacts,
         "results": results,
     }
-    (OUT / "floor_bench.json").write_text(json.dumps(report, indent=2))
+    name = "floor_bench_board_only.json" if args.only_board else "floor_bench.json"
+    (OUT / name).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
 

@@ -23,7 +23,7 @@ class ChannelNeed:
     answer within T, target), the workload for the others; what it requires, and the
     service level it would get with a number of agents."""
 
-    __slots__ = ("channel", "demand", "live", "required")
+    __slots__ = ("channel", "demand", "levels", "live", "required")
 
     def __init__(self, row: dict[str, Any], max_occupancy: float, shrinkage: float) -> None:
         self.channel: str = row["channel"]
@@ -31,6 +31,7 @@ class ChannelNeed:
         rate = float(row["arrivals_per_second"])
         aht = float(row["aht_seconds"])
         self.demand: staffing.StaffingInput | None = None
+        self.levels: dict[int, float] = {}  # agents -> service level (Erlang C, memo)
         if self.live:
             self.demand = staffing.StaffingInput(
                 arrivals_per_second=rate,
@@ -47,7 +48,10 @@ class ChannelNeed:
     def service_level(self, agents: int) -> float | None:
         if self.demand is None:
             return None
-        return staffing.projected_service_level(agents, self.demand)
+        level = self.levels.get(agents)
+        if level is None:
+            level = self.levels[agents] = staffing.projected_service_level(agents, self.demand)
+        return level
 
     def can_lose_one(self, agents: int) -> bool:
         """With one agent fewer still at least the requirement (which meets the target
@@ -109,15 +113,17 @@ def suggest_moves(
         needs.setdefault(row["queue"], []).append(ChannelNeed(row, max_occupancy, shrinkage))
     staffed: dict[str, int] = {}
     skills: dict[str, set[str]] = {}
-    idle: list[tuple[float, str]] = []
+    idle: dict[str, list[tuple[float, str]]] = {}  # queue -> its available agents
     for agent_id, state, since, queues in agents:
         skills[agent_id] = set(queues)
         if state in STAFFED:
             for queue in queues:
                 staffed[queue] = staffed.get(queue, 0) + 1
         if state == "available":
-            idle.append((since, agent_id))
-    idle.sort()
+            for queue in queues:
+                idle.setdefault(queue, []).append((since, agent_id))
+    for agents_idle in idle.values():
+        agents_idle.sort()
     start = dict(staffed)
     moved: set[str] = set()
     moves: list[dict[str, Any]] = []
@@ -178,53 +184,53 @@ def _shortest(
     needs: dict[str, list[ChannelNeed]], staffed: dict[str, int], blocked: set[str]
 ) -> str | None:
     """The queue furthest below its requirement (ties: lower service level, then name)."""
-    best: tuple[int, float, str] | None = None
-    for queue, channels in needs.items():
-        agents = staffed.get(queue, 0)
-        deficit = _deficit(channels, agents)
-        if deficit <= 0 or queue in blocked:
+    deficits = {
+        queue: deficit
+        for queue, channels in needs.items()
+        if queue not in blocked and (deficit := _deficit(channels, staffed.get(queue, 0))) > 0
+    }
+    if not deficits:
+        return None
+    worst = max(deficits.values())
+    best: tuple[float, str] | None = None
+    for queue, deficit in deficits.items():
+        if deficit != worst:
             continue
-        levels = [lv for c in channels if (lv := c.service_level(agents)) is not None]
-        key = (-deficit, min(levels, default=1.0), queue)
+        agents = staffed.get(queue, 0)
+        levels = [lv for c in needs[queue] if (lv := c.service_level(agents)) is not None]
+        key = (min(levels, default=1.0), queue)
         if best is None or key < best:
             best = key
-    return None if best is None else best[2]
+    return None if best is None else best[1]
 
 
 def _donor(
     needs: dict[str, list[ChannelNeed]],
     staffed: dict[str, int],
     skills: dict[str, set[str]],
-    idle: list[tuple[float, str]],
+    idle: dict[str, list[tuple[float, str]]],
     moved: set[str],
     short: str,
 ) -> tuple[str, str] | None:
-    """(donor queue, agent) for one agent more in `short`, or None when none can spare one."""
-    judged: dict[str, tuple[int, float, str] | None] = {}  # queue -> its key (None: cannot)
-
-    def judge(queue: str) -> tuple[int, float, str] | None:
-        if queue not in judged:
-            agents = staffed.get(queue, 0)
-            channels = needs.get(queue, [])
-            if not all(c.can_lose_one(agents) for c in channels):
-                judged[queue] = None
-            else:
-                margin = min((agents - 1 - c.required for c in channels), default=agents - 1)
-                levels = [lv for c in channels if (lv := c.service_level(agents - 1)) is not None]
-                judged[queue] = (-margin, -min(levels, default=1.0), queue)
-        return judged[queue]
-
-    best: tuple[tuple[int, float, str], str, str] | None = None
-    for _, agent_id in idle:  # longest available first
-        if agent_id in moved or short in skills[agent_id]:
+    """(donor queue, agent) for one agent more in `short`, or None when none can spare one:
+    the queues that can give one, best first, each offering its agent available longest."""
+    ranked: list[tuple[tuple[int, float, str], str]] = []
+    for queue, agents_idle in idle.items():
+        if queue == short or not agents_idle:
             continue
-        for queue in skills[agent_id]:
-            key = judge(queue)
-            if key is not None and (best is None or key < best[0]):
-                best = (key, queue, agent_id)
-    if best is None:
-        return None
-    return best[1], best[2]
+        agents = staffed.get(queue, 0)
+        channels = needs.get(queue, [])
+        if not all(c.can_lose_one(agents) for c in channels):
+            continue
+        margin = min((agents - 1 - c.required for c in channels), default=agents - 1)
+        levels = [lv for c in channels if (lv := c.service_level(agents - 1)) is not None]
+        ranked.append(((-margin, -min(levels, default=1.0), queue), queue))
+    ranked.sort()
+    for _, queue in ranked:
+        for _, agent_id in idle[queue]:  # longest available first
+            if agent_id not in moved and short not in skills[agent_id]:
+                return queue, agent_id
+    return None
 
 
 def _levels(channels: list[ChannelNeed], agents: int) -> list[dict[str, Any]]:
