@@ -629,6 +629,24 @@ def pipeline_rules(ctx: Context, cfg: Section) -> list[dict[str, Any]]:
         )
     )
     redis.done()
+
+    kafka = cfg.section("kafka_unreachable")
+    levels = _levels(kafka, lambda s, _: None)
+    kafka.done()
+    for severity, (_, for_) in levels.items():
+        rules.append(
+            ctx.alert(
+                "FloorwatchKafkaUnreachable",
+                f"contactcenter_kafka_up{{{job}}} == 0",
+                severity=severity,
+                for_=for_,
+                labels=team,
+                summary="A Floorwatch worker cannot reach Kafka.",
+                description="{{ $labels.instance }} has had no answer from the Kafka cluster "
+                f"for {for_}: it applies no new contact events, so the figures of the queues "
+                "it serves are frozen while waits and SLA clocks keep running.",
+            )
+        )
     cfg.done()
     return [{"name": "floorwatch-pipeline", "rules": rules}]
 

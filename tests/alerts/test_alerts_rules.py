@@ -40,7 +40,7 @@ TEAM_RECEIVERS = {
 }
 PIPELINE_DOWN = {"FloorwatchWorkerDown", "FloorwatchTargetMissing", "FloorwatchNoEvents"}
 # alerts on `== 0` or absent() conditions: their value says nothing
-VALUELESS = PIPELINE_DOWN | {"FloorwatchRedisDown"}
+VALUELESS = PIPELINE_DOWN | {"FloorwatchRedisDown", "FloorwatchKafkaUnreachable"}
 
 
 @pytest.fixture(scope="session")
@@ -185,6 +185,7 @@ def test_generator_writes_a_variant_config_that_promtool_accepts(
         (("queues", "abandon_ratio", "warning", "above"), 1.5, "is not in [0, 1]"),
         (("queues", "service_level", "critical", "for"), "ten minutes", "is not a duration"),
         (("pipeline", "redis_down", "severity"), "page", "unknown key"),
+        (("pipeline", "kafka_unreachable", "critical", "for"), "soon", "is not a duration"),
         (("slo", "burn_rates", 0, "short"), "2h", "must be shorter than long"),
     ],
 )
