@@ -20,8 +20,9 @@ def build() -> dm.Dashboard:
         "Floorwatch / Pipeline health",
         "Floorwatch itself (no queue labels): workers up, events per second by type, rejected "
         "and ignored input by reason, duplicates, late events, processing lag, parked events "
-        "and memory-bound state; in distributed mode, consumer lag, partitions per worker, "
-        "dead letters and Redis. The team/queue/channel variables do not filter this board. "
+        "and memory-bound state; in distributed mode, Kafka and Redis reachable, consumer lag "
+        "of the input and facts topics, partitions per worker and dead letters. The "
+        "team/queue/channel variables do not filter this board. "
         "Red regions: firing Floorwatch* alerts.",
         ["pipeline"],
     )
@@ -171,6 +172,21 @@ def build() -> dm.Dashboard:
     board.row("Distributed mode (workers on Kafka, Redis)")
     board.add(
         stat_panel(
+            "Kafka reachable",
+            "contactcenter_kafka_up of the worst worker: 1 when the Kafka cluster answered its "
+            "last metadata request (asked every 2 s, from process start). 0: that worker reads "
+            "no events and the figures of its queues are frozen; FloorwatchKafkaUnreachable "
+            "warns after 1 min and pages after 5 min.",
+            [query("min(contactcenter_kafka_up)", "kafka up", instant=True)],
+            thresholds=steps(("red", None), ("green", 1)),
+            width=4,
+            height=6,
+            links=[runbook_link("FloorwatchKafkaUnreachable")],
+            decimals=0,
+        )
+    )
+    board.add(
+        stat_panel(
             "Redis",
             "contactcenter_redis_up of the worst worker: 1 when Redis (live targets, the "
             "cluster board) answered its last request. Redis down costs the cluster board and "
@@ -185,10 +201,13 @@ def build() -> dm.Dashboard:
     board.add(
         ts_panel(
             "Consumer lag by topic",
-            "Messages of owned input partitions not applied yet "
-            "(contactcenter_consumer_lag_messages), summed per topic.",
+            "Messages not applied yet of the partitions the workers own "
+            "(contactcenter_consumer_lag_messages), summed per topic: the input topic (contact "
+            "stage) and the facts topic (queue stage). A backlog is applied when both are 0 on "
+            "two scrapes in a row. Tools that subtract committed offsets never reach 0 on the "
+            "facts topic: progress marks arrive every tick, commits every checkpoint.",
             [query("sum by (topic) (contactcenter_consumer_lag_messages)", "{{topic}}")],
-            width=8,
+            width=16,
         ),
         alerts=True,
     )
@@ -197,22 +216,23 @@ def build() -> dm.Dashboard:
             "Dead letters per second",
             "Messages sent to the dead-letter topic (original bytes, reason in headers).",
             [query(_rate("contactcenter_dead_letters_total"), "dead letters")],
-            width=6,
+            width=12,
         ),
         alerts=True,
     )
     board.add(
         ts_panel(
             "Partitions per worker",
-            "Input (stage 1) and facts (stage 2) partitions each worker owns; they move when "
-            "workers join, leave or die (after the session timeout).",
+            "Partitions each worker owns: stage 1, of the input topic (contact stage); stage 2, "
+            "of the facts topic (queue stage). They move when workers join, leave or die "
+            "(after the session timeout).",
             [
                 query(
                     "sum by (instance, stage) (contactcenter_worker_partitions)",
                     "{{instance}} stage {{stage}}",
                 )
             ],
-            width=6,
+            width=12,
             stack=True,
         ),
     )
