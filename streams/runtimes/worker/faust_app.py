@@ -29,7 +29,8 @@ CHANGELOG_CONFIG = {"cleanup.policy": "compact", **CHANGELOG_EXTRA_CONFIG}
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic the worker needs, as it is created when missing."""
+    """A topic the worker needs, as the worker creates it when it is missing: its name,
+    partition count and topic configs (Kafka's names and string values)."""
 
     name: str
     partitions: int
