@@ -77,8 +77,14 @@ def floor_events(now: float, seed: int = 5) -> list[dict]:
                     add(start + wait + talk, "contact.ended", contact_id=cid)
                     add(start + wait + talk + 30, "contact.wrapped", contact_id=cid)
             for w in range(2 * busy if channel == "voice" else busy):
-                add(now - 4 - 6 * w, "contact.queued", contact_id=f"{q}-{channel}-w{w}", queue=q,
-                    channel=channel, team=team)
+                add(
+                    now - 4 - 6 * w,
+                    "contact.queued",
+                    contact_id=f"{q}-{channel}-w{w}",
+                    queue=q,
+                    channel=channel,
+                    team=team,
+                )
     # Async backlogs: tickets of every age, a few answered; some about to breach.
     for q, team in ASYNC.items():
         for channel in ("email", "messaging"):
@@ -87,12 +93,23 @@ def floor_events(now: float, seed: int = 5) -> list[dict]:
                 cid = f"{q}-{channel}-{i}"
                 age = rng.choice((600, 1800, 2700, 3300, 5400, 9000, 12000, 14000, 30000, 90000))
                 start = now - age - rng.uniform(0, 300)
-                add(start, "contact.queued", contact_id=cid, queue=q, channel=channel, team=team,
-                    priority=rng.choice(("normal", "normal", "high", "urgent", "low")))
+                add(
+                    start,
+                    "contact.queued",
+                    contact_id=cid,
+                    queue=q,
+                    channel=channel,
+                    team=team,
+                    priority=rng.choice(("normal", "normal", "high", "urgent", "low")),
+                )
                 if rng.random() < 0.4 and age > 600:
                     agent = f"{team}-{rng.randint(5, 8):02d}"
-                    add(start + min(age - 60, target * rng.uniform(0.2, 1.3)), "contact.responded",
-                        contact_id=cid, agent_id=agent)
+                    add(
+                        start + min(age - 60, target * rng.uniform(0.2, 1.3)),
+                        "contact.responded",
+                        contact_id=cid,
+                        agent_id=agent,
+                    )
             for i in range(rng.randint(2, 6)):
                 cid = f"{q}-{channel}-done-{i}"
                 start = now - rng.uniform(3000, 20000)

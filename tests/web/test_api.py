@@ -146,12 +146,13 @@ def test_a_floor_filter_computes_only_its_queues() -> None:
 
     async def scenario(client: TestClient) -> None:
         status, body = await get(client, "/api/v1/board?team=t2")
+        assert status == 200
         assert [(t["queue"], t["channel"]) for t in body["queues"]] == [("q2", "chat")]
         cached = {(qc.queue, qc.channel) for qc in feed.engine.queues.tracked if qc.tile_cache}
         assert cached == {("q2", "chat")}  # q1 was not computed
-        status, body = await get(client, "/api/v1/board?queue=q1")
+        _, body = await get(client, "/api/v1/board?queue=q1")
         assert [t["queue"] for t in body["queues"]] == ["q1"]
-        status, body = await get(client, "/api/v1/board")
+        _, body = await get(client, "/api/v1/board")
         assert len(body["queues"]) == 2 and body["source"] == "live"
 
     call(feed.engine, scenario)

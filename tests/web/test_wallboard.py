@@ -30,7 +30,8 @@ RED, GREEN = "rgb(239, 75, 75)", "rgb(47, 191, 113)"  # --red, --green of style.
 TV, PHONE = (1920, 1080), (414, 896)
 
 TILES = """Array.from(document.querySelectorAll('.tile')).filter(t => !t.hidden).map(t => {
-  const f = (name) => { const e = t.querySelector(`[data-field=${name}]`); return e && e.textContent; };
+  const f = (name) => {
+    const e = t.querySelector(`[data-field=${name}]`); return e && e.textContent; };
   return {queue: t.dataset.queue, channel: t.dataset.channel, status: t.dataset.status,
     kind: t.dataset.kind, badge: f('status'), waiting: f('waiting'), open: f('open'),
     slToday: f('service_level_today'), frt: f('first_response_average'),
@@ -267,7 +268,7 @@ def test_phone_shows_everything_without_sideways_scrolling(floor: LiveFloorwatch
         agents = await browser.evaluate(AGENTS)
         return layout, tiles, len(agents), await browser.screenshot()
 
-    layout, tiles, agents, png = browse(floor.base + "?team=tier1", PHONE, scenario)
+    layout, _, agents, png = browse(floor.base + "?team=tier1", PHONE, scenario)
     keep(png, "wallboard-phone.png")
     assert layout["mode"] == "phone"
     assert layout["outside"] == [] and layout["scrollWidth"] == PHONE[0]
@@ -289,7 +290,7 @@ def test_badge_says_stale_when_the_data_is_old(live: LiveFloorwatch) -> None:
         )
         return text, await browser.evaluate(badge + ".dataset.state")
 
-    text, state = browse(live.base, TV, scenario)
+    _, state = browse(live.base, TV, scenario)
     assert state == "stale"
     board = live.board()
     assert board["stale"] is True and board["last_event_at"] == iso(old)
@@ -322,7 +323,7 @@ def duration(seconds: float | None) -> str:
     from streams.read.floor import duration_text
 
     text = duration_text(seconds)
-    return "–" if text == "-" else text
+    return "\u2013" if text == "-" else text  # the wallboard's en dash for no value
 
 
 def test_a_tv_opens_the_board_once_with_its_token(tmp_path: Path) -> None:
@@ -343,7 +344,7 @@ def test_a_tv_opens_the_board_once_with_its_token(tmp_path: Path) -> None:
             )
             return tiles, badge, await browser.evaluate("location.href")
 
-        tiles, badge, href = browse(server.base + "?token=tv-Token-1", TV, scenario)
+        tiles, _, href = browse(server.base + "?token=tv-Token-1", TV, scenario)
         assert tiles[0]["queue"] == "billing"
         assert href == server.base  # the token left the address bar
     finally:
