@@ -192,10 +192,21 @@ def _floor_of(query: Any) -> FloorKey:
     return (query.get("team") or None, query.get("queue") or None)
 
 
-def _filter_tiles(board: dict[str, Any], queues: frozenset[str] | None) -> dict[str, Any]:
-    if queues is None:
+def _filter_tiles(board: dict[str, Any], floor: FloorKey) -> dict[str, Any]:
+    """A (cluster) board's tiles of one floor, by each tile's team and queue: the tiles
+    come from every worker, so this worker's own queues cannot say which are the team's."""
+    teams, queues = split_list(floor[0]), split_list(floor[1])
+    if teams is None and queues is None:
         return board
-    return {**board, "queues": [t for t in board["queues"] if t["queue"] in queues]}
+    return {
+        **board,
+        "queues": [
+            t
+            for t in board["queues"]
+            if (teams is not None and t.get("team") in teams)
+            or (queues is not None and t["queue"] in queues)
+        ],
+    }
 
 
 class _Every:
@@ -240,7 +251,7 @@ def make_app(
         queues = floor_queues(engine, query)
         if board_source is None:
             return board_snapshot(engine, queues, source_kind, coarse)
-        return _filter_tiles(await board_source(), queues)
+        return _filter_tiles(await board_source(), floor)
 
     def feed_of(floor: FloorKey) -> BoardFeed:
         feed = feeds.get(floor)

@@ -184,3 +184,25 @@ def test_wallboard_stream_of_one_team() -> None:
         "answer",
         -40.0,
     )
+
+
+def test_a_cluster_board_is_filtered_by_its_tiles_teams() -> None:
+    """A worker's board source holds every worker's tiles: a team's are found by the
+    tiles' own team, not by this worker's queues (it has none of them here)."""
+    tiles = [
+        {"queue": "far", "channel": "voice", "team": "t2"},
+        {"queue": "near", "channel": "chat", "team": "t1"},
+    ]
+
+    async def cluster() -> dict:
+        return {"now": None, "windows": [], "queues": tiles}
+
+    async def scenario(client: TestClient) -> None:
+        _, body = await get(client, "/api/v1/board?team=t2")
+        assert [t["queue"] for t in body["queues"]] == ["far"]
+        _, body = await get(client, "/api/v1/board?queue=near,far")
+        assert len(body["queues"]) == 2
+        _, body = await get(client, "/api/v1/board")
+        assert len(body["queues"]) == 2
+
+    call(Feed().engine, scenario, board_source=cluster)
