@@ -90,6 +90,9 @@ class Event:
         return f"Event({self.type} {self.event_id} at {self.ts})"
 
 
+# Microseconds below 2**53 convert to a double exactly, so the division by 10**6 rounds
+# as Python's exact int division does (compiled code divides doubles).
+_EXACT_MICROS = 2**53
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -150,7 +153,10 @@ def _fast_timestamp(value: str) -> float:
         return -1.0
     days = _days_from_civil(year, month, day)
     seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
-    return (seconds * 1_000_000 + micros) / 1_000_000
+    total = seconds * 1_000_000 + micros
+    if not 0 <= total < _EXACT_MICROS:  # beyond 2255 a double cannot hold it exactly
+        return -1.0
+    return total / 1_000_000
 
 
 def parse_timestamp(value: object) -> float:

@@ -216,11 +216,6 @@ async def simulated_lines(
         yield emission.payload
 
 
-def log_reject(record: Rejection) -> None:
-    """Rejected input in live mode goes to the log: reason and detail, never the payload."""
-    log.warning("event rejected", extra={"reason": record.reason, "detail": record.detail})
-
-
 class EmbeddedRunner:
     """`floorwatch run`: one engine and its event source on one asyncio loop. `serve` runs
     the web server, the live targets when Redis is configured, the clock tick and the feed
@@ -237,7 +232,8 @@ class EmbeddedRunner:
         mapper: RecordMapper | None = None,
         keeper: StateKeeper | None = None,
     ) -> None:
-        self.engine = Engine(settings, clock, on_reject=log_reject)
+        self.engine = Engine(settings, clock, on_reject=self._log_reject)
+        self.line = 0  # the number of the source line in hand
         self.keeper = keeper
         self.clock = clock
         self.source = source
@@ -253,6 +249,8 @@ class EmbeddedRunner:
         count = 0
         try:
             async for raw in self.source:
+                if raw:
+                    self.line += 1
                 if mapper is not None:
                     now = clock.now()
                     if not raw:  # caught up: what falls due by the wall clock
@@ -260,8 +258,7 @@ class EmbeddedRunner:
                     elif raw.strip():
                         record = raw.rstrip(b"\r\n")
                         state.events += apply_mapped(engine, mapper.feed(record), record, now)
-                elif raw.strip():
-                    engine.ingest(raw.rstrip(b"\n"), clock.now())
+                elif raw.strip() and engine.ingest(raw.rstrip(b"\n"), clock.now()):
                     state.events += 1
                 count += 1
                 if keeper is not None and (not raw or count % 64 == 0):
@@ -278,7 +275,22 @@ class EmbeddedRunner:
             log.exception("event source failed")
         self._log_ignored()
         state.finished = True
-        log.info("event source finished", extra={"events": state.events})
+        log.info(
+            "event source finished",
+            extra={
+                "lines": self.line,
+                "accepted": state.events,
+                "rejected": sum(engine.pipeline.rejected.values()),
+            },
+        )
+
+    def _log_reject(self, record: Rejection) -> None:
+        """Rejected input goes to the log with its source line, never the payload; the
+        log's rate limit keeps a flood of bad lines to one record and a summary a minute."""
+        log.warning(
+            "event rejected",
+            extra={"line": self.line, "reason": record.reason, "detail": record.detail},
+        )
 
     def _log_ignored(self) -> None:
         """Records a connector ignores by design: a log line when a reason's count grows."""
