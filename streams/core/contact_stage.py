@@ -41,6 +41,7 @@ class ContactStage:
             settings, targets or TargetBook(settings), self.recorder, pipeline, self._orphan
         )
         self.contacts.touched = set()
+        self.contacts.touched_activity = set()
         self.agents = AgentTracker(self.recorder, pipeline)
         self.touched_agents: set[str] = set()
         self.event_ids = StoredIds(partition, settings.engine.dedup_capacity)
@@ -65,6 +66,9 @@ class ContactStage:
             return
         if kind == table_keys.AGENT:
             self.agents.restore(table_keys.subject(key), value)
+            return
+        if kind == table_keys.ACTIVITY:
+            self.contacts.restore_activity(table_keys.activity_position(key)[1], value)
             return
         contact_id = table_keys.subject(key)
         self.contacts.restore(contact_id, value)
@@ -135,6 +139,16 @@ class ContactStage:
         for agent_id in self.touched_agents:
             out.append((table_keys.agent_key(agent_id), self.agents.snapshot(agent_id)))
         self.touched_agents.clear()
+        activity = self.contacts.touched_activity
+        assert activity is not None
+        for agent_id in activity:
+            out.append(
+                (
+                    table_keys.activity_key(self.partition, agent_id),
+                    self.contacts.snapshot_activity(agent_id),
+                )
+            )
+        activity.clear()
         out += self.event_ids.changed()
         return out
 

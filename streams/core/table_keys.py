@@ -1,9 +1,8 @@
-"""Keys of the contacts Table, written and read in one place.
-
-`o:<partition>` a source partition's applied offset; `c:<contact id>` a contact (or its
-parked events); `a:<agent id>` an agent; `i:<partition>:<seq>` a chunk of remembered
-event ids. The queues Table holds `o:<facts partition>` and each queue by its name.
-"""
+"""Keys of the contacts Table: `o:<partition>` a source partition's applied offset;
+`c:<contact id>` a contact (or its parked events); `a:<agent id>` an agent;
+`i:<partition>:<seq>` a chunk of remembered event ids; `p:<partition>:<agent id>` an
+agent's activity from that partition's contact events. The queues Table holds
+`o:<facts partition>` and each queue by its name."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ OFFSET = "o:"
 CONTACT = "c:"
 AGENT = "a:"
 EVENT_IDS = "i:"
+ACTIVITY = "p:"
 
 
 def offset_key(partition: int) -> str:
@@ -29,10 +29,14 @@ def event_ids_key(partition: int, seq: int) -> str:
     return f"{EVENT_IDS}{partition}:{seq}"
 
 
+def activity_key(partition: int, agent_id: str) -> str:
+    return f"{ACTIVITY}{partition}:{agent_id}"
+
+
 def kind_of(key: str) -> str:
-    """The prefix of a key (one of OFFSET, CONTACT, AGENT, EVENT_IDS)."""
+    """The prefix of a key (one of OFFSET, CONTACT, AGENT, EVENT_IDS, ACTIVITY)."""
     prefix = key[:2]
-    if prefix not in (OFFSET, CONTACT, AGENT, EVENT_IDS):
+    if prefix not in (OFFSET, CONTACT, AGENT, EVENT_IDS, ACTIVITY):
         raise ValueError(f"unknown contacts Table key {key!r}")
     return prefix
 
@@ -51,3 +55,9 @@ def event_ids_position(key: str) -> tuple[int, int]:
     """(source partition, seq) of an event ids chunk key."""
     partition, _, seq = key[len(EVENT_IDS) :].partition(":")
     return int(partition), int(seq)
+
+
+def activity_position(key: str) -> tuple[int, str]:
+    """(source partition, agent id) of an activity key."""
+    partition, _, agent_id = key[len(ACTIVITY) :].partition(":")
+    return int(partition), agent_id

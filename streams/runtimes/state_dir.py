@@ -44,6 +44,7 @@ def snapshot_engine(engine: Engine) -> dict[str, Any]:
         "now": engine.now if engine.now > float("-inf") else None,
         "contacts": contacts,
         "agents": {agent_id: agents.snapshot(agent_id) for agent_id in agents.agents},
+        "activity": {agent_id: record.snapshot() for agent_id, record in tracker.activity.items()},
         "queues": {queue: engine.queues.snapshot_queue(queue) for queue in queues},
         "pipeline": {
             "processed": pipeline.processed,
@@ -67,6 +68,8 @@ def restore_engine(engine: Engine, value: dict[str, Any]) -> None:
     for contact_id, stored in value["contacts"].items():
         engine.contacts.restore(contact_id, stored)
     engine.contacts.restored()
+    for agent_id, stored in value.get("activity", {}).items():  # older states have none
+        engine.contacts.restore_activity(agent_id, stored)
     for agent_id, stored in value["agents"].items():
         engine.agent_tracker.restore(agent_id, stored)
     for queue, stored in value["queues"].items():

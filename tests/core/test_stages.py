@@ -446,3 +446,42 @@ def test_an_event_id_chunk_fits_a_table_value_whatever_the_ids_are_made_of() -> 
     assert sum(len(ids) for ids in chunks) == 40_000
     assert len(chunks) > 1
     assert max(len(orjson.dumps(ids)) for ids in chunks) < 16 * 1024 * 1024
+
+
+def handled_life(contact_id: str, agent_id: str, at: float, answer: float, end: float, wrap: float):
+    """A voice contact queued at `at`, answered `answer` s later, ended and wrapped up
+    (offsets from `at`): handle time = wrap - answer."""
+    return [
+        message(f"q-{contact_id}", "contact.queued", at, contact_id, **VOICE),
+        message(f"a-{contact_id}", "contact.answered", at + answer, contact_id, agent_id=agent_id),
+        message(f"e-{contact_id}", "contact.ended", at + end, contact_id),
+        message(f"w-{contact_id}", "contact.wrapped", at + wrap, contact_id),
+    ]
+
+
+def test_agent_activity_survives_a_restart_from_the_table() -> None:
+    """An agent's handled contacts, handle time and live contacts are in the Table as
+    `p:<partition>:<agent>`: after a restart the day's counts go on from them. a1 handles
+    c1 (answered +5, wrapped +80: 75 s) and c2 (+10 .. +50: 40 s) before the restart and
+    c3 (+10 .. +45: 35 s) after: 3 handled, 150 s, AHT 50 s; c4, answered before the
+    restart and not ended, is still the contact a1 is on."""
+    settings = Feed().settings
+    part = ContactStage(2, settings, PipelineStats(), PARTITIONS)
+    before = [
+        *handled_life("c1", "a1", T0, 5, 50, 80),
+        *handled_life("c2", "a1", T0 + 100, 10, 30, 50),
+        *handled_life("c4", "a1", T0 + 200, 10, 1000, 1000)[:2],
+    ]
+    for offset, raw in enumerate(before):
+        part.apply(offset, b"k", raw, WALL)
+    table: dict[str, list] = {}
+    part = restart_from_table(part, table, settings)
+    assert table["p:2:a1"][1:3] == [2, 115.0]
+    for offset, raw in enumerate(handled_life("c3", "a1", T0 + 300, 10, 20, 45), start=20):
+        part.apply(offset, b"k", raw, WALL)
+    record = part.contacts.activity["a1"]
+    assert (record.handled, record.handle_sum) == (3, 150.0)
+    assert record.handle_sum / record.handled == 50.0
+    assert record.current == {"c4": ("support", "voice", T0 + 210)}
+    stored = dict(part.changed())["p:2:a1"]
+    assert stored is not None and stored[1:3] == [3, 150.0]

@@ -24,7 +24,7 @@ from streams.runtimes import state_dir as state_module
 from streams.runtimes.follow import Position
 from streams.runtimes.state_dir import StateDir, StateDirError
 from tests.support.daygen import DayPlan, generate_day
-from tests.support.helpers import WALL, queue_lines
+from tests.support.helpers import T0, WALL, iso, queue_lines
 from tests.support.live import LiveFloorwatch, wait_for
 
 # Read at different instants, these follow the wall clock (compared elsewhere).
@@ -251,3 +251,55 @@ def test_state_dir_needs_a_file_source(tmp_path: Path) -> None:
         "floorwatch run: --state-dir needs --source FILE (the simulator and standard input "
         "have no position to follow or resume)\n"
     )
+
+
+def test_agent_activity_is_saved_and_an_older_state_without_it_still_loads(
+    tmp_path: Path,
+) -> None:
+    """a1 handles c1 (answered +5, wrapped +80: 75 s) before the save and c2 (answered
+    +10, wrapped +35: 25 s) after the restart: 2 handled, 100 s, AHT 50 s. A state saved
+    before activity was (no "activity" value) loads with none."""
+
+    def life(contact_id: str, at: float, answer: float, wrap: float) -> list[bytes]:
+        return [
+            orjson.dumps(
+                {
+                    "type": type_,
+                    "event_id": f"{type_}-{contact_id}",
+                    "contact_id": contact_id,
+                    "occurred_at": iso(at + offset),
+                    **fields,
+                }
+            )
+            for type_, offset, fields in (
+                ("contact.queued", 0, {"queue": "support", "channel": "voice"}),
+                ("contact.answered", answer, {"agent_id": "a1"}),
+                ("contact.ended", wrap - 1, {}),
+                ("contact.wrapped", wrap, {}),
+            )
+        ]
+
+    first = engine()
+    saved = StateDir(str(tmp_path), "/f", "json")
+    saved.attach(first)
+    for raw in life("c1", T0, 5, 80):
+        assert first.ingest(raw, WALL)
+    saved.save(first, None, None)
+    resumed = engine()
+    loaded = StateDir(str(tmp_path), "/f", "json")
+    loaded.attach(resumed)
+    loaded.load(resumed, None)
+    for raw in life("c2", T0 + 100, 10, 35):
+        assert resumed.ingest(raw, WALL)
+    record = resumed.contacts.activity["a1"]
+    assert (record.handled, record.handle_sum) == (2, 100.0)
+    assert record.handle_sum / record.handled == 50.0
+
+    state = orjson.loads((tmp_path / "state.json").read_bytes())
+    del state["engine"]["activity"]
+    (tmp_path / "state.json").write_bytes(orjson.dumps(state))
+    older = engine()
+    loaded = StateDir(str(tmp_path), "/f", "json")
+    loaded.attach(older)
+    loaded.load(older, None)
+    assert older.contacts.activity == {}
