@@ -1,7 +1,8 @@
 # Floorwatch image: `floorwatch` with the engine compiled by mypyc. Used by
 # docker-compose.yml for the workers and the simulator; runs anywhere as
-#   docker build -t floorwatch . && docker run -p 127.0.0.1:9641:9641 floorwatch run --host 0.0.0.0
-# (inside a container 0.0.0.0 is needed for the published port; publish it on 127.0.0.1).
+#   docker build -t floorwatch . && docker run -p 127.0.0.1:9641:9641 floorwatch run --host 0.0.0.0 --insecure
+# (inside a container 0.0.0.0 is needed for the published port; publish it on 127.0.0.1,
+# or set FLOORWATCH_SERVER__TOKEN before publishing it wider: --insecure serves without one).
 
 FROM python:3.11.11-slim-bookworm AS build
 RUN apt-get update \
@@ -27,4 +28,4 @@ EXPOSE 9641
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9641/healthz', timeout=2)"]
 ENTRYPOINT ["floorwatch"]
-CMD ["run", "--host", "0.0.0.0"]
+CMD ["run", "--host", "0.0.0.0", "--insecure"]

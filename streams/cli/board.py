@@ -160,24 +160,13 @@ def _at_risk(url: str, token: str | None, limit: int) -> dict[str, Any]:
 
 
 def moves_command(args: argparse.Namespace) -> int:
-    """`floorwatch staffing moves` (wired by streams/cli/staffing.py): the suggested moves
-    of a running instance, once. Options as `add_moves_options` adds them."""
+    """`floorwatch staffing moves` (its options are in streams/cli/staffing.py): the
+    suggested moves of a running instance, once."""
     settings = load_settings(args.config)
     base = args.url or f"http://{settings.server.host}:{settings.server.port}/api/v1/board"
     found = fetch(view_url(base, "moves", args), settings.server.token)
     print(json.dumps(found, indent=2) if args.json else terminal.render_moves(found))
     return EXIT_OK
-
-
-def add_moves_options(parser: argparse.ArgumentParser) -> None:
-    """The options of `floorwatch staffing moves`."""
-    parser.add_argument(
-        "--url", help="a running instance's board API (default: from [server] host and port)"
-    )
-    parser.add_argument("--team", help="moves that touch one team's queues (default: all)")
-    parser.add_argument("--queue", help="moves that touch these queues, a,b (default: all)")
-    parser.add_argument("--json", action="store_true", help="print the API's JSON")
-    config_option(parser)
 
 
 def _is_window(text: str) -> bool:

@@ -147,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
             idle = IDLE_SECONDS if mapper is not None else None
             lines = lines_of(stream, idle)
             runner = EmbeddedRunner(settings, WallClock(), lines, host, port, mapper)
+            if args.source != "-":
+                runner.source_kind = "file"
         else:
             if math.isinf(args.speed):
                 raise CliError(

@@ -1,11 +1,19 @@
-"""`floorwatch staffing`: the Erlang C what-if calculator for planners."""
+"""`floorwatch staffing`: the Erlang C what-if calculator for planners, and `staffing moves`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from streams.cli.support import EXIT_OK, EXIT_USAGE, CliError, duration, positive
+from streams.cli.board import moves_command
+from streams.cli.support import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    config_option,
+    duration,
+    positive,
+)
 from streams.read import staffing
 
 
@@ -17,21 +25,24 @@ def add_staffing(commands: argparse._SubParsersAction) -> None:
             "Erlang C what-if calculator for planners: given the contacts expected in an "
             "interval, the average handle time and the target, print the fewest agents that "
             "meet it (within the maximum occupancy, divided by 1 - shrinkage) and the service "
-            "level, average speed of answer and occupancy for a range of agents around it."
+            "level, average speed of answer and occupancy for a range of agents around it. "
+            "`floorwatch staffing moves` prints the moves a running instance suggests instead."
         ),
     )
     sp.add_argument(
-        "--contacts", type=float, required=True, help="contacts in the interval (required)"
+        "action",
+        nargs="?",
+        choices=("moves",),
+        help="moves: the staffing moves a running instance suggests (--url, --team, --queue)",
     )
+    sp.add_argument("--contacts", type=float, help="contacts in the interval (required)")
     sp.add_argument(
         "--interval",
         type=duration,
         default=1800.0,
         help="interval length: seconds or a duration like 30m (default 30m)",
     )
-    sp.add_argument(
-        "--aht", type=positive, required=True, help="average handle time, seconds (required)"
-    )
+    sp.add_argument("--aht", type=positive, help="average handle time, seconds (required)")
     sp.add_argument(
         "--target",
         type=float,
@@ -60,6 +71,12 @@ def add_staffing(commands: argparse._SubParsersAction) -> None:
         "--around", type=int, default=3, help="rows above and below the answer (default 3)"
     )
     sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sp.add_argument(
+        "--url", help="moves: a running instance's board API (default: [server] host and port)"
+    )
+    sp.add_argument("--team", help="moves: only moves that touch one team's queues")
+    sp.add_argument("--queue", help="moves: only moves that touch these queues, a,b")
+    config_option(sp)
     sp.set_defaults(handler=_staffing)
 
 
@@ -86,6 +103,11 @@ def _ratio(option: str, value: float, *, zero_ok: bool, one_ok: bool) -> None:
 
 
 def _staffing(args: argparse.Namespace) -> int:
+    if args.action == "moves":
+        return moves_command(args)
+    missing = [o for o, v in (("--contacts", args.contacts), ("--aht", args.aht)) if v is None]
+    if missing:
+        raise CliError(f"the following arguments are required: {', '.join(missing)}", EXIT_USAGE)
     if not args.contacts >= 0:  # also NaN
         raise CliError("--contacts must be 0 or more", EXIT_USAGE)
     _ratio("--target", args.target, zero_ok=False, one_ok=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from streams.core.settings import ConfigError, Settings, parse_duration
 from streams.simulator import Scenario, ScenarioError, list_scenarios, load_scenario
+from streams.web.access import InsecureAddress, check_exposure
 
 if TYPE_CHECKING:
     from aiokafka.errors import KafkaError
@@ -121,6 +122,12 @@ def listen_options(parser: argparse.ArgumentParser, port_help: str) -> None:
         choices=("debug", "info", "warning", "error"),
         help="least severe log records written, as JSON lines on stderr (default info)",
     )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve the wallboard and API on a non-loopback --host without [server] token "
+        "(default: refused)",
+    )
 
 
 def listen_address(args: argparse.Namespace, settings: Settings) -> tuple[str, int]:
@@ -131,6 +138,10 @@ def listen_address(args: argparse.Namespace, settings: Settings) -> tuple[str, i
         socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as exc:
         raise host_error(host, str(getattr(exc, "strerror", None) or exc)) from None
+    try:
+        check_exposure(host, settings.server.token, args.insecure)
+    except InsecureAddress as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     return host, settings.server.port if args.port is None else args.port
 
 

@@ -234,6 +234,7 @@ class EmbeddedRunner:
     ) -> None:
         self.engine = Engine(settings, clock, on_reject=self._log_reject)
         self.line = 0  # the number of the source line in hand
+        self.source_kind = "live"  # "file": a finished file, whose data's time the board shows
         self.keeper = keeper
         self.clock = clock
         self.source = source
@@ -313,7 +314,12 @@ class EmbeddedRunner:
         settings = self.engine.settings
         plane = RedisPlane(settings.redis) if settings.redis.url else None
         status = RedisStatus()
-        app = make_app(self.engine, self.state.not_ready_reason, *([status] if plane else []))
+        app = make_app(
+            self.engine,
+            self.state.not_ready_reason,
+            *([status] if plane else []),
+            source_kind=self.source_kind,
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)

@@ -71,7 +71,7 @@ def test_a_window_the_board_serves_is_shown(board_url: str, tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "SL window 1h" in lines[0]
-    assert lines[3].split()[:5] == ["billing", "voice", "2", "42s", "75%"]
+    assert lines[3].split()[:5] == ["billing", "voice", "2", "0:42", "75%"]
 
 
 def test_a_window_the_board_does_not_serve_names_the_ones_it_does(

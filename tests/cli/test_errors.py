@@ -55,7 +55,7 @@ BAD_INPUTS = [
         "--host 999.1.1.1: not an address this machine can listen on",
     ),
     (
-        ["run", "--port", "0", "--host", "192.0.2.1"],  # TEST-NET-1: no machine's address
+        ["run", "--port", "0", "--host", "192.0.2.1", "--insecure"],  # TEST-NET-1: nobody's
         {},
         EXIT_USAGE,
         "--host 192.0.2.1: not an address this machine can listen on (Cannot assign requested",
@@ -71,6 +71,8 @@ BAD_INPUTS = [
         "bad-key.toml: targets[0].answer_within_seconds: -5 is out of range",
     ),
     (["replay", "-"], {"FLOORWATCH_CONFIG": "latin1.toml"}, EXIT_USAGE, "not UTF-8"),
+    (["run", "--host", "0.0.0.0"], {}, EXIT_USAGE, "--host 0.0.0.0: serving the wallboard"),
+    (["worker", "--host", "0.0.0.0"], {}, EXIT_USAGE, "--host 0.0.0.0: serving the wallboard"),
     (["run", "--warmup", "1x"], {}, EXIT_USAGE, "argument --warmup:"),
     (["run", "--warmup", "-1"], {}, EXIT_USAGE, "argument --warmup:"),
     (["simulate", "--duration", "0"], {}, EXIT_USAGE, "argument --duration:"),
