@@ -7,6 +7,9 @@ import argparse
 import os
 import sys
 from contextlib import ExitStack
+from typing import Any
+
+import orjson
 
 from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
@@ -20,7 +23,12 @@ from streams.cli.support import (
     progress_wanted,
 )
 from streams.config import load_settings
+from streams.core.engine import Engine
+from streams.read.agents import agents_snapshot
+from streams.read.board import board_snapshot
+from streams.read.contacts import ContactFilter, contact_rows
 from streams.read.exporter import exposition
+from streams.read.moves import moves_snapshot
 from streams.runtimes.progress import Progress
 from streams.runtimes.records import ignored_summary
 from streams.runtimes.replay import rejects_summary, replay
@@ -54,6 +62,13 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
         help="write each rejected line with its reason as JSON Lines (default: only the "
         "counts per reason, on stderr)",
     )
+    rp.add_argument(
+        "--board-out",
+        metavar="PATH",
+        help="at the end, write the floor's view as one JSON document: board, agents (all), "
+        "contacts (every one at risk or breached) and moves, as the HTTP API serves them "
+        "(default: none)",
+    )
     progress_option(rp)
     format_options(rp)
     rp.add_argument(
@@ -83,6 +98,7 @@ def _replay(args: argparse.Namespace) -> int:
         rejects = (
             open_output(args.rejects_out, stack, "--rejects-out") if args.rejects_out else None
         )
+        board_out = open_output(args.board_out, stack, "--board-out") if args.board_out else None
         progress = Progress(sys.stderr, "replay", size) if progress_wanted(args.progress) else None
         decode_process = args.file != "-" and (
             args.decode_process == "on"
@@ -98,7 +114,21 @@ def _replay(args: argparse.Namespace) -> int:
         )
         metrics_out.write(exposition(engine))
         metrics_out.flush()
+        if board_out is not None:
+            board_out.write(orjson.dumps(floor_document(engine)) + b"\n")
+            board_out.flush()
     rejects_summary(engine, sys.stderr)
     if mapper is not None and (line := ignored_summary(mapper, "replay")) is not None:
         print(line, file=sys.stderr)
     return EXIT_OK
+
+
+def floor_document(engine: Engine) -> dict[str, Any]:
+    """The floor's view at the end of a replay, as `/api/v1/board`, `/agents` (every
+    agent), `/contacts` (every one at risk or breached) and `/moves` serve it."""
+    return {
+        "board": board_snapshot(engine, None, "replay"),
+        "agents": agents_snapshot(engine, limit=sys.maxsize),
+        "contacts": contact_rows(engine, ContactFilter(), sys.maxsize),
+        "moves": moves_snapshot(engine),
+    }
