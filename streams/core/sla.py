@@ -133,11 +133,13 @@ class OpenContact:
     """An open contact as the queue stage sees it: entry times, waiting flag, SLA states.
 
     `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
-    `wake` is the time of this contact's live clock entry (-1 once it left the queue).
+    `wake` is the time of this contact's live clock entry (-1 once it left the queue);
+    `dues` caches business-time due and at-risk instants (calendar plans only).
     """
 
     __slots__ = (
         "contact_id",
+        "dues",
         "entry",
         "first_entry",
         "plan",
@@ -165,6 +167,7 @@ class OpenContact:
         self.sla = sla
         self.waiting = waiting
         self.wake = _INF
+        self.dues: list[float] | None = None  # [due, at risk] per kind, computed once
 
     def state(self, kind: int) -> int:
         return (self.sla >> (kind << 1)) & 3
@@ -235,8 +238,15 @@ class SlaClock:
                 due = first_entry + target
                 risk = due - risk_offset
             else:  # at risk once the business seconds left are at most the lead
-                due = calendar.due(first_entry, target)
-                risk = calendar.due(first_entry, target - risk_offset)
+                dues = rec.dues
+                if dues is None:
+                    dues = rec.dues = [-1.0] * 6
+                slot = kind << 1
+                if dues[slot] < 0.0:
+                    dues[slot] = calendar.due(first_entry, target)
+                    dues[slot + 1] = calendar.due(first_entry, target - risk_offset)
+                due = dues[slot]
+                risk = dues[slot + 1]
             if state == PENDING:
                 if now < risk:
                     if risk < wake:
