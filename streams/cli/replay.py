@@ -13,6 +13,7 @@ import orjson
 
 from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
+    EXIT_INPUT,
     EXIT_OK,
     EXIT_USAGE,
     CliError,
@@ -31,7 +32,9 @@ from streams.read.exporter import exposition
 from streams.read.moves import moves_snapshot
 from streams.runtimes.progress import Progress
 from streams.runtimes.records import ignored_summary
-from streams.runtimes.replay import rejects_summary, replay
+from streams.runtimes.replay import accepted_nothing, rejects_summary, replay, what_it_seems
+
+HEAD_BYTES = 64  # what the input's first bytes say of it, when no line was accepted
 
 
 def add_replay(commands: argparse._SubParsersAction) -> None:
@@ -100,6 +103,8 @@ def _replay(args: argparse.Namespace) -> int:
         )
         board_out = open_output(args.board_out, stack, "--board-out") if args.board_out else None
         progress = Progress(sys.stderr, "replay", size) if progress_wanted(args.progress) else None
+        peek = getattr(source, "peek", None)
+        head = peek(HEAD_BYTES)[:HEAD_BYTES] if peek is not None else b""
         decode_process = args.file != "-" and (
             args.decode_process == "on"
             or (args.decode_process == "auto" and (os.cpu_count() or 1) >= 2)
@@ -112,6 +117,12 @@ def _replay(args: argparse.Namespace) -> int:
             decode_process=decode_process,
             mapper=mapper,
         )
+        if accepted_nothing(engine):  # not a page of zeros: what the input seems to be
+            connector = args.format if mapper is not None else None
+            raise CliError(
+                f"no event accepted: {what_it_seems(engine, args.file, head, connector)}",
+                EXIT_INPUT,
+            )
         metrics_out.write(exposition(engine))
         metrics_out.flush()
         if board_out is not None:

@@ -310,6 +310,17 @@ class ContactTracker:
                 self.contacts.pop(contact_id, None)
                 self._touch(contact_id)
 
+    def release_parked(self) -> None:
+        """The input is over: every parked event's contact will never queue now, so each
+        leaves through `on_orphan` (`unknown_contact`), in the order it would have expired."""
+        for _, contact_id in sorted(self._parked_expiry):
+            self.parked_offset.pop(contact_id, None)
+            for event in self.parked.pop(contact_id, ()):
+                self.parked_count -= 1
+                self.on_orphan(event)
+            self._touch(contact_id)
+        self._parked_expiry = []
+
     # ------------------------------------------------------------------ events
 
     def _touch(self, contact_id: str) -> None:

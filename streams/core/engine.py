@@ -78,6 +78,11 @@ class Engine:
             self.advance(now)
         intake.route(event)
 
+    def finish(self) -> None:
+        """The input is over (end of a replayed file): parked events whose contact never
+        queued are rejected as `unknown_contact` now rather than left parked."""
+        self.contacts.release_parked()
+
     def _orphan(self, event: Event) -> None:
         """A parked event whose contact never appeared."""
         self.intake.reject(

@@ -65,14 +65,21 @@ def replay(
         count = _mapped_in_process(engine, source, writer, progress, wall_clock, mapper)
     # Timers due exactly at the last event time have fired on the way; nothing else moves.
     engine.advance(engine.clock.now())
+    engine.finish()  # parked events whose contact never queued: unknown_contact
     if progress is not None:
         progress.finish(count)
     return engine
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def _lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """(line number, line without its newline) for every non-blank line."""
+    """(line number, line without its newline) for every non-blank line; a UTF-8 byte
+    order mark at the start of the first line is dropped."""
     for number, line in enumerate(source, start=1):
+        if number == 1 and line.startswith(BOM):
+            line = line[len(BOM) :]
         if line.strip():
             yield number, line[:-1] if line.endswith(b"\n") else line
 
@@ -243,3 +250,53 @@ def rejects_summary(engine: Engine, out: TextIO) -> None:
         out.write(f"floorwatch replay: rejected {total} event(s): {parts}\n")
     if duplicates:
         out.write(f"floorwatch replay: dropped {duplicates} duplicate event(s)\n")
+
+
+def accepted_nothing(engine: Engine) -> bool:
+    """Whether lines were read and every one was rejected as unreadable: no event applied,
+    parked, ignored or dropped as a duplicate (an event of an unknown contact was valid)."""
+    pipeline = engine.pipeline
+    return (
+        any(pipeline.rejected.values())
+        and not pipeline.rejected.get("unknown_contact", 0)
+        and not any(pipeline.processed.values())
+        and not any(pipeline.ignored.values())
+        and pipeline.duplicates == 0
+        and engine.parked_count == 0
+    )
+
+
+def what_it_seems(engine: Engine, name: str, head: bytes, format_name: str | None) -> str:
+    """One line saying what an input of which no line was accepted seems to be, from its
+    first bytes (`head`) and the rejection counts."""
+    counts = {reason: n for reason, n in engine.pipeline.rejected.items() if n}
+    top = max(counts, key=lambda reason: counts[reason]) if counts else ""
+    zcat = f"zcat {'FILE' if name == '-' else name} | floorwatch replay -"
+    name = "standard input" if name == "-" else name
+    if head.startswith(b"\x1f\x8b"):
+        return f"{name} is gzip-compressed: decompress it first: {zcat}"
+    if b"\x00" in head or not _text(head):
+        return f"{name} is not text (binary data): give a JSON Lines file of events"
+    if set(counts) == {"future_timestamp"}:
+        return (
+            f"every event of {name} is more than 5 minutes ahead of this machine's clock: "
+            "check the source's clock (or this one's)"
+        )
+    if format_name is not None:
+        return f"no line of {name} is a {format_name} record ({_reasons(counts)})"
+    if top == "invalid_json":
+        return f"{name} is not JSON Lines: no line is a JSON object ({_reasons(counts)})"
+    return f"{name} is JSON but not events of the contract ({_reasons(counts)})"
+
+
+def _text(head: bytes) -> bool:
+    """Whether these first bytes read as UTF-8 (a character cut at the end allowed)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda i: -i[1]))
