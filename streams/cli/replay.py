@@ -103,7 +103,8 @@ def _replay(args: argparse.Namespace) -> int:
         )
         board_out = open_output(args.board_out, stack, "--board-out") if args.board_out else None
         progress = Progress(sys.stderr, "replay", size) if progress_wanted(args.progress) else None
-        peek = getattr(source, "peek", None)
+        # A terminal's Ctrl-D ends one read only: a peek would swallow the end of input.
+        peek = None if source.isatty() else getattr(source, "peek", None)
         head = peek(HEAD_BYTES)[:HEAD_BYTES] if peek is not None else b""
         decode_process = args.file != "-" and (
             args.decode_process == "on"
