@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from streams import __version__
 from streams.cli.board import add_board
 from streams.cli.convert import add_convert
+from streams.cli.dlq import add_dlq
 from streams.cli.produce import add_produce
 from streams.cli.replay import add_replay
 from streams.cli.run import add_run
@@ -31,6 +32,7 @@ COMMANDS = (
     add_staffing,
     add_targets,
     add_board,
+    add_dlq,
 )
 
 
