@@ -35,14 +35,18 @@ def add_staffing(commands: argparse._SubParsersAction) -> None:
         choices=("moves",),
         help="moves: the staffing moves a running instance suggests (--url, --team, --queue)",
     )
-    sp.add_argument("--contacts", type=float, help="contacts in the interval (required)")
+    sp.add_argument(
+        "--contacts", type=float, help="contacts in the interval (required; no default)"
+    )
     sp.add_argument(
         "--interval",
         type=duration,
         default=1800.0,
         help="interval length: seconds or a duration like 30m (default 30m)",
     )
-    sp.add_argument("--aht", type=positive, help="average handle time, seconds (required)")
+    sp.add_argument(
+        "--aht", type=positive, help="average handle time, seconds (required; no default)"
+    )
     sp.add_argument(
         "--target",
         type=float,
@@ -74,8 +78,8 @@ def add_staffing(commands: argparse._SubParsersAction) -> None:
     sp.add_argument(
         "--url", help="moves: a running instance's board API (default: [server] host and port)"
     )
-    sp.add_argument("--team", help="moves: only moves that touch one team's queues")
-    sp.add_argument("--queue", help="moves: only moves that touch these queues, a,b")
+    sp.add_argument("--team", help="moves: only moves that touch one team's queues (default: all)")
+    sp.add_argument("--queue", help="moves: only moves that touch these queues, a,b (default: all)")
     config_option(sp)
     sp.set_defaults(handler=_staffing)
 

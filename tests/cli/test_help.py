@@ -36,6 +36,8 @@ def test_the_commands_are_all_there() -> None:
         "floorwatch replay",
         "floorwatch run",
         "floorwatch worker",
+        "floorwatch dlq",
+        "floorwatch dlq stats",
         "floorwatch simulate",
         "floorwatch convert",
         "floorwatch produce",

@@ -90,6 +90,8 @@ class ContactPartitions:
                 partition = (
                     table_keys.event_ids_position(key)[0]
                     if kind == table_keys.EVENT_IDS
+                    else table_keys.activity_position(key)[0]
+                    if kind == table_keys.ACTIVITY
                     else key_partition(table_keys.subject(key), self.partition_count)
                 )
                 part = loading.get(partition)
