@@ -26,9 +26,11 @@ from streams.cli.support import (
     progress_option,
     progress_wanted,
 )
-from streams.config import load_settings
+from streams.config import load_settings, redacted_url
+from streams.runtimes.esl import EslSource, parse_address
 from streams.runtimes.follow import FileFollower
-from streams.runtimes.produce import ProduceStats, chunks_of, produce
+from streams.runtimes.http_lines import UrlError, http_lines
+from streams.runtimes.produce import ProduceStats, chunks_of, produce, record_chunks
 from streams.runtimes.progress import Progress
 from streams.runtimes.records import ignored_summary
 
@@ -46,11 +48,17 @@ def add_produce(commands: argparse._SubParsersAction) -> None:
             "key (not JSON, no id) or a record the connector cannot map goes to the "
             "dead-letter topic with its reason in the headers. --follow keeps reading a "
             "growing file like tail -F (rotation, truncation, a file that appears later) "
-            "until Ctrl-C or SIGTERM. The topics are created when missing. Reading from a URL "
-            "is not supported yet."
+            "until Ctrl-C or SIGTERM. An http(s):// URL is read as its response streams, to "
+            "its end; freeswitch://HOST:PORT (--format freeswitch) reads the event socket "
+            "until stopped. The topics are created when missing."
         ),
     )
-    pd.add_argument("file", metavar="FILE", help="the records, or - for standard input")
+    pd.add_argument(
+        "file",
+        metavar="FILE|-|URL",
+        help="the records: a file, - for standard input, an http(s):// URL, or "
+        "freeswitch://HOST:PORT (password from FLOORWATCH_FREESWITCH__PASSWORD)",
+    )
     format_options(pd)
     pd.add_argument(
         "--follow",
@@ -63,12 +71,20 @@ def add_produce(commands: argparse._SubParsersAction) -> None:
 
 
 def _produce(args: argparse.Namespace) -> int:
-    if "://" in args.file:
+    url = "://" in args.file
+    if url and not args.file.startswith(("http://", "https://", "freeswitch://")):
         raise CliError(
-            f"{args.file}: reading from a URL is not supported yet; give a FILE or - "
-            "(e.g. curl -sN URL | floorwatch produce -)",
+            f"{args.file}: give a FILE, -, an http(s):// URL or freeswitch://HOST:PORT",
             EXIT_USAGE,
         )
+    if url and args.follow:
+        raise CliError(
+            f"--follow reads a growing FILE; {args.file} is read as it streams anyway",
+            EXIT_USAGE,
+        )
+    esl = args.file.startswith("freeswitch://")
+    if esl and args.format != "freeswitch":
+        raise CliError(f"{args.file} needs --format freeswitch", EXIT_USAGE)
     if args.follow and args.file == "-":
         raise CliError(
             "--follow reads a FILE; standard input is read to its end anyway", EXIT_USAGE
@@ -82,7 +98,18 @@ def _produce(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         stream, size = (None, None)
         follower = None
-        if args.follow:
+        records = None
+        if url:
+            source = redacted_url(args.file)
+            if esl:
+                try:
+                    host, port = parse_address(args.file)
+                except ValueError as exc:
+                    raise CliError(str(exc), EXIT_USAGE) from None
+                records = EslSource(host, port, note=_note).lines()
+            else:
+                records = http_lines(args.file)
+        elif args.follow:
             if os.path.isdir(args.file):
                 raise CliError(f"input file {args.file}: is a directory", EXIT_INPUT)
             follower = FileFollower(args.file, follow=True, note=_note)
@@ -101,13 +128,18 @@ def _produce(args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stopping.set)
-            chunks = chunks_of(stream, follower, stop, stopping)
+            if records is not None:
+                chunks = record_chunks(records, stopping)
+            else:
+                chunks = chunks_of(stream, follower, stop, stopping)
             return await produce(settings.kafka, chunks, source, mapper, shown)
 
         try:
             stats = asyncio.run(main())
         except KafkaError as exc:
             raise kafka_error(settings, exc) from None
+        except UrlError as exc:
+            raise CliError(f"cannot read {exc}", EXIT_INPUT) from None
     if progress is not None:
         progress.finish(stats.lines)
     kafka = settings.kafka

@@ -225,6 +225,45 @@ def _follower_chunks(follower: FileFollower, stop: threading.Event) -> Iterator[
         yield chunk
 
 
+async def record_chunks(
+    records: AsyncIterator[bytes], stopping: asyncio.Event
+) -> AsyncIterator[list[Line] | None]:
+    """Chunks of numbered records from a live source (a URL, the event socket) that yields
+    b"" when idle: what it holds then goes out (None: caught up), else every CHUNK_LINES.
+    Stops once `stopping` is set."""
+    chunk: list[Line] = []
+    number = 0
+    source = aiter(records)
+    stopped = asyncio.ensure_future(stopping.wait())
+    try:
+        while True:
+            item = asyncio.ensure_future(anext(source))
+            await asyncio.wait({item, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not item.done():
+                item.cancel()
+                break
+            try:
+                record = item.result()
+            except StopAsyncIteration:
+                break
+            if not record:
+                if chunk:
+                    yield chunk
+                    chunk = []
+                yield None
+                continue
+            number += 1
+            if record.strip():
+                chunk.append((number, record))
+                if len(chunk) >= CHUNK_LINES:
+                    yield chunk
+                    chunk = []
+        if chunk:
+            yield chunk
+    finally:
+        stopped.cancel()
+
+
 async def chunks_of(
     stream: BinaryIO | None,
     follower: FileFollower | None,

@@ -223,3 +223,40 @@ def test_follow_sends_what_a_growing_file_gains_until_stopped(
     assert (
         stderr.splitlines()[-1] == f"floorwatch produce: sent 8 event(s) to {cluster.kafka.topic}"
     )
+
+
+def test_a_url_is_read_as_it_streams_and_a_missing_one_is_one_line(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """`produce URL` against a real HTTP server (the standard library's, on loopback):
+    every event of the file served reaches the topic, in its key's partition."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from streams.kafka_client import key_partition
+
+    sim = floorwatch(cluster, "simulate", "--start", start_two_days_back(), "--duration", "1h")
+    (tmp_path / "events.jsonl").write_text(sim.stdout)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        done = floorwatch(cluster, "produce", f"{base}/events.jsonl")
+        missing = floorwatch(cluster, "produce", f"{base}/nothing.jsonl")
+    finally:
+        server.shutdown()
+    count = len(sim.stdout.splitlines())
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"floorwatch produce: sent {count:,} event(s) to {cluster.kafka.topic}\n"
+    records = read_topic(cluster, cluster.kafka.topic, count)
+    assert sorted(r.value for r in records) == sorted(
+        line.encode() for line in sim.stdout.splitlines()
+    )
+    for record in records:
+        assert record.partition == key_partition(record.key.decode(), 4)
+    assert missing.returncode == 1
+    assert missing.stderr == (
+        f"floorwatch produce: cannot read {base}/nothing.jsonl: HTTP 404 File not found\n"
+    )
