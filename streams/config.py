@@ -33,6 +33,7 @@ from streams.core.settings import (
     ConfigError,
     EngineSettings,
     KafkaSettings,
+    ReceiveSettings,
     RedisSettings,
     ServerSettings,
     Settings,
@@ -362,23 +363,94 @@ def _server(table: Mapping[str, Any]) -> ServerSettings:
     port = _integer(table["port"], "server.port", low=0) if "port" in table else base.port
     if port > 65535:
         raise ConfigError(f"server.port: {port} is not a TCP port (0-65535)")
-    token = _string(table["token"], "server.token") if "token" in table else None
-    token_file = (
-        _string(table["token_file"], "server.token_file") if "token_file" in table else None
-    )
-    if token is None and token_file is not None:
-        try:
-            token = Path(token_file).read_text(encoding="utf-8").split("\n", 1)[0].strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"server.token_file: cannot read {token_file!r}: {exc}") from None
-        if not token:
-            raise ConfigError(f"server.token_file: {token_file!r} holds no token")
+    token, token_file = _secret(table, "token", "server.")
     open_metrics = table.get("open_metrics", base.open_metrics)
     if not isinstance(open_metrics, bool):
         raise ConfigError("server.open_metrics: expected true or false")
     stale = table.get("stale_after", "60s")
     stale_after = float(parse_duration(stale, "server.stale_after"))
     return ServerSettings(host, port, token, token_file, open_metrics, stale_after)
+
+
+def _secret(table: Mapping[str, Any], key: str, where: str) -> tuple[str | None, str | None]:
+    """A secret given as `key` (usually from the environment) or in the first line of the
+    file `key_file`; returns (secret, file)."""
+    secret = _string(table[key], where + key) if key in table else None
+    path = _string(table[key + "_file"], f"{where}{key}_file") if key + "_file" in table else None
+    if secret is None and path is not None:
+        try:
+            secret = Path(path).read_text(encoding="utf-8").split("\n", 1)[0].strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}{key}_file: cannot read {path!r}: {exc}") from None
+        if not secret:
+            raise ConfigError(f"{where}{key}_file: {path!r} holds no secret")
+    return secret, path
+
+
+RECEIVE_SECRETS = ("twilio_auth_token", "zendesk_secret", "connect_secret")
+RECEIVE_MAPS = ("twilio_activities", "zendesk_groups", "connect_queues")
+RECEIVE_KEYS = (
+    "host",
+    "port",
+    "tls_cert",
+    "tls_key",
+    "max_body_bytes",
+    "read_timeout",
+    "ack_timeout",
+    "public_url",
+    *RECEIVE_SECRETS,
+    *(key + "_file" for key in RECEIVE_SECRETS),
+    *RECEIVE_MAPS,
+)
+
+
+def _receive(table: Mapping[str, Any]) -> ReceiveSettings:
+    _reject_unknown(table, RECEIVE_KEYS, "receive.")
+    base = ReceiveSettings()
+    host = _string(table["host"], "receive.host") if "host" in table else base.host
+    port = _integer(table["port"], "receive.port", low=0) if "port" in table else base.port
+    if port > 65535:
+        raise ConfigError(f"receive.port: {port} is not a TCP port (0-65535)")
+    cert = _string(table["tls_cert"], "receive.tls_cert") if "tls_cert" in table else None
+    key = _string(table["tls_key"], "receive.tls_key") if "tls_key" in table else None
+    if (cert is None) != (key is None):
+        raise ConfigError("receive.tls_cert and receive.tls_key: give both or neither")
+    max_body = base.max_body_bytes
+    if "max_body_bytes" in table:
+        max_body = _integer(table["max_body_bytes"], "receive.max_body_bytes", low=1024)
+    public_url = None
+    if "public_url" in table:
+        public_url = _string(table["public_url"], "receive.public_url").rstrip("/")
+        if urlsplit(public_url).scheme not in ("http", "https"):
+            raise ConfigError(
+                f"receive.public_url: {public_url!r} is not an http(s) URL "
+                "(the base URL the vendors call, e.g. https://hooks.example.com)"
+            )
+    secrets = {name: _secret(table, name, "receive.")[0] for name in RECEIVE_SECRETS}
+    maps: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name in RECEIVE_MAPS:
+        entries = _table(table.get(name, {}), f"receive.{name}")
+        maps[name] = tuple((str(k), _string(v, f"receive.{name}.{k}")) for k, v in entries.items())
+    return ReceiveSettings(
+        host=host,
+        port=port,
+        tls_cert=cert,
+        tls_key=key,
+        max_body_bytes=max_body,
+        read_timeout_seconds=float(
+            parse_duration(table.get("read_timeout", "10s"), "receive.read_timeout")
+        ),
+        ack_timeout_seconds=float(
+            parse_duration(table.get("ack_timeout", "10s"), "receive.ack_timeout")
+        ),
+        public_url=public_url,
+        twilio_auth_token=secrets["twilio_auth_token"],
+        zendesk_secret=secrets["zendesk_secret"],
+        connect_secret=secrets["connect_secret"],
+        twilio_activities=maps["twilio_activities"],
+        zendesk_groups=maps["zendesk_groups"],
+        connect_queues=maps["connect_queues"],
+    )
 
 
 def _agents(table: Mapping[str, Any]) -> AgentSettings:
@@ -519,6 +591,7 @@ TOP_LEVEL_KEYS = (
     "calendars",
     "day_starts_at",
     "agents",
+    "receive",
 )
 
 
@@ -550,6 +623,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     kafka = _kafka(_table(data.get("kafka", {}), "kafka"))
     worker = _worker(_table(data.get("worker", {}), "worker"))
     redis = _redis(_table(data.get("redis", {}), "redis"))
+    receive = _receive(_table(data.get("receive", {}), "receive"))
     return Settings(
         timezone=timezone,
         windows=windows,
@@ -562,6 +636,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         worker=worker,
         redis=redis,
         agents=agents,
+        receive=receive,
         calendars=calendars,
         day_starts_at_minutes=_clock_time(data.get("day_starts_at", "00:00"), "day_starts_at"),
         builtin_targets=tuple(_target_rule(entry, i) for i, entry in enumerate(BUILTIN_TARGETS)),
@@ -583,6 +658,7 @@ def _env_key_paths() -> dict[str, tuple[str, ...]]:
         "kafka": _KAFKA_KEYS,
         "worker": _WORKER_KEYS,
         "redis": _REDIS_KEYS,
+        "receive": tuple(key for key in RECEIVE_KEYS if key not in RECEIVE_MAPS),
     }
     for section, keys in sections.items():
         for key in keys:
@@ -608,7 +684,8 @@ ENV_OTHER = (
 )
 
 
-SECRET_KEYS = ("token", "password", "sasl_password")  # taken as written, never parsed
+# Taken as written, never parsed.
+SECRET_KEYS = ("token", "password", "sasl_password", *RECEIVE_SECRETS)
 
 
 def _env_value(raw: str, path: tuple[str, ...]) -> Any:

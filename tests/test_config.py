@@ -391,6 +391,50 @@ def test_the_server_token_comes_from_the_environment_or_a_file(tmp_path: Path) -
         settings_from_mapping({"server": {"token_file": str(tmp_path / "missing")}})
 
 
+def test_webhook_secrets_come_from_the_environment_or_files(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        {
+            "FLOORWATCH_RECEIVE__TWILIO_AUTH_TOKEN": "0042",
+            "FLOORWATCH_RECEIVE__PORT": "0",
+            "FLOORWATCH_RECEIVE__ACK_TIMEOUT": "3s",
+        },
+    )
+    receive = settings.receive
+    assert (receive.twilio_auth_token, receive.port, receive.ack_timeout_seconds) == ("0042", 0, 3)
+    assert "0042" not in repr(settings)
+    secret = tmp_path / "zendesk"
+    secret.write_text("signing-secret\n")
+    receive = settings_from_mapping(
+        {
+            "receive": {
+                "zendesk_secret_file": str(secret),
+                "zendesk_groups": {"360001": "billing"},
+                "public_url": "https://hooks.example.com/",
+            }
+        }
+    ).receive
+    assert receive.zendesk_secret == "signing-secret"
+    assert receive.zendesk_groups == (("360001", "billing"),)
+    assert receive.public_url == "https://hooks.example.com"
+    assert receive.host == "127.0.0.1" and receive.max_body_bytes == 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"tls_cert": "a.pem"}, r"receive\.tls_cert and receive\.tls_key: give both or neither"),
+        ({"public_url": "hooks.example.com"}, r"receive\.public_url: 'hooks\.example\.com' is not"),
+        ({"connect_secret_file": "/nonexistent/x"}, r"receive\.connect_secret_file: cannot read"),
+        ({"max_body_bytes": 10}, r"receive\.max_body_bytes"),
+        ({"zendesk_group": {}}, r"receive\.zendesk_group"),
+    ],
+)
+def test_receive_settings_are_checked(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        settings_from_mapping({"receive": table})
+
+
 def test_stale_after_and_agent_thresholds() -> None:
     settings = settings_from_mapping(
         {

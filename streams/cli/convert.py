@@ -51,7 +51,7 @@ def add_convert(commands: argparse._SubParsersAction) -> None:
         help="write each rejected record with its reason as JSON Lines (default: only the "
         "counts per reason, on stderr)",
     )
-    config_option(cv)  # accepted for symmetry; convert needs no settings
+    config_option(cv)  # [receive] name maps of the webhook formats
     progress_option(cv)
     cv.set_defaults(handler=_convert)
 

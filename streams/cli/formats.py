@@ -7,14 +7,17 @@ import argparse
 import math
 
 from streams.cli.support import EXIT_USAGE, CliError
+from streams.config import load_settings
 from streams.connectors import (
     FORMATS,
+    WEBHOOK_FORMATS,
     AsteriskOptions,
     Connector,
     FreeSwitchConnector,
     QueueLogConnector,
 )
 from streams.connectors.asterisk import DEFAULT_EXITS, EXIT_POLICIES
+from streams.runtimes.receive import webhook_connector
 
 
 def _seconds(text: str) -> float:
@@ -95,14 +98,16 @@ def format_options(parser: argparse.ArgumentParser) -> None:
 def make_mapper(args: argparse.Namespace) -> Connector | None:
     """The connector --format names (None for the contract itself), with its options."""
     asterisk_options = bool(args.wrapup or args.exit or args.member) or args.requeue_within != 5.0
-    if args.format == "json":
+    if args.format in ("json", *WEBHOOK_FORMATS):
         if asterisk_options:
             raise CliError(
                 "--wrapup, --exit, --requeue-within and --member are for --format asterisk "
                 "or freeswitch",
                 EXIT_USAGE,
             )
-        return None
+        if args.format == "json":
+            return None
+        return webhook_connector(args.format, load_settings(getattr(args, "config", None)).receive)
     exits: dict[str, str] = {}
     for kind, policy in args.exit:
         if kind not in DEFAULT_EXITS:

@@ -12,6 +12,7 @@ from streams.cli.board import add_board
 from streams.cli.convert import add_convert
 from streams.cli.dlq import add_dlq
 from streams.cli.produce import add_produce
+from streams.cli.receive import add_receive
 from streams.cli.replay import add_replay
 from streams.cli.run import add_run
 from streams.cli.simulate import add_simulate
@@ -29,6 +30,7 @@ COMMANDS = (
     add_simulate,
     add_convert,
     add_produce,
+    add_receive,
     add_staffing,
     add_targets,
     add_board,

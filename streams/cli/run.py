@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import errno
+import dataclasses
 import logging
 import math
 import os
@@ -11,8 +11,10 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
+from urllib.parse import urlsplit
 
 from streams.cli.formats import format_options, make_mapper
+from streams.cli.receive import NO_HOOKS
 from streams.cli.support import (
     EXIT_INPUT,
     EXIT_OK,
@@ -20,8 +22,8 @@ from streams.cli.support import (
     CliError,
     config_option,
     duration_or_zero,
-    host_error,
     listen_address,
+    listen_error,
     listen_options,
     open_input,
     positive,
@@ -31,18 +33,20 @@ from streams.cli.support import (
 from streams.config import load_settings
 from streams.connectors import Connector
 from streams.core.clock import ScaledClock, WallClock
-from streams.core.settings import Settings
+from streams.core.settings import ReceiveSettings, Settings
 from streams.logs import configure as configure_logs
 from streams.runtimes.embedded import (
     EmbeddedRunner,
     FollowedSource,
     StateKeeper,
     lines_of,
+    no_lines,
     run_until_signalled,
     simulated_lines,
 )
 from streams.runtimes.esl import EslSource, parse_address
 from streams.runtimes.follow import FileFollower
+from streams.runtimes.receive import hooks_from
 from streams.runtimes.state_dir import SAVE_SECONDS, StateDir, StateDirError
 from streams.simulator import Pacer, Simulation
 
@@ -64,10 +68,11 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     config_option(rn)
     rn.add_argument(
         "--source",
-        metavar="FILE|-|freeswitch://HOST:PORT",
+        metavar="FILE|-|freeswitch://HOST:PORT|http://HOST:PORT",
         help="read JSON Lines events (or records in the --format given) from a file or "
         "standard input, or FreeSWITCH's event socket (--format freeswitch; password from "
-        "FLOORWATCH_FREESWITCH__PASSWORD, default ClueCon), instead of the simulator "
+        "FLOORWATCH_FREESWITCH__PASSWORD, default ClueCon), or vendors' webhooks received "
+        "on http://HOST:PORT (as floorwatch receive, into this engine), instead of the simulator "
         "(applied as they arrive, wall clock; default: the simulator)",
     )
     format_options(rn)
@@ -112,6 +117,14 @@ def _run(args: argparse.Namespace) -> int:
             "--speed 1 | floorwatch run --source - --format asterisk)",
             EXIT_USAGE,
         )
+    web_source = args.source is not None and args.source.startswith(("http://", "https://"))
+    if web_source and (args.format != "json" or args.follow or args.state_dir is not None):
+        raise CliError(
+            f"--source {args.source}: webhooks name their connector by path (/hooks/twilio, "
+            "/hooks/zendesk, /hooks/connect); --format, --follow and --state-dir are for a "
+            "--source FILE",
+            EXIT_USAGE,
+        )
     esl = args.source is not None and args.source.startswith("freeswitch://")
     if esl and args.format != "freeswitch":
         raise CliError(f"--source {args.source} needs --format freeswitch", EXIT_USAGE)
@@ -133,7 +146,13 @@ def _run(args: argparse.Namespace) -> int:
     host, port = listen_address(args, settings)
     configure_logs(args.log_level)
     with ExitStack() as stack:
-        if esl:
+        if web_source:
+            runner = EmbeddedRunner(settings, WallClock(), no_lines(), host, port)
+            runner.receive = hook_settings(args.source, settings.receive)
+            runner.hooks = hooks_from(runner.receive)
+            if not runner.hooks:
+                raise CliError(NO_HOOKS, EXIT_USAGE)
+        elif esl:
             try:
                 esl_host, esl_port = parse_address(args.source)
             except ValueError as exc:
@@ -172,10 +191,17 @@ def _run(args: argparse.Namespace) -> int:
             clock = ScaledClock(origin=now, speed=args.speed)
             source = simulated_lines(simulation, Pacer(args.speed, origin=now), args.noise)
             runner = EmbeddedRunner(settings, clock, source, host, port)
+
+        def listening(base: str) -> None:
+            _print_urls(base)
+            if runner.hook_urls:
+                hooks = "  ".join(runner.hook_urls)
+                print(f"floorwatch run: webhooks {hooks}", file=sys.stderr, flush=True)
+
         try:
-            run_until_signalled(runner, _print_urls)
+            run_until_signalled(runner, listening)
         except OSError as exc:
-            raise _listen_error(host, port, exc) from None
+            raise listen_error(host, port, exc) from None
     return EXIT_OK
 
 
@@ -222,19 +248,25 @@ def _note(message: str) -> None:
     log.info(message)
 
 
-def _listen_error(host: str, port: int, exc: OSError) -> CliError:
-    """What to change, --host or --port, for an address that cannot be listened on."""
-    if exc.errno is None or exc.errno < 0:  # getaddrinfo's errors are negative
-        return host_error(host, exc.strerror or str(exc))
-    reason = os.strerror(exc.errno)  # asyncio wraps it in a sentence of its own
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return host_error(host, reason)
-    if exc.errno == errno.EACCES:
-        reason += " (ports below 1024 need privileges)"
-    return CliError(
-        f"cannot listen on {host}:{port}: {reason}; choose another --port (0 = any free)",
-        EXIT_INPUT,
-    )
+def hook_settings(url: str, base: ReceiveSettings) -> ReceiveSettings:
+    """[receive] listening where --source http(s)://HOST:PORT says (https needs the
+    certificate and key of [receive])."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None or parts.path not in ("", "/"):
+        raise CliError(
+            f"--source {url}: give the address to receive webhooks on, "
+            "http://HOST:PORT (e.g. http://127.0.0.1:9643)",
+            EXIT_USAGE,
+        )
+    if parts.scheme == "https" and base.tls_cert is None:
+        raise CliError(f"--source {url}: https needs [receive] tls_cert and tls_key", EXIT_USAGE)
+    if parts.scheme == "http" and base.tls_cert is not None:
+        raise CliError(f"--source {url}: [receive] has a certificate; give https://", EXIT_USAGE)
+    return dataclasses.replace(base, host=parts.hostname, port=port)
 
 
 def _print_urls(base: str) -> None:

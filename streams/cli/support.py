@@ -4,6 +4,7 @@ types, input and output files, the simulator options and the Kafka error advice.
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import re
@@ -150,6 +151,21 @@ def host_error(host: str, reason: str) -> CliError:
         f"--host {host}: not an address this machine can listen on ({reason}); give one of "
         "its addresses or names, e.g. 127.0.0.1, or 0.0.0.0 for every interface",
         EXIT_USAGE,
+    )
+
+
+def listen_error(host: str, port: int, exc: OSError) -> CliError:
+    """What to change, --host or --port, for an address that cannot be listened on."""
+    if exc.errno is None or exc.errno < 0:  # getaddrinfo's errors are negative
+        return host_error(host, exc.strerror or str(exc))
+    reason = os.strerror(exc.errno)  # asyncio wraps it in a sentence of its own
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return host_error(host, reason)
+    if exc.errno == errno.EACCES:
+        reason += " (ports below 1024 need privileges)"
+    return CliError(
+        f"cannot listen on {host}:{port}: {reason}; choose another --port (0 = any free)",
+        EXIT_INPUT,
     )
 
 

@@ -119,6 +119,29 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class ReceiveSettings:
+    """`floorwatch receive` (and `run --source http://`): where vendors' webhooks arrive,
+    TLS, the body size and read limits, how long a request waits for the broker, and each
+    connector's secret (environment or file, never logged) and name maps. A connector
+    without its secret is not served."""
+
+    host: str = "127.0.0.1"
+    port: int = 9643
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    max_body_bytes: int = 1 << 20
+    read_timeout_seconds: float = 10.0  # a client slower than this to send its body: 408
+    ack_timeout_seconds: float = 10.0  # the broker slower than this to acknowledge: 503
+    public_url: str | None = None  # the base URL vendors call (Twilio signs the full URL)
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    zendesk_secret: str | None = field(default=None, repr=False)
+    connect_secret: str | None = field(default=None, repr=False)
+    twilio_activities: tuple[tuple[str, str], ...] = ()  # activity name -> state[:reason]
+    zendesk_groups: tuple[tuple[str, str], ...] = ()  # group id -> queue name
+    connect_queues: tuple[tuple[str, str], ...] = ()  # queue ARN or id -> queue name
+
+
+@dataclass(frozen=True)
 class AgentSettings:
     """The floor's view of agents: the reasons counted by name in
     `contactcenter_agents_by_reason` (a bounded list; others count as "other"), and how
@@ -222,6 +245,7 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
+    receive: ReceiveSettings = field(default_factory=ReceiveSettings)
     calendars: tuple[CalendarSettings, ...] = ()
     day_starts_at_minutes: int = 0  # the floor's day (the `today` window) starts here
     # Built-in per-channel targets: the lowest layer, below every key the user sets.

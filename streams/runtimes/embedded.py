@@ -26,8 +26,9 @@ from streams.control.store import RedisPlane
 from streams.core.clock import Clock
 from streams.core.engine import Engine
 from streams.core.intake import Rejection
-from streams.core.settings import Settings
+from streams.core.settings import ReceiveSettings, Settings
 from streams.runtimes.follow import FileFollower, Position
+from streams.runtimes.receive import EngineSink, Hook, make_receiver, serve_receiver
 from streams.runtimes.records import RecordMapper, apply_mapped
 from streams.runtimes.state_dir import StateDir
 from streams.simulator import Pacer, Simulation
@@ -205,6 +206,12 @@ class StateKeeper:
         self.due = time.monotonic() + self.every_seconds
 
 
+async def no_lines() -> AsyncIterator[bytes]:
+    """A source that never yields (the webhooks feed the engine): waits until cancelled."""
+    await asyncio.Event().wait()
+    yield b""
+
+
 async def simulated_lines(
     simulation: Simulation, pacer: Pacer, noise: float
 ) -> AsyncIterator[bytes]:
@@ -243,6 +250,9 @@ class EmbeddedRunner:
         self.mapper = mapper
         self.state = FeedState()
         self.ignored_logged: dict[str, int] = {}
+        self.hooks: list[Hook] = []  # webhooks served as the source (run --source http://)
+        self.receive = ReceiveSettings()
+        self.hook_urls: list[str] = []  # where they listen, once serving
 
     async def _feed(self) -> None:
         engine, clock, state, mapper = self.engine, self.clock, self.state, self.mapper
@@ -285,6 +295,9 @@ class EmbeddedRunner:
             },
         )
 
+    def _received(self, events: int) -> None:
+        self.state.events += events
+
     def _log_reject(self, record: Rejection) -> None:
         """Rejected input goes to the log with its source line, never the payload; the
         log's rate limit keeps a flood of bad lines to one record and a summary a minute."""
@@ -326,6 +339,14 @@ class EmbeddedRunner:
         await site.start()
         self.state.started = True
         host, port = runner.addresses[0][:2]
+        receiver = None
+        if self.hooks:  # the webhooks feed the engine directly
+            sink = EngineSink(self.engine, self.clock.now, self._received)
+            hooks_app = make_receiver(self.hooks, sink, self.receive)
+            receiver, url = await serve_receiver(
+                hooks_app, self.receive, self.receive.host, self.receive.port
+            )
+            self.hook_urls = [url + hook.path for hook in self.hooks]
         on_listening(f"http://{host}:{port}/")
         tasks = []
         if plane is not None:  # live targets (before the first event); the board is ours
@@ -342,6 +363,8 @@ class EmbeddedRunner:
             if self.keeper is not None:  # between two events: the feed has stopped
                 self.keeper.save(self.engine, self.mapper)
             await runner.cleanup()
+            if receiver is not None:
+                await receiver.cleanup()
             if plane is not None:
                 await plane.close()
 

@@ -13,7 +13,8 @@ MAX_LINE_BYTES = 1 << 20
 
 
 class UrlError(Exception):
-    """The URL could not be read: refused, not found, not 200, or broken off."""
+    """The URL could not be read: the connection refused or broken off, or an answer
+    other than 200; the message names the URL and what happened."""
 
 
 async def http_lines(url: str, idle_seconds: float = 0.5) -> AsyncIterator[bytes]:

@@ -41,6 +41,7 @@ def test_the_commands_are_all_there() -> None:
         "floorwatch simulate",
         "floorwatch convert",
         "floorwatch produce",
+        "floorwatch receive",
         "floorwatch staffing",
         "floorwatch board",
         "floorwatch targets",
