@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 
+import uvloop
 from aiokafka.errors import KafkaError
 
 from streams import kafka_client
@@ -125,7 +126,7 @@ def _receive(args: argparse.Namespace) -> int:
                 await asyncio.wait_for(client.stop(), STOP_SECONDS)
 
     try:
-        asyncio.run(main())
+        uvloop.run(main())  # libuv's loop: about twice the requests per core of asyncio's
     except KafkaError as exc:
         raise kafka_error(settings, exc) from None
     except OSError as exc:

@@ -45,7 +45,7 @@ class Sink(Protocol):
     async def deliver(self, hook: str, items: Mapped, body: bytes) -> None: ...
 
 
-Verify = Callable[[web.Request, str, bytes], bool]  # request, the URL it was sent to, body
+Verify = Callable[[web.Request, bytes], bool]  # the request and its body
 
 
 @dataclass
@@ -78,10 +78,10 @@ def hooks_from(settings: ReceiveSettings) -> list[Hook]:
     if settings.twilio_auth_token:
         token = settings.twilio_auth_token
 
-        def twilio_ok(request: web.Request, url: str, body: bytes) -> bool:
+        def twilio_ok(request: web.Request, body: bytes) -> bool:
             return twilio.verify_signature(
                 token,
-                url,
+                signed_url(request, settings.public_url),
                 body,
                 request.headers.get("X-Twilio-Signature", ""),
                 request.headers.get("Content-Type", ""),
@@ -91,7 +91,7 @@ def hooks_from(settings: ReceiveSettings) -> list[Hook]:
     if settings.zendesk_secret:
         secret = settings.zendesk_secret
 
-        def zendesk_ok(request: web.Request, url: str, body: bytes) -> bool:
+        def zendesk_ok(request: web.Request, body: bytes) -> bool:
             return zendesk.verify_signature(
                 secret,
                 body,
@@ -103,7 +103,7 @@ def hooks_from(settings: ReceiveSettings) -> list[Hook]:
     if settings.connect_secret:
         expected = settings.connect_secret
 
-        def connect_ok(request: web.Request, url: str, body: bytes) -> bool:
+        def connect_ok(request: web.Request, body: bytes) -> bool:
             headers = request.headers
             presented = headers.get(CONNECT_HEADER) or headers.get(FIREHOSE_KEY) or ""
             return bool(presented) and amazon_connect.verify_secret(expected, presented)
@@ -167,6 +167,8 @@ def make_receiver(
 
     def handler(hook: Hook) -> Callable[[web.Request], Awaitable[web.Response]]:
         requests = {outcome: metrics.requests.labels(hook.name, outcome) for outcome in OUTCOMES}
+        delivered = metrics.events.labels(hook.name)
+        ack = metrics.ack.labels(hook.name)
 
         async def receive(request: web.Request) -> web.Response:
             length = request.content_length
@@ -175,7 +177,8 @@ def make_receiver(
                 limit = settings.max_body_bytes
                 return _answer(request, 413, f"body of {length} bytes exceeds {limit}")
             try:
-                body = await asyncio.wait_for(request.read(), settings.read_timeout_seconds)
+                async with asyncio.timeout(settings.read_timeout_seconds):
+                    body = await request.read()
             except TimeoutError:
                 requests["timeout"].inc()
                 return _answer(request, 408, "the body did not arrive in time")
@@ -183,8 +186,7 @@ def make_receiver(
                 requests["too_large"].inc()
                 return _answer(request, 413, f"body exceeds {settings.max_body_bytes} bytes")
             started = clock()
-            url = _signed_url(request, settings.public_url)
-            if not hook.verify(request, url, body):
+            if not hook.verify(request, body):
                 requests["unauthorized"].inc()
                 log.warning(
                     "webhook signature refused",
@@ -193,9 +195,8 @@ def make_receiver(
                 return _answer(request, 401, "signature or secret not valid")
             items = hook.mapper.feed(body)
             try:
-                await asyncio.wait_for(
-                    sink.deliver(hook.name, items, body), settings.ack_timeout_seconds
-                )
+                async with asyncio.timeout(settings.ack_timeout_seconds):
+                    await sink.deliver(hook.name, items, body)
             except (TimeoutError, Unavailable) as exc:
                 requests["unavailable"].inc()
                 log.warning(
@@ -210,8 +211,8 @@ def make_receiver(
                     metrics.dead.labels(hook.name, item.reason).inc()
                 else:
                     events += 1
-            metrics.events.labels(hook.name).inc(events)
-            metrics.ack.labels(hook.name).observe(clock() - started)
+            delivered.inc(events)
+            ack.observe(clock() - started)
             return _answer(request, 200, "ok")
 
         return receive
@@ -251,7 +252,7 @@ def _answer(
     )
 
 
-def _signed_url(request: web.Request, public_url: str | None) -> str:
+def signed_url(request: web.Request, public_url: str | None) -> str:
     """The URL the vendor posted to (Twilio signs it): behind a proxy the configured
     public base plus the path and query, else the URL of the request as received."""
     if public_url:
