@@ -146,6 +146,7 @@ class Context:
     """Settings shared by every alert."""
 
     runbook_base_url: str
+    board_base_url: str
     job: str
     platform_team: str
     default_team: str
@@ -171,6 +172,7 @@ class Context:
         summary: str,
         description: str,
         labels: dict[str, str] | None = None,
+        links: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         rule: dict[str, Any] = {"alert": name, "expr": expr}
         if seconds(for_) > 0:
@@ -180,11 +182,22 @@ class Context:
             "summary": summary,
             "description": description,
             "runbook_url": f"{self.runbook_base_url}#{name.lower()}",
+            **{key: self.board_base_url + path for key, path in (links or {}).items()},
         }
         return rule
 
     def pipeline_labels(self) -> dict[str, str]:
         return {"team": self.platform_team}
+
+
+def contacts_path(state: str) -> str:
+    """The contacts API of the alert's queue, channel, priority and SLA kind (the `sla`
+    label's values are the API's `kind`s), most urgent first."""
+    return (
+        f"/api/v1/contacts?sla={state}&queue={{{{ $labels.queue }}}}"
+        "&channel={{ $labels.channel }}&priority={{ $labels.priority }}"
+        "&kind={{ $labels.sla }}"
+    )
 
 
 def _levels(section: Section, read: Callable[[Section, str], Any]) -> dict[str, tuple[Any, str]]:
@@ -302,6 +315,7 @@ def queue_rules(ctx: Context, cfg: Section) -> list[dict[str, Any]]:
             ctx.with_team(expr),
             severity="warning",
             for_=for_,
+            links={"contacts_url": contacts_path("at_risk")},
             summary=f"Contacts of {QC} are close to breaching their {{{{ $labels.sla }}}} SLA.",
             description=f"{COUNT} open {{{{ $labels.priority }}}}-priority contacts of {QUEUE} "
             "will breach their {{ $labels.sla }} SLA soon unless they are served.",
@@ -326,6 +340,7 @@ def queue_rules(ctx: Context, cfg: Section) -> list[dict[str, Any]]:
             ctx.with_team(expr),
             severity="critical",
             for_=for_,
+            links={"contacts_url": contacts_path("breached")},
             summary=f"Contacts of {QC} are breaching their {{{{ $labels.sla }}}} SLA.",
             description=f"About {COUNT} {{{{ $labels.priority }}}}-priority contacts of {QUEUE} "
             f"breached their {{{{ $labels.sla }}}} SLA in the last {breach_window}.",
@@ -681,6 +696,7 @@ def build(config: dict[str, Any]) -> dict[str, str]:
     top = Section(config, "")
     ctx = Context(
         runbook_base_url=top.text("runbook_base_url").rstrip("#"),
+        board_base_url=top.text("board_base_url").rstrip("/"),
         job=top.text("job"),
         platform_team=top.text("platform_team"),
         default_team=top.text("default_team"),

@@ -127,7 +127,16 @@ def test_every_alert_follows_the_label_and_annotation_conventions() -> None:
             assert "contactcenter_queue_info" in rule["expr"], name
             for label in ("queue", "channel"):
                 assert f"$labels.{label}" in annotations["description"], name
-        assert set(annotations) == {"summary", "description", "runbook_url"}, name
+        per_contact_sla = re.search(r"by \([^)]*\bsla\)", rule["expr"])  # one SLA kind each
+        links = {"contacts_url"} if per_contact_sla else set()
+        assert set(annotations) == {"summary", "description", "runbook_url", *links}, name
+        if links:  # the alert's own contacts: its labels as the API's filters
+            query = annotations["contacts_url"].split("/api/v1/contacts?")[1]
+            assert dict(pair.split("=") for pair in query.split("&")) == {
+                "sla": "at_risk" if "at_risk" in rule["expr"] else "breached",
+                **{key: f"{{{{ $labels.{key} }}}}" for key in ("queue", "channel", "priority")},
+                "kind": "{{ $labels.sla }}",
+            }, name
         assert "\n" not in annotations["summary"], name
         assert annotations["runbook_url"] == f"{RUNBOOK_BASE}#{name.lower()}", name
         assert name in headings, f"runbook.md has no section for {name}"
