@@ -38,7 +38,7 @@ IO_STDLIB = frozenset(
         "tempfile",
     ]
 )
-THIRD_PARTY_IN_CORE = frozenset({"orjson"})
+THIRD_PARTY_IN_CORE = frozenset({"orjson", "msgspec"})
 # Package -> the streams packages and modules it may import (besides itself).
 ALLOWED: dict[str, frozenset[str]] = {
     "core": frozenset(),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
+from streams.core import fast_intake
 from streams.core.contract import (
     AGENT_STATES,
     AGENT_TYPE,
@@ -31,8 +32,8 @@ _TYPES = frozenset(EVENT_TYPES)
 # Epoch milliseconds accepted: 1970-01-01 up to the year 9999.
 _MAX_EPOCH_MS = 253402300799999
 # Queue names already found valid (a cache in front of the pattern check; bounded).
-_KNOWN_QUEUES: set[str] = set()
-_MAX_KNOWN_QUEUES = 10_000
+_KNOWN_QUEUES: Final[set[str]] = set()
+_MAX_KNOWN_QUEUES: Final = 10_000
 
 
 class Rejection(Exception):
@@ -92,7 +93,7 @@ class Event:
 
 # Microseconds below 2**53 convert to a double exactly, so the division by 10**6 rounds
 # as Python's exact int division does (compiled code divides doubles).
-_EXACT_MICROS = 2**53
+_EXACT_MICROS: Final = 2**53
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -111,14 +112,25 @@ def _fast_timestamp(value: str) -> float:
     """Epoch seconds of the common form YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+HH:MM|-HH:MM),
     or -1.0 when the text is not exactly that (the full parser then decides). The value
     equals `datetime.fromisoformat(value).timestamp()`: whole microseconds / 10**6."""
+    micros = _fast_micros(value)
+    return micros / 1_000_000 if micros >= 0 else -1.0
+
+
+def _minute_micros(year: int, month: int, day: int, hour: int, minute: int) -> int:
+    """Epoch microseconds of the start of a minute, read as UTC."""
+    return (_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60) * 1_000_000
+
+
+def _fast_micros(value: str) -> int:
+    """`_fast_timestamp` in whole epoch microseconds, or -1."""
     n = len(value)
     if n < 20 or not value.isascii() or value[4] != "-" or value[7] != "-":
-        return -1.0
+        return -1
     if value[10] != "T" or value[13] != ":" or value[16] != ":":
-        return -1.0
+        return -1
     digits = value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
     if not digits.isdigit():
-        return -1.0
+        return -1
     year = int(value[0:4])
     month = int(value[5:7])
     day = int(value[8:10])
@@ -126,10 +138,10 @@ def _fast_timestamp(value: str) -> float:
     minute = int(value[14:16])
     second = int(value[17:19])
     if year < 1 or not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 59:
-        return -1.0
+        return -1
     leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     if not 1 <= day <= _DAYS_IN_MONTH[month] + (1 if leap else 0):
-        return -1.0
+        return -1
     i = 19
     micros = 0
     if value[i] == ".":
@@ -137,7 +149,7 @@ def _fast_timestamp(value: str) -> float:
         while j < n and "0" <= value[j] <= "9":
             j += 1
         if not 1 <= j - i - 1 <= 6:
-            return -1.0
+            return -1
         micros = int(value[i + 1 : j].ljust(6, "0"))
         i = j
     rest = value[i:]
@@ -147,15 +159,55 @@ def _fast_timestamp(value: str) -> float:
         offset_hours = int(rest[1:3])
         offset_minutes = int(rest[4:6])
         if offset_hours > 23 or offset_minutes > 59:
-            return -1.0
+            return -1
         offset = (offset_hours * 3600 + offset_minutes * 60) * (1 if rest[0] == "+" else -1)
     else:
-        return -1.0
-    days = _days_from_civil(year, month, day)
-    seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
-    total = seconds * 1_000_000 + micros
+        return -1
+    total = _minute_micros(year, month, day, hour, minute) + (second - offset) * 1_000_000 + micros
     if not 0 <= total < _EXACT_MICROS:  # beyond 2255 a double cannot hold it exactly
+        return -1
+    return total
+
+
+# The fast path's timestamp caches, by piece of a timestamp `_fast_micros` accepted:
+# "YYYY-MM-DDTHH:MM" -> microseconds of that minute, ":SS" -> of the second, and the rest
+# (fraction and offset) -> microseconds to add. Any three cached pieces put together make
+# a timestamp `_fast_micros` accepts (each of its checks concerns one piece, but the
+# range), and its value is their sum. Events arrive in about time order: they hit.
+_MINUTES: Final[dict[str, int]] = {}
+_SECONDS: Final[dict[str, int]] = {}
+_TAILS: Final[dict[str, int]] = {}
+_MAX_CACHED: Final = 16_384
+
+
+def _cached_timestamp(value: str) -> float:
+    """`_fast_timestamp`, from the caches when its three pieces are there."""
+    minute = _MINUTES.get(value[:16])
+    if minute is not None:
+        second = _SECONDS.get(value[16:19])
+        if second is not None:
+            tail = _TAILS.get(value[19:])
+            if tail is not None:
+                total = minute + second + tail
+                return total / 1_000_000 if 0 <= total < _EXACT_MICROS else -1.0
+    return _remember_timestamp(value)
+
+
+def _remember_timestamp(value: str) -> float:
+    """`_fast_timestamp`, its pieces cached when it is accepted."""
+    total = _fast_micros(value)
+    if total < 0:
         return -1.0
+    minute = _minute_micros(
+        int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16])
+    )
+    second = int(value[17:19]) * 1_000_000
+    for cache in (_MINUTES, _SECONDS, _TAILS):
+        if len(cache) >= _MAX_CACHED:
+            cache.clear()
+    _MINUTES[value[:16]] = minute
+    _SECONDS[value[16:19]] = second
+    _TAILS[value[19:]] = total - minute - second
     return total / 1_000_000
 
 
@@ -328,8 +380,133 @@ def _fields(event: Event, data: dict) -> Event:
     return event
 
 
+def _known_queue(name: str) -> bool:
+    """Whether `name` is a valid queue name (remembered in `_KNOWN_QUEUES` as the
+    reference path does)."""
+    if name in _KNOWN_QUEUES:
+        return True
+    if _QUEUE_NAME.fullmatch(name) is None:
+        return False
+    if len(_KNOWN_QUEUES) < _MAX_KNOWN_QUEUES:
+        _KNOWN_QUEUES.add(name)
+    return True
+
+
+# The fast path's names bound once (mypyc reads a Final name as a C variable, not from
+# the module): the decoder, and each Struct class of `fast_intake` -> (its event type, the
+# kind of its own fields: 0 none, 1 agent.state, 2 survey, 3 ended, 4 missed, 5 resolved,
+# 6 queued).
+_DECODE: Final = fast_intake.DECODER.decode
+_DECODE_ERROR: Final = fast_intake.DecodeError
+_ASTUPLE: Final = fast_intake.astuple
+_MAX_BYTES: Final = MAX_MESSAGE_BYTES
+_MAX_AHEAD: Final = MAX_FUTURE_SECONDS
+_FAST_KINDS: Final[dict[type, tuple[str, int]]] = {
+    fast_intake.Queued: ("contact.queued", 6),
+    fast_intake.Answered: ("contact.answered", 0),
+    fast_intake.Abandoned: ("contact.abandoned", 0),
+    fast_intake.Responded: ("contact.responded", 0),
+    fast_intake.Ended: ("contact.ended", 3),
+    fast_intake.Wrapped: ("contact.wrapped", 0),
+    fast_intake.Resolved: ("contact.resolved", 5),
+    fast_intake.Reopened: ("contact.reopened", 0),
+    fast_intake.Missed: ("contact.missed", 4),
+    fast_intake.Survey: ("survey.responded", 2),
+    fast_intake.AgentState: ("agent.state", 1),
+}
+
+
+def decode_fast(raw: bytes, wall_now: float) -> Event | None:
+    """The fast path: the `Event` of a valid message (at most 64 KiB), decoded and mostly
+    checked in one C pass (`fast_intake.DECODER`), or None for any message it does not
+    accept (then `decode_reference` gives the reason). Accepts nothing the reference path
+    rejects and builds the identical event."""
+    if len(raw) > _MAX_BYTES:
+        return None
+    try:
+        msg = _DECODE(raw)
+    except _DECODE_ERROR:
+        return None
+    type_, kind = _FAST_KINDS[type(msg)]
+    fields: tuple[Any, ...] = _ASTUPLE(msg)  # fast_intake.COMMON, then the type's own
+    occurred = fields[1]
+    if type(occurred) is str:
+        ts = _cached_timestamp(occurred)
+        if ts < 0.0:
+            return None
+    else:
+        ts = occurred / 1000.0
+    if ts > wall_now + _MAX_AHEAD:
+        return None
+    event = Event(fields[0], type_, ts)
+    contact_id = fields[2]
+    if contact_id is not None:
+        event.contact_id = contact_id
+    elif kind != 1:
+        return None
+    queue = fields[3]
+    if queue is not None:
+        if queue not in _KNOWN_QUEUES and not _known_queue(queue):
+            return None
+        event.queue = queue
+    channel = fields[4]
+    if channel is not None:
+        event.channel = channel
+    priority = fields[5]
+    if priority is not None:
+        event.priority = priority
+    team = fields[6]
+    if team is not None:
+        event.team = team
+    agent_id = fields[7]
+    if agent_id is not None:
+        event.agent_id = agent_id
+    if kind == 0:
+        return event
+    if kind == 6:
+        return event if queue is not None and channel is not None else None
+    if kind == 1:
+        state = fields[8]
+        if agent_id is None or state is None:
+            return None
+        event.state = state
+        queues = fields[9]
+        if queues is not None:
+            for name in queues:
+                if name not in _KNOWN_QUEUES and not _known_queue(name):
+                    return None
+            event.agent_queues = tuple(dict.fromkeys(queues))
+        event.reason = fields[10]
+    elif kind == 2:
+        csat, ces, nps = fields[8], fields[9], fields[10]
+        if csat is None and ces is None and nps is None:
+            return None
+        event.csat, event.ces, event.nps = csat, ces, nps
+    elif kind == 3:
+        event.hold_seconds = fields[8]
+    elif kind == 4:
+        if agent_id is None:
+            return None
+        event.ring_seconds = fields[8]
+    else:
+        event.first_contact = fields[8]
+    return event
+
+
 def decode(raw: bytes, wall_now: float) -> Event:
-    """Decode and validate one message; raises `Rejection` for bad input."""
+    """Decode and validate one message; raises `Rejection` for bad input.
+
+    A valid message takes the fast path; any other goes through the reference checks,
+    which give the specific reason."""
+    event = decode_fast(raw, wall_now)
+    if event is not None:
+        return event
+    return decode_reference(raw, wall_now)
+
+
+def decode_reference(raw: bytes, wall_now: float) -> Event:
+    """The reference path: decode with orjson, then check each rule in Python in the
+    contract's order; raises `Rejection` with the specific reason and detail."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise Rejection("too_large", f"message of {len(raw)} bytes exceeds 65536")
     try:
