@@ -162,6 +162,16 @@ class EngineCollector(Collector):
                 agents.add_metric([name, state], count)
         yield agents
         yield self._agents_by_reason()
+        in_state = _histogram(
+            P + "agent_state_seconds",
+            "Time agents spent in a state before they left it, per queue they serve.",
+            ("queue", "state"),
+        )
+        for name in sorted(board_agents.queues):
+            histograms = board_agents.queues[name].state_seconds
+            for state, hist in zip(AGENT_STATES, histograms, strict=True):
+                _add_histogram(in_state, [name, state], hist)
+        yield in_state
 
     def _agents_by_reason(self) -> Metric:
         """Agents by state and reason per queue: the configured reasons by name, any other

@@ -213,6 +213,15 @@ def test_time_in_state_histograms_per_queue() -> None:
     assert sum(away.counts) == 0  # a2 still at lunch
     # 30 s falls in the bucket <= 30, 10 s too; 60 s in <= 60
     assert available.counts[0] == 2 and on_contact.counts[1] == 1
+    # exported as a histogram per queue and state (cumulative buckets)
+    m = feed.metrics()
+    name = "contactcenter_agent_state_seconds"
+    assert m.get(name + "_bucket", queue="q1", state="available", le="30") == 2
+    assert m.get(name + "_bucket", queue="q1", state="on_contact", le="30") == 0
+    assert m.get(name + "_bucket", queue="q1", state="on_contact", le="60") == 1
+    assert m.get(name + "_count", queue="q1", state="after_contact_work") == 1
+    assert m.get(name + "_sum", queue="q1", state="available") == 40.0
+    assert m.get(name + "_count", queue="q1", state="away") == 0
 
 
 def test_the_same_state_again_keeps_its_start() -> None:
