@@ -21,13 +21,13 @@ from streams.cli.support import (
     EXIT_USAGE,
     CliError,
     config_option,
+    esl_source,
     kafka_error,
     open_input,
     progress_option,
     progress_wanted,
 )
 from streams.config import load_settings, redacted_url
-from streams.runtimes.esl import EslSource, parse_address
 from streams.runtimes.follow import FileFollower
 from streams.runtimes.http_lines import UrlError, http_lines
 from streams.runtimes.produce import ProduceStats, chunks_of, produce, record_chunks
@@ -101,14 +101,7 @@ def _produce(args: argparse.Namespace) -> int:
         records = None
         if url:
             source = redacted_url(args.file)
-            if esl:
-                try:
-                    host, port = parse_address(args.file)
-                except ValueError as exc:
-                    raise CliError(str(exc), EXIT_USAGE) from None
-                records = EslSource(host, port, note=_note).lines()
-            else:
-                records = http_lines(args.file)
+            records = esl_source(args.file, _note).lines() if esl else http_lines(args.file)
         elif args.follow:
             if os.path.isdir(args.file):
                 raise CliError(f"input file {args.file}: is a directory", EXIT_INPUT)

@@ -22,6 +22,7 @@ from streams.cli.support import (
     CliError,
     config_option,
     duration_or_zero,
+    esl_source,
     listen_address,
     listen_error,
     listen_options,
@@ -44,7 +45,6 @@ from streams.runtimes.embedded import (
     run_until_signalled,
     simulated_lines,
 )
-from streams.runtimes.esl import EslSource, parse_address
 from streams.runtimes.follow import FileFollower
 from streams.runtimes.receive import hooks_from
 from streams.runtimes.state_dir import SAVE_SECONDS, StateDir, StateDirError
@@ -153,11 +153,7 @@ def _run(args: argparse.Namespace) -> int:
             if not runner.hooks:
                 raise CliError(NO_HOOKS, EXIT_USAGE)
         elif esl:
-            try:
-                esl_host, esl_port = parse_address(args.source)
-            except ValueError as exc:
-                raise CliError(str(exc), EXIT_USAGE) from None
-            events = EslSource(esl_host, esl_port, note=_note).lines()
+            events = esl_source(args.source, _note).lines()
             runner = EmbeddedRunner(settings, WallClock(), events, host, port, mapper)
         elif followed:
             runner = _followed_runner(args, settings, host, port, mapper, stack)

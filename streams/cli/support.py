@@ -10,10 +10,12 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from streams.core.settings import ConfigError, Settings, parse_duration
+from streams.runtimes.esl import EslSource, parse_address
 from streams.simulator import Scenario, ScenarioError, list_scenarios, load_scenario
 from streams.web.access import InsecureAddress, check_exposure
 
@@ -167,6 +169,15 @@ def listen_error(host: str, port: int, exc: OSError) -> CliError:
         f"cannot listen on {host}:{port}: {reason}; choose another --port (0 = any free)",
         EXIT_INPUT,
     )
+
+
+def esl_source(url: str, note: Callable[[str], None]) -> EslSource:
+    """FreeSWITCH's event socket at freeswitch://HOST:PORT (a bad address: exit 2)."""
+    try:
+        host, port = parse_address(url)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    return EslSource(host, port, note=note)
 
 
 def kafka_error(settings: Settings, exc: KafkaError) -> CliError:

@@ -191,38 +191,50 @@ async def _mapped(
 # ---------------------------------------------------------------- reading, off the loop
 
 
-def _stream_chunks(stream: BinaryIO) -> Iterator[list[Line] | None]:
-    chunk: list[Line] = []
-    for number, line in enumerate(stream, start=1):
-        record = line.rstrip(b"\r\n")
+class _Chunks:
+    """Numbered records gathered into chunks of CHUNK_LINES; blank records are skipped."""
+
+    def __init__(self) -> None:
+        self.held: list[Line] = []
+
+    def add(self, number: int, record: bytes) -> list[Line] | None:
+        """Hold one record; a full chunk when it is one."""
+        record = record.rstrip(b"\r\n")
         if record.strip():
-            chunk.append((number, record))
-            if len(chunk) >= CHUNK_LINES:
-                yield chunk
-                chunk = []
-    if chunk:
-        yield chunk
+            self.held.append((number, record))
+            if len(self.held) >= CHUNK_LINES:
+                return self.take()
+        return None
+
+    def take(self) -> list[Line] | None:
+        """What is held (None when nothing is)."""
+        held, self.held = self.held, []
+        return held or None
+
+
+def _stream_chunks(stream: BinaryIO) -> Iterator[list[Line] | None]:
+    chunks = _Chunks()
+    for number, line in enumerate(stream, start=1):
+        if (full := chunks.add(number, line)) is not None:
+            yield full
+    if (rest := chunks.take()) is not None:
+        yield rest
 
 
 def _follower_chunks(follower: FileFollower, stop: threading.Event) -> Iterator[list[Line] | None]:
-    chunk: list[Line] = []
+    chunks = _Chunks()
     number = 0
     for item in follower.lines(stop):
         if item is None:  # caught up
-            if chunk:
-                yield chunk
-                chunk = []
+            if (held := chunks.take()) is not None:
+                yield held
             yield None
             continue
         number += 1
-        record = item[0].rstrip(b"\r\n")
-        if record.strip():
-            chunk.append((number, record))
-            if len(chunk) >= CHUNK_LINES:
-                yield chunk
-                chunk = []
-    if chunk:
-        yield chunk
+        if (full := chunks.add(number, item[0])) is not None:
+            yield full
+    if (rest := chunks.take()) is not None:
+        yield rest
 
 
 async def record_chunks(
@@ -231,7 +243,7 @@ async def record_chunks(
     """Chunks of numbered records from a live source (a URL, the event socket) that yields
     b"" when idle: what it holds then goes out (None: caught up), else every CHUNK_LINES.
     Stops once `stopping` is set."""
-    chunk: list[Line] = []
+    chunks = _Chunks()
     number = 0
     source = aiter(records)
     stopped = asyncio.ensure_future(stopping.wait())
@@ -247,19 +259,15 @@ async def record_chunks(
             except StopAsyncIteration:
                 break
             if not record:
-                if chunk:
-                    yield chunk
-                    chunk = []
+                if (held := chunks.take()) is not None:
+                    yield held
                 yield None
                 continue
             number += 1
-            if record.strip():
-                chunk.append((number, record))
-                if len(chunk) >= CHUNK_LINES:
-                    yield chunk
-                    chunk = []
-        if chunk:
-            yield chunk
+            if (full := chunks.add(number, record)) is not None:
+                yield full
+        if (rest := chunks.take()) is not None:
+            yield rest
     finally:
         stopped.cancel()
 
