@@ -21,7 +21,7 @@ from aiohttp import ClientSession
 
 from streams.connectors.base import Mapped
 from streams.core.intake import Rejection
-from streams.core.settings import ReceiveSettings
+from streams.core.settings import ConfigError, ReceiveSettings
 from streams.runtimes.receive import Unavailable, hooks_from, make_receiver, serve_receiver
 
 ZENDESK_SECRET = "dGhpcyBpcyBhIHNpZ25pbmcgc2VjcmV0"
@@ -342,3 +342,9 @@ def test_firehose_deliveries_use_its_key_header_and_get_its_answer() -> None:
         assert len(sink.delivered) == 1
 
     with_receiver(scenario)
+
+
+def test_an_activity_map_outside_the_contract_is_a_configuration_error() -> None:
+    settings = ReceiveSettings(twilio_auth_token="t", twilio_activities=(("Lunch", "lunch"),))
+    with pytest.raises(ConfigError, match=r"receive\.twilio_activities: activity 'Lunch'"):
+        hooks_from(settings)
