@@ -89,6 +89,8 @@ def _json_or_none(raw: bytes) -> Any:
 #     <prefix>:board:<worker>   string the worker's own queues (board JSON), with a TTL
 #     <prefix>:board:workers    set    workers that published; those whose entry expired
 #                                      are removed by readers (expiry is Redis's own clock)
+#     <prefix>:floor:<worker>   string the worker's floor part (agents, contacts at risk and
+#                                      breached; JSON), written with its board, same TTL
 class RedisPlane:
     """The Redis operations Floorwatch needs, on one asyncio client: live targets read,
     changed and audited, and each worker's board published and gathered into the cluster
@@ -127,6 +129,7 @@ class RedisPlane:
         self.audit_key = f"{prefix}:targets:audit"
         self.board_prefix = f"{prefix}:board:"
         self.workers_key = f"{prefix}:board:workers"
+        self.floor_prefix = f"{prefix}:floor:"
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -237,12 +240,15 @@ class RedisPlane:
 
     # ------------------------------------------------------------------ board
 
-    async def publish_board(self, worker: str, payload: bytes) -> None:
-        """This worker's own queues, expiring after `board_ttl_seconds` (Redis's clock,
-        so hosts whose clocks disagree do not expire each other)."""
+    async def publish_board(self, worker: str, payload: bytes, floor: bytes | None = None) -> None:
+        """This worker's own queues (and its floor part: agents and contacts), expiring
+        after `board_ttl_seconds` (Redis's clock, so hosts whose clocks disagree do not
+        expire each other)."""
         ttl_ms = int(self.settings.board_ttl_seconds * 1000)
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self.board_prefix + worker, payload, px=ttl_ms)
+            if floor is not None:
+                pipe.set(self.floor_prefix + worker, floor, px=ttl_ms)
             pipe.sadd(self.workers_key, worker)
             await pipe.execute()
 
@@ -256,6 +262,14 @@ class RedisPlane:
         expired = [w for w, v in zip(workers, values, strict=True) if v is None]
         if expired:
             await self.client.srem(self.workers_key, *expired)
+        return [v for v in values if v is not None]
+
+    async def floors(self) -> list[bytes]:
+        """The floor parts of every worker alive (those of the workers `boards` lists)."""
+        workers = sorted(await self.client.smembers(self.workers_key))
+        if not workers:
+            return []
+        values = await self.client.mget([self.floor_prefix + w.decode() for w in workers])
         return [v for v in values if v is not None]
 
 

@@ -150,6 +150,16 @@ def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def live_contacts(part: dict[str, Any]) -> dict[str, str]:
+    """Contact id -> the agent on it, from a (merged) part's live contacts: the agents of
+    contacts whose contact partition another worker owns."""
+    return {
+        contact[0]: agent_id
+        for agent_id, activity in part["activity"].items()
+        for contact in activity[4]
+    }
+
+
 def listing(
     rows: Iterable[StateRow],
     activity_of: Callable[[str], Activity],

@@ -17,6 +17,7 @@ from streams.read.view import ReadView
 
 STATES = {"at_risk": AT_RISK, "breached": BREACHED}
 MAX_LIMIT = 10_000
+PART_ROWS = 2_000  # a worker's cluster part: its most urgent contacts per state
 
 
 class ContactFilter:
@@ -51,6 +52,20 @@ class ContactFilter:
             team = qc.team or view.targets.get(qc.queue, qc.channel, "normal").team
             return team in self.teams
         return True
+
+    def row(self, row: dict[str, Any]) -> bool:
+        """Whether a JSON row (of a worker's part) matches, by its fields."""
+        return all(
+            chosen is None or row[field] in chosen
+            for chosen, field in (
+                (self.states, "state"),
+                (self.queues, "queue"),
+                (self.channels, "channel"),
+                (self.teams, "team"),
+                (self.priorities, "priority"),
+                (self.kinds, "sla"),
+            )
+        )
 
 
 def _matching(
@@ -175,6 +190,105 @@ def fill_agents(listing: dict[str, Any], found: dict[str, str]) -> None:
     for row in listing["contacts"]:
         if row["agent_id"] is None:
             row["agent_id"] = found.get(row["contact_id"])
+
+
+def contacts_part(view: ReadView, cap: int = PART_ROWS) -> dict[str, Any]:
+    """What this view knows of contacts at risk and breached, JSON-ready, for a
+    cluster-wide list: per state its first `cap` rows (as `contact_rows` gives them,
+    agents known to this view set), and the exact number of contacts per queue, channel,
+    team, priority, SLA kind and state, so that a filtered total is exact."""
+    view.advance(view.clock.now())
+    rows: dict[str, list[dict[str, Any]]] = {}
+    now = None
+    for state in STATES:
+        found = contact_rows(view, ContactFilter(states=frozenset({state})), cap)
+        rows[state] = found["contacts"]
+        now = found["now"]
+    totals: list[list[Any]] = []
+    for qc in view.queues.tracked:
+        team = qc.team or view.targets.get(qc.queue, qc.channel, "normal").team
+        for state, counts in (("at_risk", qc.at_risk), ("breached", qc.breached)):
+            for index, count in enumerate(counts):
+                if count:
+                    p, k = divmod(index, len(SLA_KINDS))
+                    totals.append(
+                        [qc.queue, qc.channel, team, PRIORITIES[p], SLA_KINDS[k], state, count]
+                    )
+    pairs = [[qc.queue, qc.channel] for qc in view.queues.tracked]
+    return {"now": now, "cap": cap, "pairs": pairs, "rows": rows, "totals": totals}
+
+
+def newest_parts(parts: list[tuple[float, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """(published at, part) of several workers -> the parts, each queue x channel kept
+    only in the newest part that holds it (a partition that just moved is in two parts
+    until the old one expires, as on the board)."""
+    owner: dict[tuple[str, str], int] = {}
+    for i, (at, part) in enumerate(parts):
+        for queue, channel in part["pairs"]:
+            held = owner.get((queue, channel))
+            if held is None or at > parts[held][0]:
+                owner[(queue, channel)] = i
+    out = []
+    for i, (_, part) in enumerate(parts):
+
+        def own(queue: str, channel: str, i: int = i) -> bool:
+            return owner.get((queue, channel)) == i
+
+        out.append(
+            {
+                **part,
+                "rows": {
+                    state: [r for r in rows if own(r["queue"], r["channel"])]
+                    for state, rows in part["rows"].items()
+                },
+                "totals": [t for t in part["totals"] if own(t[0], t[1])],
+            }
+        )
+    return out
+
+
+def part_rows(
+    parts: list[dict[str, Any]],
+    selected: ContactFilter,
+    limit: int = 100,
+    agents: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The list of the whole cluster from the workers' `contacts_part`s: the rows that
+    match, by due time, the first `limit`; `total` exact from the parts' counts; the
+    agents that other workers know (`agents`: contact id -> agent) set. When a part held
+    only its first `cap` rows of a state and rows it left out could belong in the list,
+    `truncated` is true (the list may then miss some)."""
+    lists: list[list[dict[str, Any]]] = []
+    cuts: list[str] = []  # due of the last row of each capped list that left matches out
+    total = 0
+    for part in parts:
+        counts: dict[str, int] = {}
+        for queue, channel, team, priority, kind, state, count in part["totals"]:
+            row = {"queue": queue, "channel": channel, "team": team, "priority": priority}
+            if selected.row({**row, "sla": kind, "state": state}):
+                counts[state] = counts.get(state, 0) + count
+        for state, rows in part["rows"].items():
+            if selected.states is not None and state not in selected.states:
+                continue
+            matched = [r for r in rows if selected.row(r)]
+            lists.append(matched)
+            total += counts.get(state, 0)
+            if counts.get(state, 0) > len(matched):
+                cuts.append((rows[-1]["due_at"] or "") if rows else "")
+    merged = merge_parts([{"now": None, "total": 0, "contacts": rows} for rows in lists], limit)
+    chosen = [dict(r) for r in merged["contacts"]]  # the parts' rows stay as read
+    fill_agents({"contacts": chosen}, agents or {})
+    out: dict[str, Any] = {
+        "now": max((p["now"] for p in parts if p["now"]), default=None),
+        "total": total,
+        "contacts": chosen,
+    }
+    # Rows a capped list left out are due no sooner than its last row: the list is whole
+    # when it is full and its last row is due before every such cut.
+    last = chosen[-1]["due_at"] if len(chosen) >= limit else None
+    if any(last is None or not last < cut for cut in cuts):
+        out["truncated"] = True
+    return out
 
 
 FILTER_CHOICES = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams.core.settings import StaffingSettings
 from streams.core.sla import ANSWER, sla_applies
 from streams.read import staffing
 from streams.read.agents import state_rows
@@ -109,7 +110,7 @@ def suggest_moves(
     move takes the donor queue off the agent and gives it the short one.
     """
     needs: dict[str, list[ChannelNeed]] = {}
-    for row in demands:
+    for row in sorted(demands, key=lambda r: (r["queue"], r["channel"])):  # any source's order
         needs.setdefault(row["queue"], []).append(ChannelNeed(row, max_occupancy, shrinkage))
     staffed: dict[str, int] = {}
     skills: dict[str, set[str]] = {}
@@ -268,6 +269,12 @@ def moves_snapshot(
     if demands is None:
         demands = demand_rows(view)
     found = suggest_moves(demands, agents, settings.max_occupancy, settings.shrinkage)
+    return touching(found, queues)
+
+
+def touching(found: dict[str, Any], queues: frozenset[str] | None) -> dict[str, Any]:
+    """The moves, queues and short queues of `suggest_moves` that touch `queues` (None:
+    all)."""
     if queues is not None:
         found["moves"] = [
             m for m in found["moves"] if m["from_queue"] in queues or m["to_queue"] in queues
@@ -275,3 +282,17 @@ def moves_snapshot(
         found["queues"] = [q for q in found["queues"] if q["queue"] in queues]
         found["still_short"] = [q for q in found["still_short"] if q["queue"] in queues]
     return found
+
+
+def part_moves(
+    board: dict[str, Any],
+    agents: dict[str, Any],
+    settings: StaffingSettings,
+    queues: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """The moves of a whole cluster: demands from its merged board's tiles, agents from
+    its merged agents part (`streams.read.agents.merge_parts`)."""
+    demands = [demand_of_tile(tile) for tile in board["queues"]]
+    states = [(r[0], r[1], r[3], tuple(r[4])) for r in agents["states"]]
+    found = suggest_moves(demands, states, settings.max_occupancy, settings.shrinkage)
+    return touching(found, queues)

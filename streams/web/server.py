@@ -22,12 +22,19 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from streams.core.contract import AGENT_STATES
-from streams.read.agents import MAX_LIMIT, SORTS, agents_snapshot
+from streams.read.agents import (
+    MAX_LIMIT,
+    SORTS,
+    AgentFilter,
+    agents_snapshot,
+    live_contacts,
+    part_listing,
+)
 from streams.read.board import board_snapshot
-from streams.read.contacts import FILTER_CHOICES, ContactFilter, contact_rows
+from streams.read.contacts import FILTER_CHOICES, ContactFilter, contact_rows, part_rows
 from streams.read.exporter import exposition
 from streams.read.floor import queue_teams, split_list
-from streams.read.moves import demand_rows, moves_snapshot
+from streams.read.moves import demand_rows, moves_snapshot, part_moves
 from streams.read.view import ReadView
 from streams.read.wallboard import AGENT_ROWS, CONTACT_ROWS, CompactTiles, wallboard_model
 from streams.web.access import access_middleware, redact_logs
@@ -40,6 +47,8 @@ ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
 BoardSource = Callable[[], Awaitable[dict[str, Any]]]
+# The floor of a whole cluster: {"agents": merged agents part, "contacts": contacts parts}
+FloorSource = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class BadQuery(ValueError):
@@ -72,9 +81,9 @@ def _choices(query: Any, name: str, allowed: tuple[str, ...]) -> frozenset[str] 
     return chosen
 
 
-def contacts_query(engine: ReadView, query: Any) -> dict[str, Any]:
-    """/api/v1/contacts?sla=at_risk|breached&queue=&channel=&team=&priority=&kind=&limit="""
-    selected = ContactFilter(
+def contacts_filter(query: Any) -> ContactFilter:
+    """The filter of /api/v1/contacts?sla=&queue=&channel=&team=&priority=&kind="""
+    return ContactFilter(
         states=_choices(query, "sla", FILTER_CHOICES["sla"]),
         queues=split_list(query.get("queue")),
         channels=_choices(query, "channel", FILTER_CHOICES["channel"]),
@@ -82,32 +91,50 @@ def contacts_query(engine: ReadView, query: Any) -> dict[str, Any]:
         priorities=_choices(query, "priority", FILTER_CHOICES["priority"]),
         kinds=_choices(query, "kind", FILTER_CHOICES["kind"]),
     )
-    return contact_rows(engine, selected, _limit(query))
 
 
-def floor_queues(engine: ReadView, query: Any) -> frozenset[str] | None:
-    """The queues `?queue=a,b` or `?team=t` name (both: either); None for every queue."""
+def contacts_query(engine: ReadView, query: Any) -> dict[str, Any]:
+    """/api/v1/contacts?sla=at_risk|breached&queue=&channel=&team=&priority=&kind=&limit="""
+    return contact_rows(engine, contacts_filter(query), _limit(query))
+
+
+def floor_queues(
+    engine: ReadView, query: Any, teams: dict[str, str] | None = None
+) -> frozenset[str] | None:
+    """The queues `?queue=a,b` or `?team=t` name (both: either); None for every queue.
+    `teams`: queue -> team (default: of the engine's own queues)."""
     queues = split_list(query.get("queue"))
-    teams = split_list(query.get("team"))
-    if teams is None:
+    chosen = split_list(query.get("team"))
+    if chosen is None:
         return queues
-    of_teams = {q for q, t in queue_teams(engine).items() if t in teams}
+    if teams is None:
+        teams = queue_teams(engine)
+    of_teams = {q for q, t in teams.items() if t in chosen}
     return frozenset(of_teams | (queues or frozenset()))
+
+
+def tile_teams(board: dict[str, Any]) -> dict[str, str]:
+    """Queue -> team of a (cluster) board's tiles."""
+    return {t["queue"]: t["team"] for t in board["queues"] if t.get("team") is not None}
+
+
+def agents_params(query: Any) -> dict[str, Any]:
+    """The arguments of /api/v1/agents?team=&queue=a,b&state=away,available&sort=&limit="""
+    sort = query.get("sort", "alert")
+    if sort not in SORTS:
+        raise BadQuery(f"sort={sort}: expected one of {', '.join(SORTS)}")
+    return {
+        "team": query.get("team") or None,
+        "queues": split_list(query.get("queue")),
+        "states": _choices(query, "state", AGENT_STATES),
+        "sort": sort,
+        "limit": _limit(query),
+    }
 
 
 def agents_query(engine: ReadView, query: Any) -> dict[str, Any]:
     """/api/v1/agents?team=&queue=a,b&state=away,available&sort=&limit="""
-    sort = query.get("sort", "alert")
-    if sort not in SORTS:
-        raise BadQuery(f"sort={sort}: expected one of {', '.join(SORTS)}")
-    return agents_snapshot(
-        engine,
-        team=query.get("team") or None,
-        queues=split_list(query.get("queue")),
-        states=_choices(query, "state", AGENT_STATES),
-        sort=sort,
-        limit=_limit(query),
-    )
+    return agents_snapshot(engine, **agents_params(query))
 
 
 class BoardUnavailable(RuntimeError):
@@ -224,6 +251,13 @@ class _Every:
             self.at = now
         return self.value
 
+    async def aget(self, compute: Callable[[], Awaitable[Any]]) -> Any:
+        now = time.monotonic()
+        if now - self.at >= self.seconds:
+            self.value = await compute()
+            self.at = now
+        return self.value
+
 
 def make_app(
     engine: ReadView,
@@ -231,17 +265,23 @@ def make_app(
     *extra: Collector,
     board_source: BoardSource | None = None,
     source_kind: str = "live",
+    floor_source: FloorSource | None = None,
 ) -> web.Application:
     """`ready()` returns None when ready, else the reason it is not; `extra` collectors
     add their metrics to /metrics; `board_source` assembles the board (default: the
-    engine's own queues); `source_kind` says where events come from (live, file, replay).
+    engine's own queues); `floor_source` the agents and contacts behind the agents,
+    contacts and moves lists (default: the engine's own; with it, `board_source` too);
+    `source_kind` says where events come from (live, file, replay).
     With `[server] token` every route needs it but the probes when `open_metrics`."""
+    if floor_source is not None and board_source is None:
+        raise ValueError("a floor source needs a board source (the moves read its tiles)")
     server = engine.settings.server
     redact_logs()
     middlewares = [access_middleware(server.token, server.open_metrics)] if server.token else []
     app = web.Application(middlewares=middlewares)
     feeds: dict[FloorKey, BoardFeed] = {}
     demands = _Every(DEMANDS_SECONDS)  # every queue's staffing inputs, for the moves
+    cluster_floor = _Every(PANEL_SECONDS)  # the cluster's floor, for every wallboard feed
     tasks: list[asyncio.Task[None]] = []
 
     async def board_of(floor: FloorKey, coarse: bool = False) -> dict[str, Any]:
@@ -272,7 +312,44 @@ def make_app(
 
         compact = CompactTiles()
 
+        async def cluster_model() -> dict[str, Any]:
+            assert board_source is not None and floor_source is not None
+            whole = await board_source()
+            parts = await cluster_floor.aget(floor_source)
+            teams = tile_teams(whole)
+            queues = floor_queues(engine, query, teams)
+            live = live_contacts(parts["agents"])
+            return wallboard_model(
+                _filter_tiles(whole, floor),
+                agents_every.get(
+                    lambda: part_listing(
+                        parts["agents"],
+                        engine.settings.agents,
+                        AgentFilter(team, None if team else queues, LOGGED_IN, teams),
+                        limit=AGENT_ROWS,
+                    )
+                ),
+                contacts_every.get(
+                    lambda: {
+                        state: part_rows(
+                            parts["contacts"],
+                            ContactFilter(states=frozenset({state}), queues=queues),
+                            CONTACT_ROWS,
+                            live,
+                        )
+                        for state in ("at_risk", "breached")
+                    }
+                ),
+                moves_every.get(
+                    lambda: part_moves(whole, parts["agents"], engine.settings.staffing, queues)
+                ),
+                {"team": team, "queue": queue},
+                compact,
+            )
+
         async def model() -> dict[str, Any]:
+            if floor_source is not None:
+                return await cluster_model()
             board = await board_of(floor, coarse=True)
             queues = floor_queues(engine, query)
             return wallboard_model(
@@ -343,20 +420,55 @@ def make_app(
             pass  # the browser went away; it reconnects by itself
         return response
 
+    async def cluster_contacts(query: Any) -> dict[str, Any]:
+        assert floor_source is not None
+        selected, limit = contacts_filter(query), _limit(query)
+        parts = await floor_source()
+        return part_rows(parts["contacts"], selected, limit, live_contacts(parts["agents"]))
+
+    async def cluster_agents(query: Any) -> dict[str, Any]:
+        assert board_source is not None and floor_source is not None
+        params = agents_params(query)
+        parts = await floor_source()
+        teams = tile_teams(await board_source()) if params["team"] else {}
+        selected = AgentFilter(params["team"], params["queues"], params["states"], teams)
+        settings = engine.settings.agents
+        return part_listing(parts["agents"], settings, selected, params["sort"], params["limit"])
+
+    async def cluster_moves(query: Any) -> dict[str, Any]:
+        assert board_source is not None and floor_source is not None
+        whole = await board_source()
+        parts = await floor_source()
+        queues = floor_queues(engine, query, tile_teams(whole))
+        return part_moves(whole, parts["agents"], engine.settings.staffing, queues)
+
     async def contacts(request: web.Request) -> web.Response:
         try:
+            if floor_source is not None:
+                return json_response(await cluster_contacts(request.query))
             return json_response(contacts_query(engine, request.query))
         except BadQuery as error:
             return json_response({"error": str(error)}, status=400)
+        except BoardUnavailable as error:
+            return json_response({"error": str(error)}, status=503)
 
     async def moves(request: web.Request) -> web.Response:
+        if floor_source is not None:
+            try:
+                return json_response(await cluster_moves(request.query))
+            except BoardUnavailable as error:
+                return json_response({"error": str(error)}, status=503)
         return json_response(moves_snapshot(engine, floor_queues(engine, request.query)))
 
     async def agents(request: web.Request) -> web.Response:
         try:
+            if floor_source is not None:
+                return json_response(await cluster_agents(request.query))
             return json_response(agents_query(engine, request.query))
         except BadQuery as error:
             return json_response({"error": str(error)}, status=400)
+        except BoardUnavailable as error:
+            return json_response({"error": str(error)}, status=503)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok\n")

@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -243,6 +244,11 @@ class Worker:
     def board(self) -> tuple[int, dict]:  # type: ignore[type-arg]
         """Status and JSON of /api/v1/board."""
         status, body = self.get("/api/v1/board")
+        return status, (orjson.loads(body) if body else {})
+
+    def json(self, path: str) -> tuple[int, Any]:
+        """Status and JSON of an API path (empty dict without a body)."""
+        status, body = self.get(path)
         return status, (orjson.loads(body) if body else {})
 
     def metrics(self) -> dict[str, float]:

@@ -11,14 +11,15 @@ from prometheus_client.registry import Collector
 from streams.kafka_client import ClusterProbe
 from streams.read.view import ReadView
 from streams.runtimes.worker.status import WorkerStatus
-from streams.web.server import BoardSource, make_app
+from streams.web.server import BoardSource, FloorSource, make_app
 
 log = logging.getLogger("floorwatch.worker")
 
 
 class WorkerServer(Service):
-    """/metrics, /api/v1/board, /healthz and /readyz on the worker's address, fed by its
-    read view, its status (readiness) and extra collectors. A service the Faust worker
+    """/metrics, /api/v1/board (and the agents, contacts and moves lists), /healthz and
+    /readyz on the worker's address, fed by its read view (or the cluster's board and
+    floor in Redis), its status (readiness) and extra collectors. A service the Faust worker
     starts before the app, so probes answer while the worker joins its group and
     restores its Tables (/readyz says which)."""
 
@@ -30,11 +31,18 @@ class WorkerServer(Service):
         status: WorkerStatus,
         collectors: list[Collector],
         board_source: BoardSource | None,
+        floor_source: FloorSource | None = None,
     ) -> None:
         super().__init__()
         self.host = host
         self.port = port
-        app = make_app(view, status.not_ready_reason, *collectors, board_source=board_source)
+        app = make_app(
+            view,
+            status.not_ready_reason,
+            *collectors,
+            board_source=board_source,
+            floor_source=floor_source,
+        )
         self.runner = web.AppRunner(app)
 
     async def on_start(self) -> None:

@@ -27,7 +27,7 @@ from streams.runtimes.worker.collector import WorkerCollector
 from streams.runtimes.worker.contact_partitions import ContactPartitions
 from streams.runtimes.worker.faust_app import CONTACTS_TABLE, QUEUES_TABLE
 from streams.runtimes.worker.offsets import OffsetGate
-from streams.runtimes.worker.publisher import BoardPublisher, ClusterBoard
+from streams.runtimes.worker.publisher import BoardPublisher, ClusterBoard, ClusterFloor
 from streams.runtimes.worker.queue_partitions import QueuePartitions
 from streams.runtimes.worker.read_view import WorkerView
 from streams.runtimes.worker.server import KafkaWatch, WorkerServer
@@ -133,6 +133,7 @@ class Worker:
             self.status,
             [WorkerCollector(self.status), *([self.redis_status] if plane else [])],
             ClusterBoard(plane, self.redis_status, list(settings.windows)) if plane else None,
+            ClusterFloor(plane, self.redis_status) if plane else None,
         )
         probe = ClusterProbe(kafka, KAFKA_PROBE_TIMEOUT_SECONDS)
         # Started by the Faust worker before the app: they run while it joins the group.
