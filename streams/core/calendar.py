@@ -14,7 +14,7 @@ DAY_MINUTES = 24 * 60
 # Days a due-time search may walk before it gives up (a calendar with open hours has one
 # open range a week at least; holidays can close at most the days they list).
 MAX_DAYS = 3660
-_MAX_CACHED_DAYS = 4096
+MAX_SPAN_DAYS = 4096  # a timeline longer than this is laid out again around the query
 
 # One weekday's open ranges: (start minute, end minute) from local midnight, start < end;
 # an end past 1440 runs into the next day (a night shift such as 22:00-06:00).
@@ -25,7 +25,8 @@ class Calendar:
     """When a floor is open: ranges per weekday (local time of `timezone`) and holidays
     (whole local days closed). `due` gives the instant at which a number of business
     seconds has passed since a start; `elapsed` the business seconds between two instants.
-    Days are built from the zone's rules on first use (DST-exact) and cached."""
+    Open intervals are laid out in epoch seconds from the zone's rules (DST-exact), with
+    running totals, as far as queries reach: each answer is one or two binary searches."""
 
     def __init__(
         self, name: str, timezone: str, week: tuple[Ranges, ...], holidays: frozenset[date]
@@ -38,8 +39,16 @@ class Calendar:
         self.zone = ZoneInfo(timezone)
         self.week = week
         self.holidays = holidays
-        # date ordinal -> (open range starts, ends, business seconds before each range)
-        self._days: dict[int, tuple[list[float], list[float], list[float]]] = {}
+        # The timeline: open intervals of the local days [first, last) in order, merged
+        # where they touch (a night range into the next morning), and the business seconds
+        # before each one's start and up to its end. Complete for instants in
+        # [complete_from, complete_until): the day before `first` may reach into `first`.
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        self._before: list[float] = []
+        self._through: list[float] = []
+        self._first = self._last = 0
+        self._complete_from = self._complete_until = 0.0
 
     def _local(self, day: date, minute: int) -> float:
         """Epoch seconds of a local wall time; `minute` may run past midnight. A wall time
@@ -49,91 +58,103 @@ class Calendar:
         hour, mins = divmod(minute, 60)
         return datetime(when.year, when.month, when.day, hour, mins, tzinfo=self.zone).timestamp()
 
-    def _day(self, ordinal: int) -> tuple[list[float], list[float], list[float]]:
-        """The open intervals of the ranges that start on one local day, in order,
-        with any part on a holiday cut off."""
-        found = self._days.get(ordinal)
-        if found is not None:
-            return found
-        day = date.fromordinal(ordinal)
-        starts: list[float] = []
-        ends: list[float] = []
-        before: list[float] = []
-        if day not in self.holidays:
-            total = 0.0
-            for start_minute, end_minute in self.week[day.weekday()]:
-                start = self._local(day, start_minute)
-                end = self._local(day, end_minute)
-                if end_minute > DAY_MINUTES and day + timedelta(days=1) in self.holidays:
-                    end = self._local(day, DAY_MINUTES)  # the next day is closed
-                if end > start:
-                    starts.append(start)
-                    ends.append(end)
-                    before.append(total)
-                    total += end - start
-        if len(self._days) >= _MAX_CACHED_DAYS:
-            self._days.clear()
-        found = self._days[ordinal] = (starts, ends, before)
-        return found
+    def _midnight(self, ordinal: int) -> float:
+        return self._local(date.fromordinal(ordinal), 0)
 
-    def _first_day(self, ts: float) -> int:
-        """The ordinal of the day before `ts`'s local day: its night ranges may cover `ts`."""
-        return datetime.fromtimestamp(ts, self.zone).date().toordinal() - 1
+    def _day(self, ordinal: int) -> list[tuple[float, float]]:
+        """The open intervals of the ranges that start on one local day, in order, with
+        any part on a holiday cut off."""
+        day = date.fromordinal(ordinal)
+        if day in self.holidays:
+            return []
+        out = []
+        for start_minute, end_minute in self.week[day.weekday()]:
+            start = self._local(day, start_minute)
+            end = self._local(day, end_minute)
+            if end_minute > DAY_MINUTES and day + timedelta(days=1) in self.holidays:
+                end = self._local(day, DAY_MINUTES)  # the next day is closed
+            if end > start:
+                out.append((start, end))
+        return out
+
+    def _append(self, start: float, end: float) -> None:
+        if self._ends and start <= self._ends[-1]:  # touches the last one: one interval
+            if end > self._ends[-1]:
+                self._through[-1] += end - self._ends[-1]
+                self._ends[-1] = end
+            return
+        total = self._through[-1] if self._through else 0.0
+        self._starts.append(start)
+        self._ends.append(end)
+        self._before.append(total)
+        self._through.append(total + end - start)
+
+    def _layout(self, first: int, last: int) -> None:
+        """The timeline of the days [first, last), from scratch."""
+        self._starts, self._ends, self._before, self._through = [], [], [], []
+        for ordinal in range(first, last):
+            for start, end in self._day(ordinal):
+                self._append(start, end)
+        self._first, self._last = first, last
+        self._complete_from = self._midnight(first + 1)
+        self._complete_until = self._midnight(last)
+
+    def _cover(self, ts: float) -> None:
+        """Lay the timeline out far enough that `ts` is inside its complete part: forward
+        in place; backward (an older instant) or far away, laid out again."""
+        if self._complete_from <= ts < self._complete_until:
+            return
+        day = datetime.fromtimestamp(ts, self.zone).date().toordinal()
+        empty = self._first == self._last
+        if empty or max(day + 1, self._last) - min(day - 1, self._first) > MAX_SPAN_DAYS:
+            self._layout(day - 1, day + 1)
+        elif ts < self._complete_from:
+            self._layout(day - 1, self._last)
+        else:
+            while self._last < day + 1:
+                for start, end in self._day(self._last):
+                    self._append(start, end)
+                self._last += 1
+            self._complete_until = self._midnight(self._last)
+
+    def _business(self, ts: float) -> float:
+        """Business seconds of the timeline before `ts` (which it covers)."""
+        i = bisect_right(self._starts, ts) - 1
+        if i < 0:
+            return 0.0
+        end = self._ends[i]
+        return self._before[i] + ((ts if ts < end else end) - self._starts[i])
 
     def due(self, start: float, seconds: float) -> float:
         """The instant at which `seconds` business seconds have passed since `start`: an
-        instant inside an open range, or the end of one (never later in closed hours).
-        A whole day is passed in O(1) (its total); the last one is searched in O(log r)."""
+        instant inside an open range, or the end of one (never later in closed hours)."""
         if seconds <= 0:
             return start
-        remaining = seconds
-        covered = start  # business time before this instant is counted (or passed)
-        ordinal = self._first_day(start)
-        for _ in range(MAX_DAYS):
-            starts, ends, before = self._day(ordinal)
-            ordinal += 1
-            if not starts:
-                continue
-            if starts[0] >= covered:  # nothing of this day passed yet
-                total = before[-1] + (ends[-1] - starts[-1])
-                if total < remaining:
-                    remaining -= total
-                    covered = ends[-1]
-                    continue
-                i = bisect_left(before, remaining) - 1
-                return starts[i] + (remaining - before[i])
-            for i in range(len(starts)):  # the day of `start`, or one a night range overlaps
-                begin = starts[i] if starts[i] > covered else covered
-                end = ends[i]
-                if end <= begin:
-                    continue
-                if end - begin >= remaining:
-                    return begin + remaining
-                remaining -= end - begin
-                covered = end
-        raise ValueError(f"calendar {self.name!r}: no open hours within {MAX_DAYS} days")
+        self._cover(start)
+        target = self._business(start) + seconds
+        days = 0
+        while not self._through or self._through[-1] < target:
+            if days >= MAX_DAYS:
+                raise ValueError(f"calendar {self.name!r}: no open hours within {MAX_DAYS} days")
+            for begin, end in self._day(self._last):
+                self._append(begin, end)
+            self._last += 1
+            days += 1
+        if days:
+            self._complete_until = self._midnight(self._last)
+        i = bisect_left(self._through, target)
+        return self._starts[i] + (target - self._before[i])
 
     def elapsed(self, start: float, end: float) -> float:
         """Business seconds between `start` and `end` (0 when end <= start)."""
-        total = 0.0
-        covered = start
-        ordinal = self._first_day(start)
-        while self._local(date.fromordinal(ordinal), 0) < end:
-            starts, ends, _before = self._day(ordinal)
-            for i in range(len(starts)):
-                begin = starts[i] if starts[i] > covered else covered
-                stop = ends[i] if ends[i] < end else end
-                if stop > begin:
-                    total += stop - begin
-                    covered = stop
-            ordinal += 1
-        return total
+        if end <= start:
+            return 0.0
+        self._cover(start)
+        self._cover(end)
+        return self._business(end) - self._business(start)
 
     def is_open(self, ts: float) -> bool:
         """Whether `ts` falls inside an open range (its start included, its end not)."""
-        for ordinal in (self._first_day(ts), self._first_day(ts) + 1):
-            starts, ends, _before = self._day(ordinal)
-            i = bisect_right(starts, ts) - 1
-            if i >= 0 and ts < ends[i]:
-                return True
-        return False
+        self._cover(ts)
+        i = bisect_right(self._starts, ts) - 1
+        return i >= 0 and ts < self._ends[i]
