@@ -21,6 +21,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,17 @@ def iso(ts: float) -> int:
     return int(ts * 1000)  # epoch milliseconds: valid occurred_at, cheap to encode
 
 
-def build_floor(seed: int = 7) -> tuple[Engine, WallClock, list[str]]:
-    """The engine at NOW with the whole floor in it; returns it, its clock, the teams."""
+def build_floor(
+    seed: int = 7, prepare: Callable[[Engine], None] | None = None
+) -> tuple[Engine, WallClock, list[str]]:
+    """The engine at NOW with the whole floor in it; returns it, its clock, the teams.
+    `prepare` sees the engine before the first event (e.g. a --state-dir attaching)."""
     rng = random.Random(seed)
     settings = settings_from_mapping({})
     clock = shifted_clock()
     engine = Engine(settings, clock)
+    if prepare is not None:
+        prepare(engine)
     seq = 0
 
     def send(event: dict[str, Any]) -> None:

@@ -131,7 +131,20 @@ class Calendar:
         if seconds <= 0:
             return start
         self._cover(start)
-        target = self._business(start) + seconds
+        return self._at(self._business(start) + seconds)
+
+    def dues(self, start: float, seconds: float, lead: float) -> tuple[float, float]:
+        """`due(start, seconds)` and `due(start, seconds - lead)` (an SLA's due instant and
+        the instant it falls at risk), finding `start` on the timeline once."""
+        if seconds - lead <= 0:
+            return self.due(start, seconds), start
+        self._cover(start)
+        before = self._business(start)
+        return self._at(before + seconds), self._at(before + seconds - lead)
+
+    def _at(self, target: float) -> float:
+        """The instant at which the timeline's business seconds reach `target` (laid out
+        further as far as it takes)."""
         days = 0
         while not self._through or self._through[-1] < target:
             if days >= MAX_DAYS:

@@ -243,8 +243,7 @@ class SlaClock:
                     dues = rec.dues = [-1.0] * 6
                 slot = kind << 1
                 if dues[slot] < 0.0:
-                    dues[slot] = calendar.due(first_entry, target)
-                    dues[slot + 1] = calendar.due(first_entry, target - risk_offset)
+                    dues[slot], dues[slot + 1] = calendar.dues(first_entry, target, risk_offset)
                 due = dues[slot]
                 risk = dues[slot + 1]
             if state == PENDING:

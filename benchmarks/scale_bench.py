@@ -1,0 +1,119 @@
+"""A large centre in one process: 1,000 queue x channel pairs, 10,000 agents, 300,000 open
+tickets and a live hour of calls and chats (floor_bench.py's floor), and what it costs.
+
+    .venv/bin/python benchmarks/scale_bench.py [--repeat 5]
+
+Reports, in one run on this machine: the time to build the floor (events applied), RSS
+after it; /metrics (the text exposition: time, bytes, samples), the board, the agents and
+contacts lists (limit 100; in process, no HTTP: floor_bench.py measures them over HTTP);
+memory per open contact (replay_bench.py's measure); and a restart with `--state-dir`:
+saving the engine's state, its size, and restoring it into a new engine. The worker's
+restore from its Tables is measured by worker_bench.py (it needs Kafka). Writes
+benchmarks/out/scale_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from floor_bench import build_floor  # noqa: E402
+from replay_bench import memory_per_open_contact  # noqa: E402
+
+from streams.core.engine import Engine  # noqa: E402
+from streams.read.agents import agents_snapshot  # noqa: E402
+from streams.read.board import board_snapshot  # noqa: E402
+from streams.read.contacts import ContactFilter, contact_rows  # noqa: E402
+from streams.read.exporter import exposition  # noqa: E402
+from streams.runtimes.state_dir import StateDir  # noqa: E402
+
+OUT = HERE / "out"
+
+
+def rss_mib() -> float:
+    """Resident set size of this process now (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(call: Callable[[], Any], repeat: int) -> tuple[dict[str, float], Any]:
+    """Median and worst milliseconds of `repeat` calls (the first included), and a result."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    work = tempfile.TemporaryDirectory()
+    source = str(Path(work.name) / "events.jsonl")
+    Path(source).write_bytes(b"")
+    state = StateDir(str(Path(work.name) / "state"), source, "json")
+    state.prepare()
+    started = time.perf_counter()
+    engine, clock, _ = build_floor(prepare=state.attach)  # its event ids are saved too
+    built_s = time.perf_counter() - started
+    gc.collect()
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "queue_channels": len(engine.queues.tracked),
+        "agents": len(engine.agent_tracker.agents),
+        "open_contacts": len(engine.contacts.contacts),
+        "build_seconds": round(built_s, 1),
+        "rss_mib_after_build": round(rss_mib(), 1),
+    }
+    scrape, text = timed(lambda: exposition(engine), args.repeat)
+    samples = sum(1 for line in text.splitlines() if line and not line.startswith(b"#"))
+    result["metrics"] = {**scrape, "bytes": len(text), "samples": samples}
+    result["board"] = timed(lambda: board_snapshot(engine), args.repeat)[0]
+    result["agents_limit_100"] = timed(lambda: agents_snapshot(engine, limit=100), args.repeat)[0]
+    result["contacts_limit_100"] = timed(
+        lambda: contact_rows(engine, ContactFilter(), 100), args.repeat
+    )[0]
+    result["rss_mib_after_reads"] = round(rss_mib(), 1)
+    save = timed(lambda: state.save(engine, None, None), 1)[0]
+    size = sum(p.stat().st_size for p in Path(work.name, "state").rglob("*") if p.is_file())
+    restored = Engine(engine.settings, clock)
+    again = StateDir(str(Path(work.name) / "state"), source, "json")
+    again.attach(restored)
+    load = timed(lambda: again.load(restored, None), 1)[0]
+    assert len(restored.contacts.contacts) == len(engine.contacts.contacts)
+    work.cleanup()
+    result["state_dir"] = {
+        "save_ms": save["median_ms"],
+        "bytes": size,
+        "restore_ms": load["median_ms"],
+    }
+    gc.collect()
+    result["bytes_per_open_contact"] = round(memory_per_open_contact(100_000))
+    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "scale_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
