@@ -1,7 +1,6 @@
-"""Prometheus exposition: a custom collector that renders the engine's state at scrape time.
-
-Every name of ../shared/spec/metrics.md (live state, window, counters and histograms,
-pipeline health) plus a few documented additions. A ratio or average whose
+"""Prometheus exposition of an engine: `exposition` (the text, fast, with queue selection)
+and `EngineCollector`, the reference collector that says what is exported. Every name of
+docs/spec/metrics.md plus a few documented additions; a ratio or average whose
 denominator is empty is not exported (no sample), never 0 or NaN.
 """
 
@@ -23,48 +22,34 @@ from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KI
 from streams.core.histogram import Histogram
 from streams.core.queues import QueueChannel
 from streams.core.sla import ANSWER, sla_applies, sla_index
-from streams.read.values import WINDOW_GAUGES, staffing_view, window_values
+from streams.read.exposition_text import (
+    COUNTERS,
+    HELP,
+    HISTOGRAMS,
+    QUANTILES,
+    STAFFING,
+    WINDOWED,
+    P,
+    renderer_of,
+)
+from streams.read.values import staffing_view, window_values
 from streams.read.view import ReadView
 
-P = "contactcenter_"
 QC = ("queue", "channel")
 QCW = ("queue", "channel", "window")
-QUANTILES = (0.5, 0.9)
-
-_COUNTERS = (
-    ("contacts_offered", "Contacts that entered the queue.", "offered_total"),
-    ("contacts_answered", "Contacts answered.", "answered_total"),
-    (
-        "contacts_abandoned",
-        "Contacts abandoned after at least short_abandon_seconds.",
-        "abandoned_total",
-    ),
-    (
-        "contacts_short_abandoned",
-        "Contacts abandoned before short_abandon_seconds.",
-        "short_abandoned_total",
-    ),
-    (
-        "contacts_answered_within_target",
-        "Contacts answered with wait <= answer_within_seconds.",
-        "answered_within_target_total",
-    ),
-    ("contacts_resolved", "Resolutions (again after a reopen).", "resolved_total"),
-    ("contacts_reopened", "Reopens of resolved contacts.", "reopened_total"),
-    ("contacts_transferred", "Contacts that left the queue by a transfer.", "transferred_total"),
-    ("contacts_missed", "Offers an agent did not take (contact.missed).", "missed_total"),
-)
-
-_HISTOGRAMS = (
-    ("wait_seconds", "Wait of answered contacts in this queue.", "wait_hist"),
-    ("first_response_seconds", "First response time from first entry.", "first_response_hist"),
-    ("handle_seconds", "Handle time.", "handle_hist"),
-    ("resolution_seconds", "Resolution time from first entry.", "resolution_hist"),
-)
+SLA_LABELS = (*QC, "priority", "sla")
 
 
-def _histogram(name: str, help_text: str, labels: tuple[str, ...]) -> HistogramMetricFamily:
-    return HistogramMetricFamily(name, help_text, labels=labels)
+def _gauge(name: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+    return GaugeMetricFamily(P + name, HELP[name], labels=labels)
+
+
+def _counter(name: str, labels: tuple[str, ...] = ()) -> CounterMetricFamily:
+    return CounterMetricFamily(P + name, HELP[name], labels=labels)
+
+
+def _histogram(name: str, labels: tuple[str, ...]) -> HistogramMetricFamily:
+    return HistogramMetricFamily(P + name, HELP[name], labels=labels)
 
 
 def _add_histogram(family: HistogramMetricFamily, values: list[str], hist: Histogram) -> None:
@@ -74,7 +59,7 @@ def _add_histogram(family: HistogramMetricFamily, values: list[str], hist: Histo
 class EngineCollector(Collector):
     """The Prometheus collector of a running engine (any `ReadView`), rendered fresh on
     every scrape: live state, window gauges, counters and histograms, staffing and
-    pipeline health."""
+    pipeline health. The reference `exposition` renders the same text from."""
 
     def __init__(self, engine: ReadView) -> None:
         self.engine = engine
@@ -94,43 +79,14 @@ class EngineCollector(Collector):
 
     def _live(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
         board = self.engine.queues
-        waiting = GaugeMetricFamily(
-            P + "contacts_waiting", "Contacts waiting in the queue now.", labels=QC
-        )
-        longest = GaugeMetricFamily(
-            P + "longest_wait_seconds",
-            "Wait so far of the contact waiting longest (0 when none).",
-            labels=QC,
-        )
-        backlog = GaugeMetricFamily(
-            P + "backlog_contacts", "Open contacts by age since first entry.", labels=(*QC, "age")
-        )
-        breached = GaugeMetricFamily(
-            P + "sla_breached_contacts",
-            "Open contacts past an SLA due time without meeting it.",
-            labels=(*QC, "priority", "sla"),
-        )
-        at_risk = GaugeMetricFamily(
-            P + "sla_at_risk_contacts",
-            "Open contacts not breached, due within at_risk_fraction of the target.",
-            labels=(*QC, "priority", "sla"),
-        )
-        info = GaugeMetricFamily(
-            P + "queue_info",
-            "Queue x channel known to the engine, with its team.",
-            labels=(*QC, "team"),
-        )
-        target = GaugeMetricFamily(
-            P + "service_level_target_ratio",
-            "Service-level target in force: the file's, or a live one (voice and chat, normal "
-            "priority).",
-            labels=QC,
-        )
-        answer_target = GaugeMetricFamily(
-            P + "answer_target_seconds",
-            "answer_within_seconds in force: the file's, or a live one (normal priority).",
-            labels=QC,
-        )
+        waiting = _gauge("contacts_waiting", QC)
+        longest = _gauge("longest_wait_seconds", QC)
+        backlog = _gauge("backlog_contacts", (*QC, "age"))
+        breached = _gauge("sla_breached_contacts", SLA_LABELS)
+        at_risk = _gauge("sla_at_risk_contacts", SLA_LABELS)
+        info = _gauge("queue_info", (*QC, "team"))
+        target = _gauge("service_level_target_ratio", QC)
+        answer_target = _gauge("answer_target_seconds", QC)
         for qc in tracked:
             labels = [qc.queue, qc.channel]
             view = board.live(qc)
@@ -150,11 +106,7 @@ class EngineCollector(Collector):
                 target.add_metric(labels, targets.service_level_target)
                 answer_target.add_metric(labels, targets.answer_within_seconds)
         yield from (waiting, longest, backlog, breached, at_risk, info, target, answer_target)
-        agents = GaugeMetricFamily(
-            P + "agents",
-            "Agents by state, counted in every queue they serve.",
-            labels=("queue", "state"),
-        )
+        agents = _gauge("agents", ("queue", "state"))
         board_agents = self.engine.agents
         for name in sorted(board_agents.queues):
             counts = board_agents.queues[name].counts
@@ -162,11 +114,7 @@ class EngineCollector(Collector):
                 agents.add_metric([name, state], count)
         yield agents
         yield self._agents_by_reason()
-        in_state = _histogram(
-            P + "agent_state_seconds",
-            "Time agents spent in a state before they left it, per queue they serve.",
-            ("queue", "state"),
-        )
+        in_state = _histogram("agent_state_seconds", ("queue", "state"))
         for name in sorted(board_agents.queues):
             histograms = board_agents.queues[name].state_seconds
             for state, hist in zip(AGENT_STATES, histograms, strict=True):
@@ -177,12 +125,7 @@ class EngineCollector(Collector):
         """Agents by state and reason per queue: the configured reasons by name, any other
         as "other", none as "none". Every queue exports its away agents for each configured
         reason, "other" and "none" (0 when none), other states when they have agents."""
-        family = GaugeMetricFamily(
-            P + "agents_by_reason",
-            "Agents by state and reason (configured [agents] reasons; others 'other', "
-            "no reason 'none'), counted in every queue they serve.",
-            labels=("queue", "state", "reason"),
-        )
+        family = _gauge("agents_by_reason", ("queue", "state", "reason"))
         reasons = self.engine.settings.agents.reasons
         known = frozenset(reasons)
         always = [("away", r) for r in (*reasons, "other", "none")]
@@ -199,22 +142,11 @@ class EngineCollector(Collector):
 
     def _windows(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
         engine = self.engine
-        families = {
-            name: GaugeMetricFamily(P + name, text, labels=QCW) for name, text, _ in WINDOW_GAUGES
-        }
-        families["service_level_ratio"] = GaugeMetricFamily(
-            P + "service_level_ratio",
-            "Service level by the queue's formula (standard, abandons_met, answered_only).",
-            labels=QCW,
-        )
-        wait_q = Metric(
-            P + "wait_seconds_quantile",
-            "Wait quantiles over the window (sketch, 1 % error), with its sum and count.",
-            "summary",
-        )
+        families = {name: _gauge(name, QCW) for name in WINDOWED}
+        wait_q = Metric(P + "wait_seconds_quantile", HELP["wait_seconds_quantile"], "summary")
         frt_q = Metric(
             P + "first_response_seconds_quantile",
-            "First response time quantiles over the window (sketch, 1 % error).",
+            HELP["first_response_seconds_quantile"],
             "summary",
         )
         for qc in tracked:
@@ -228,11 +160,7 @@ class EngineCollector(Collector):
                 _quantiles(frt_q, labels, summary.frt_bins, summary.frt_sum)
         yield from families.values()
         yield from (wait_q, frt_q)
-        occupancy = GaugeMetricFamily(
-            P + "occupancy_ratio",
-            "(on_contact + after_contact_work) / (that + available) time.",
-            labels=("queue", "window"),
-        )
+        occupancy = _gauge("occupancy_ratio", ("queue", "window"))
         agents = engine.agents
         for name in sorted(agents.queues):
             for window, times in agents.occupancy(name).items():
@@ -244,16 +172,12 @@ class EngineCollector(Collector):
     # ------------------------------------------------------------------ counters
 
     def _counters(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
-        for name, text, attr in _COUNTERS:
-            family = CounterMetricFamily(P + name, text, labels=QC)
+        for name, attr in COUNTERS:
+            family = _counter(name, QC)
             for qc in tracked:
                 family.add_metric([qc.queue, qc.channel], getattr(qc, attr))
             yield family
-        breaches = CounterMetricFamily(
-            P + "sla_breaches",
-            "SLA breaches (each contact once per SLA).",
-            labels=(*QC, "priority", "sla"),
-        )
+        breaches = _counter("sla_breaches", SLA_LABELS)
         for qc in tracked:
             for p, priority in enumerate(PRIORITIES):
                 for k, kind in enumerate(SLA_KINDS):
@@ -263,8 +187,8 @@ class EngineCollector(Collector):
                             qc.breaches_total[sla_index(p, k)],
                         )
         yield breaches
-        for name, text, attr in _HISTOGRAMS:
-            histogram = _histogram(P + name, text, QC)
+        for name, attr in HISTOGRAMS:
+            histogram = _histogram(name, QC)
             for qc in tracked:
                 _add_histogram(histogram, [qc.queue, qc.channel], getattr(qc, attr))
             yield histogram
@@ -272,112 +196,59 @@ class EngineCollector(Collector):
     # ------------------------------------------------------------------ staffing
 
     def _staffing(self, tracked: list[QueueChannel]) -> Iterator[Metric]:
-        families = {
-            "required": GaugeMetricFamily(
-                P + "staffing_required_agents",
-                "Agents needed now: Erlang C (voice, chat) or workload (async), "
-                "within max occupancy, divided by (1 - shrinkage).",
-                labels=QC,
-            ),
-            "staffed": GaugeMetricFamily(
-                P + "staffing_staffed_agents",
-                "Agents serving the queue in available, on_contact or after_contact_work.",
-                labels=QC,
-            ),
-            "gap": GaugeMetricFamily(
-                P + "staffing_gap_agents", "Required - staffed agents.", labels=QC
-            ),
-            "projected": GaugeMetricFamily(
-                P + "staffing_projected_service_level_ratio",
-                "Erlang C service level with the staffed agents (voice, chat).",
-                labels=QC,
-            ),
-            "rate": GaugeMetricFamily(
-                P + "staffing_arrival_rate_per_second",
-                "Contacts offered per second over [staffing] arrival_window.",
-                labels=QC,
-            ),
-            "aht": GaugeMetricFamily(
-                P + "staffing_handle_seconds",
-                "AHT used for staffing: over [staffing] handle_window, else the default.",
-                labels=QC,
-            ),
-            "load": GaugeMetricFamily(
-                P + "staffing_offered_load_erlangs",
-                "Arrival rate x AHT.",
-                labels=QC,
-            ),
-        }
+        families = [_gauge(name, QC) for name in STAFFING]
         for qc in tracked:
             view = staffing_view(self.engine, qc)
             labels = [qc.queue, qc.channel]
-            families["required"].add_metric(labels, view.required)
-            families["staffed"].add_metric(labels, view.staffed)
-            families["gap"].add_metric(labels, view.gap)
-            if view.projected_service_level is not None:
-                families["projected"].add_metric(labels, view.projected_service_level)
-            families["rate"].add_metric(labels, view.arrivals_per_second)
-            families["aht"].add_metric(labels, view.aht_seconds)
-            families["load"].add_metric(labels, view.load_erlangs)
-        yield from families.values()
+            values = (
+                view.required,
+                view.staffed,
+                view.gap,
+                view.projected_service_level,
+                view.arrivals_per_second,
+                view.aht_seconds,
+                view.load_erlangs,
+            )
+            for family, value in zip(families, values, strict=True):
+                if value is not None:
+                    family.add_metric(labels, value)
+        yield from families
 
     # ------------------------------------------------------------------ pipeline
 
     def _pipeline(self) -> Iterator[Metric]:
         engine = self.engine
         pipeline = engine.pipeline
-        processed = CounterMetricFamily(
-            P + "events_processed", "Valid events applied, by type.", labels=("type",)
-        )
+        processed = _counter("events_processed", ("type",))
         for type_, count in pipeline.processed.items():
             processed.add_metric([type_], count)
-        rejected = CounterMetricFamily(
-            P + "events_rejected", "Rejected messages, by reason.", labels=("reason",)
-        )
+        rejected = _counter("events_rejected", ("reason",))
         for reason, count in pipeline.rejected.items():
             rejected.add_metric([reason], count)
-        ignored = CounterMetricFamily(
-            P + "events_ignored",
-            "Valid events that did not fit the contact's state, by reason.",
-            labels=("reason",),
-        )
+        ignored = _counter("events_ignored", ("reason",))
         for reason, count in sorted(pipeline.ignored.items()):
             ignored.add_metric([reason], count)
         yield from (processed, rejected, ignored)
-        yield CounterMetricFamily(
-            P + "events_duplicate",
-            "Events dropped as duplicates of an event_id.",
-            value=pipeline.duplicates,
-        )
-        yield CounterMetricFamily(
-            P + "events_late",
-            "Events older than the newest applied event of their contact or agent.",
-            value=pipeline.late,
-        )
-        last = GaugeMetricFamily(
-            P + "last_event_timestamp_seconds", "Event time of the newest event (epoch seconds)."
-        )
+        duplicate = _counter("events_duplicate")
+        duplicate.add_metric([], pipeline.duplicates)
+        late = _counter("events_late")
+        late.add_metric([], pipeline.late)
+        yield from (duplicate, late)
+        last = _gauge("last_event_timestamp_seconds")
         if pipeline.last_event_ts is not None:
             last.add_metric([], pipeline.last_event_ts)
         yield last
-        lag = _histogram(P + "event_processing_lag_seconds", "Processing time - event time.", ())
+        lag = _histogram("event_processing_lag_seconds", ())
         _add_histogram(lag, [], pipeline.lag)
         yield lag
-        yield GaugeMetricFamily(
-            P + "events_parked",
-            "Events waiting for their contact's contact.queued.",
-            value=engine.parked_count,
-        )
-        yield GaugeMetricFamily(
-            P + "contacts_tracked",
-            "Contacts in memory (open and remembered).",
-            value=engine.contacts_tracked,
-        )
-        yield GaugeMetricFamily(
-            P + "overflow_queue_channels",
-            'Queue x channel pairs folded into queue="_overflow" by the cap.',
-            value=engine.queues.overflow_queue_channels,
-        )
+        for name, value in (
+            ("events_parked", engine.parked_count),
+            ("contacts_tracked", engine.contacts_tracked),
+            ("overflow_queue_channels", engine.queues.overflow_queue_channels),
+        ):
+            family = _gauge(name)
+            family.add_metric([], value)
+            yield family
 
 
 def _quantiles(family: Metric, labels: list[str], bins: dict[int, int], total: float) -> None:
@@ -392,10 +263,52 @@ def _quantiles(family: Metric, labels: list[str], bins: dict[int, int], total: f
     family.add_sample(family.name + "_count", names, count)
 
 
-def exposition(engine: ReadView, *extra: Collector) -> bytes:
-    """The Prometheus text exposition of an engine (fresh registry: our collectors only)."""
+def exposition(
+    engine: ReadView,
+    *extra: Collector,
+    queues: frozenset[str] | None = None,
+    pipeline: bool | None = None,
+) -> bytes:
+    """The Prometheus text exposition of an engine and `extra` collectors. `queues`: only
+    the series of these queues; `pipeline`: series without a queue label (pipeline health,
+    `extra`), by default only when `queues` is None. Same text as `reference_exposition`."""
+    return renderer_of(engine).render(*extra, queues=queues, pipeline=pipeline)
+
+
+def exposition_chunks(
+    engine: ReadView,
+    *extra: Collector,
+    queues: frozenset[str] | None = None,
+    pipeline: bool | None = None,
+) -> Iterator[bytes]:
+    """`exposition` as byte chunks to stream: the engine is read when this is called, the
+    chunks (a family each) are joined and encoded as they are taken."""
+    return renderer_of(engine).chunks(*extra, queues=queues, pipeline=pipeline)
+
+
+def reference_exposition(engine: ReadView, *extra: Collector) -> bytes:
+    """The exposition by prometheus_client's generate_latest over `EngineCollector` (fresh
+    registry: our collectors only): slower, the reference the fast text is tested against."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EngineCollector(engine))
     for collector in extra:
         registry.register(collector)
     return generate_latest(registry)
+
+
+PIPELINE_CHOICES = {"": None, "1": True, "true": True, "0": False, "false": False}
+
+
+def metrics_selection(
+    queues: frozenset[str] | None, pipeline: str | None
+) -> tuple[frozenset[str] | None, bool | None]:
+    """`queues=` and `pipeline=` of `exposition` for `/metrics?queue=&team=&pipeline=`:
+    `queues` as the query names them (None: every queue); `pipeline` 1/true or 0/false adds
+    or leaves out the series without a queue label, `only` answers with them alone.
+    ValueError for any other `pipeline`."""
+    text = (pipeline or "").strip().lower()
+    if text == "only":
+        return frozenset(), True
+    if text not in PIPELINE_CHOICES:
+        raise ValueError(f"pipeline={pipeline}: expected 1, 0, true, false or only")
+    return queues, PIPELINE_CHOICES[text]
