@@ -21,6 +21,7 @@ import hmac
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_seconds() -> float:
+    """User and system CPU time of this process (the sender) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=2000.0)
@@ -157,8 +164,11 @@ def main() -> int:
         line = process.stderr.readline()
         url = next(word for word in line.split() if "/hooks/zendesk" in word).rstrip(",")
         asyncio.run(closed_loop(url, 2000, 16))  # warm-up: connections, metadata
-        before = cpu_seconds(process.pid)
+        before, sender = cpu_seconds(process.pid), own_cpu_seconds()
         steady = asyncio.run(open_loop(url, args.rate, args.seconds))
+        steady["sender_cpu_us_per_request"] = round(
+            (own_cpu_seconds() - sender) / int(steady["requests"]) * 1e6  # type: ignore[call-overload]
+        )
         steady["receiver_cpu_us_per_request"] = round(
             (cpu_seconds(process.pid) - before) / int(steady["requests"]) * 1e6  # type: ignore[call-overload]
         )
