@@ -31,6 +31,9 @@ from streams.runtimes.records import RecordMapper, apply_mapped
 log = logging.getLogger("floorwatch.receive")
 OUTCOMES = ("accepted", "unauthorized", "too_large", "timeout", "unavailable")
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONNECT_HEADER = "X-Floorwatch-Secret"  # EventBridge API destination (API key auth)
+FIREHOSE_KEY = "X-Amz-Firehose-Access-Key"  # Kinesis Data Firehose HTTP endpoint delivery
+FIREHOSE_REQUEST = "X-Amz-Firehose-Request-Id"
 
 
 class Unavailable(Exception):
@@ -113,11 +116,6 @@ def hooks_from(settings: ReceiveSettings) -> list[Hook]:
 
         hooks.append(Hook("connect", webhook_connector("connect", settings), connect_ok))
     return hooks
-
-
-CONNECT_HEADER = "X-Floorwatch-Secret"  # EventBridge API destination (API key auth)
-FIREHOSE_KEY = "X-Amz-Firehose-Access-Key"  # Kinesis Data Firehose HTTP endpoint delivery
-FIREHOSE_REQUEST = "X-Amz-Firehose-Request-Id"
 
 
 class ReceiveMetrics:
