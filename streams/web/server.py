@@ -32,7 +32,7 @@ from streams.read.agents import (
 )
 from streams.read.board import board_snapshot
 from streams.read.contacts import FILTER_CHOICES, ContactFilter, contact_rows, part_rows
-from streams.read.exporter import exposition
+from streams.read.exporter import exposition_chunks, metrics_selection
 from streams.read.floor import queue_teams, split_list
 from streams.read.moves import demand_rows, moves_snapshot, part_moves
 from streams.read.view import ReadView
@@ -384,10 +384,22 @@ def make_app(
         tasks.append(asyncio.get_running_loop().create_task(feed.run()))
         return feed
 
-    async def metrics(_: web.Request) -> web.Response:
-        return web.Response(
-            body=exposition(engine, *extra), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
+    async def metrics(request: web.Request) -> web.StreamResponse:
+        """The exposition, streamed; `?team=`/`?queue=` select queues (split scrape jobs),
+        `?pipeline=` the series without a queue label (docs/operations.md)."""
+        try:
+            queues, pipeline = metrics_selection(
+                floor_queues(engine, request.query), request.query.get("pipeline")
+            )
+        except ValueError as error:
+            return json_response({"error": str(error)}, status=400)
+        chunks = exposition_chunks(engine, *extra, queues=queues, pipeline=pipeline)
+        response = web.StreamResponse(headers={"Content-Type": CONTENT_TYPE_LATEST})
+        await response.prepare(request)
+        for chunk in chunks:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
 
     async def board(request: web.Request) -> web.Response:
         try:

@@ -206,3 +206,29 @@ def test_a_cluster_board_is_filtered_by_its_tiles_teams() -> None:
         assert len(body["queues"]) == 2
 
     call(Feed().engine, scenario, board_source=cluster)
+
+
+def test_metrics_of_one_team_or_queue_for_split_scrape_jobs() -> None:
+    """/metrics?team= answers that team's queues only; the series without a queue label
+    come with the whole answer (or ?pipeline=only), never twice across split jobs."""
+
+    async def scenario(client: TestClient) -> None:
+        texts = {}
+        for query in ("", "?team=t1", "?queue=q2", "?pipeline=only", "?pipeline=maybe"):
+            response = await client.get("/metrics" + query)
+            texts[query] = (response.status, await response.text())
+        whole = texts[""][1]
+        assert 'queue="q1"' in whole and 'queue="q2"' in whole
+        t1 = texts["?team=t1"][1]
+        assert 'queue="q1"' in t1 and 'queue="q2"' not in t1
+        assert "contactcenter_events_processed_total" not in t1
+        q2 = texts["?queue=q2"][1]
+        assert 'queue="q2"' in q2 and 'queue="q1"' not in q2
+        pipeline = texts["?pipeline=only"][1]
+        samples = [line for line in pipeline.splitlines() if not line.startswith("#")]
+        assert "contactcenter_events_processed_total" in pipeline
+        assert samples and not any("queue=" in line for line in samples)
+        status, body = texts["?pipeline=maybe"]
+        assert status == 400 and "pipeline=maybe" in body
+
+    call(floor().engine, scenario)
