@@ -66,6 +66,11 @@ TOTALS = (
 )
 
 
+# A past window merges whole blocks of this many buckets (5 minutes of 10-s buckets), each
+# merged once and kept until a fact lands in it or it leaves the longest window.
+BLOCK_BUCKETS = 30
+
+
 class QueueChannel(SlaCounts):
     """Everything kept for one queue x channel, the unit every metric is kept for:
     totals, histograms, the bucket ring and today's summary, open contacts and (from
@@ -75,6 +80,7 @@ class QueueChannel(SlaCounts):
         "abandoned_total",
         "answered_total",
         "answered_within_target_total",
+        "blocks",
         "channel",
         "first_response_hist",
         "first_seen",
@@ -127,6 +133,9 @@ class QueueChannel(SlaCounts):
         self.live_cache: tuple[int, list[float], float] | None = None
         self.past_key = (-1, -1)
         self.past_cache: dict[int, Summary] = {}
+        # Merged summaries of whole past blocks of BLOCK_BUCKETS buckets (block index ->
+        # summary): a trailing window merges its blocks, and single buckets only at its ends.
+        self.blocks: dict[int, Summary] = {}
         self.version = 0  # changes with every fact attributed to a window
         self.tile_cache: Any = None  # kept by the board, opaque to the core
         self.offered_total = 0
@@ -207,6 +216,7 @@ class QueueChannel(SlaCounts):
         self.resolution_hist = resolution
         self.today = Summary.restore(today) if same_day else Summary()
         self.ring.restore(ring, Summary.restore, now)
+        self.blocks.clear()
         self.version += 1
         self.past_version += 1
         self.open_version += 1
@@ -357,8 +367,11 @@ class QueueBoard(FactSink):
             qc.first_seen = at
         bucket = qc.ring.at(at, now)
         qc.version += 1
-        if int(at // self.bucket_seconds) != int(now // self.bucket_seconds):
+        index = int(at // self.bucket_seconds)
+        if index != int(now // self.bucket_seconds):
             qc.past_version += 1
+            if qc.blocks:
+                qc.blocks.pop(index // BLOCK_BUCKETS, None)
         in_today = self.has_today and at >= self.day_start
         if bucket is None:
             return (qc.today,) if in_today else ()
@@ -645,29 +658,54 @@ class QueueBoard(FactSink):
 
     def _past(self, qc: QueueChannel) -> dict[int, Summary]:
         """Length in buckets -> merged summary of that window's buckets but the newest,
-        cached until a new bucket begins or a fact lands in an older one."""
+        cached until a new bucket begins or a fact lands in an older one. Walking back from
+        the newest past bucket, whole blocks come from `qc.blocks` (merged once)."""
         current = int(self.now // self.bucket_seconds)
         key = (current, qc.past_version)
         if qc.past_key == key:
             return qc.past_cache
         ring = qc.ring
+        blocks = qc.blocks
+        oldest = current - self.lengths[-1] + 1 if self.lengths else current
+        for stale in [b for b in blocks if b * BLOCK_BUCKETS < oldest]:
+            del blocks[stale]
         total = Summary()
         merged: dict[int, Summary] = {}
-        back = 1
+        index = current - 1  # the next bucket to take, walking back
         for length in self.lengths:
-            while back < length:
-                index = current - back
+            first = current - length + 1  # the window's oldest bucket
+            while index >= first:
+                block = index // BLOCK_BUCKETS
+                block_start = block * BLOCK_BUCKETS
+                if index == block_start + BLOCK_BUCKETS - 1 and block_start >= first:
+                    found = blocks.get(block)
+                    if found is None:
+                        found = blocks[block] = self._block(ring, block_start)
+                    total.merge(found)
+                    index = block_start - 1
+                    continue
                 slot = index % ring.slots
                 summary = ring.summaries[slot]
                 if summary is not None and ring.indexes[slot] == index:
                     total.merge(summary)
-                back += 1
+                index -= 1
             snapshot = Summary()
             snapshot.merge(total)
             merged[length] = snapshot
         qc.past_key = key
         qc.past_cache = merged
         return merged
+
+    @staticmethod
+    def _block(ring: BucketRing[Summary], start: int) -> Summary:
+        """The merged summary of the buckets [start, start + BLOCK_BUCKETS)."""
+        out = Summary()
+        for index in range(start, start + BLOCK_BUCKETS):
+            slot = index % ring.slots
+            summary = ring.summaries[slot]
+            if summary is not None and ring.indexes[slot] == index:
+                out.merge(summary)
+        return out
 
     def _trailing(self, qc: QueueChannel, seconds: int) -> Summary:
         """Merged summary of a trailing window: its older buckets (cached) and the newest."""

@@ -308,3 +308,29 @@ def test_today_resets_at_the_floors_day_start() -> None:
     feed.event("contact.queued", night + 3600, contact_id="d1", queue="q", channel="voice")
     # 06:30: the night call belongs to the day before; midnight would have kept both
     assert win(feed.metrics(), OFFERED, "q", "voice", "today") == 1
+
+
+def test_windows_count_each_fact_once_with_late_facts_and_cached_blocks() -> None:
+    """Offers at random times over 2 hours, a fifth of them late (up to 30 min back, into
+    buckets whose 5-minute block was merged and cached already), read every few minutes:
+    each window counts exactly the offers whose time falls in it (worked out from the
+    event times alone: a window of W covers [bucket start of now - W + 10 s, now])."""
+    import random
+
+    rng = random.Random(11)
+    feed = Feed()
+    sent: list[float] = []
+    now = T0
+    for n in range(1500):
+        now += rng.uniform(0, 10)
+        at = now - rng.uniform(0, 1800) if rng.random() < 0.2 else now
+        feed.advance(now)
+        feed.event("contact.queued", at, contact_id=f"c{n}", queue="q", channel="voice")
+        sent.append(min(at, now))
+        if n % 97 == 0:
+            m = feed.metrics()
+            bucket_start = now // 10 * 10
+            for window, seconds in (("5m", 300), ("15m", 900), ("1h", 3600)):
+                first = bucket_start - seconds + 10
+                expected = sum(1 for t in sent if first <= t <= now)
+                assert win(m, OFFERED, "q", "voice", window) == expected, (n, window)
