@@ -184,26 +184,48 @@ class FollowedSource:
             self.stop.set()
 
 
+SAVE_SHARE = 20  # a save may take at most 1/20 of the time between saves
+
+
 class StateKeeper:
     """Saves the engine, the connector and the source position to a `StateDir` at most
-    every `every_seconds` (and when asked), between two events: never a half-applied one."""
+    every `every_seconds` (and when asked), between two events: never a half-applied one.
+    A save that takes long (a large centre) spaces the next ones out, so saving never takes
+    more than 1/SAVE_SHARE of the time: a restart then re-reads more, and loses nothing."""
 
-    def __init__(self, state_dir: StateDir, source: FollowedSource, every_seconds: float) -> None:
+    def __init__(
+        self,
+        state_dir: StateDir,
+        source: FollowedSource,
+        every_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.state_dir = state_dir
         self.source = source
         self.every_seconds = every_seconds
-        self.due = time.monotonic() + every_seconds
+        self.clock = clock
+        self.due = clock() + every_seconds
+        self.spaced = False  # said once in the log
 
     def maybe_save(self, engine: Engine, mapper: RecordMapper | None) -> None:
-        if time.monotonic() >= self.due:
+        if self.clock() >= self.due:
             self.save(engine, mapper)
 
     def save(self, engine: Engine, mapper: RecordMapper | None) -> None:
+        started = self.clock()
         try:
             self.state_dir.save(engine, mapper, self.source.position)
         except OSError as exc:  # a full disk must not stop the floor's board
             log.error("state not saved", extra={"error": str(exc)})
-        self.due = time.monotonic() + self.every_seconds
+        took = self.clock() - started
+        every = max(self.every_seconds, SAVE_SHARE * took)
+        if every > self.every_seconds and not self.spaced:
+            self.spaced = True
+            log.warning(
+                "state saves spaced out",
+                extra={"save_seconds": round(took, 2), "every_seconds": round(every, 1)},
+            )
+        self.due = self.clock() + every
 
 
 async def no_lines() -> AsyncIterator[bytes]:

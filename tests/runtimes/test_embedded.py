@@ -147,3 +147,37 @@ def test_busy_port_is_a_clear_error(live: LiveFloorwatch) -> None:
     )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}".encode() in done.stderr
+
+
+def test_slow_state_saves_are_spaced_out_to_a_twentieth_of_the_time() -> None:
+    """A save of 3 s (a large centre) puts the next one 60 s after it, not 5 s; quick
+    saves keep the configured 5 s. The clock is the test's."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from streams.runtimes.embedded import StateKeeper
+
+    now = [0.0]
+    saves: list[float] = []
+    took = [3.0]
+
+    class SlowDir:
+        def save(self, engine: Any, mapper: Any, position: Any) -> None:
+            saves.append(now[0])
+            now[0] += took[0]
+
+    source: Any = SimpleNamespace(position=None)
+    keeper = StateKeeper(SlowDir(), source, 5.0, clock=lambda: now[0])  # type: ignore[arg-type]
+    for t in (4.9, 5.0, 67.9):
+        now[0] = t
+        keeper.maybe_save(None, None)  # type: ignore[arg-type]
+    assert saves == [5.0]  # the save ended at 8.0: the next is due at 8 + 20 x 3 = 68
+    took[0] = 0.1
+    now[0] = 68.0
+    keeper.maybe_save(None, None)  # type: ignore[arg-type]
+    assert saves == [5.0, 68.0]
+    now[0] = 73.0  # ended at 68.1; due at 68.1 + max(5, 2) = 73.1
+    keeper.maybe_save(None, None)  # type: ignore[arg-type]
+    now[0] = 73.1
+    keeper.maybe_save(None, None)  # type: ignore[arg-type]
+    assert saves == [5.0, 68.0, 73.1]
