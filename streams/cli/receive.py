@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -80,14 +81,12 @@ def receive_settings(args: argparse.Namespace, settings: Settings) -> ReceiveSet
                     pass
             except OSError as exc:
                 raise CliError(f"{option} {path}: {exc.strerror}", EXIT_USAGE) from None
-    return ReceiveSettings(
-        **{
-            **base.__dict__,
-            "host": args.host or base.host,
-            "port": base.port if args.port is None else args.port,
-            "tls_cert": cert,
-            "tls_key": key,
-        }
+    return dataclasses.replace(
+        base,
+        host=args.host or base.host,
+        port=base.port if args.port is None else args.port,
+        tls_cert=cert,
+        tls_key=key,
     )
 
 

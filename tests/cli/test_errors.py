@@ -182,7 +182,20 @@ BAD_INPUTS = [
         EXIT_USAGE,
         "--follow and --state-dir are for a --source FILE",
     ),
-    (["produce", "http://pbx/events"], {}, EXIT_USAGE, "reading from a URL is not supported yet"),
+    (
+        ["produce", "ftp://pbx/events"],
+        {},
+        EXIT_USAGE,
+        "ftp://pbx/events: give a FILE, -, an http(s):// URL or freeswitch://HOST:PORT",
+    ),
+    (
+        ["produce", "http://pbx/events", "--follow"],
+        {},
+        EXIT_USAGE,
+        "--follow reads a growing FILE; http://pbx/events is read as it streams anyway",
+    ),
+    (["produce", "freeswitch://pbx:8021"], {}, EXIT_USAGE, "needs --format freeswitch"),
+    (["receive"], {}, EXIT_USAGE, "no webhook is configured: set a connector's secret"),
     (["produce", "-", "--follow"], {}, EXIT_USAGE, "--follow reads a FILE"),
     (["produce", "nope.jsonl"], {}, EXIT_INPUT, "input file nope.jsonl: not found"),
     (
@@ -215,7 +228,7 @@ def test_bad_input_is_one_line_with_its_exit_code(
     assert len(lines) == 1, done.stderr
     known = args[0] in (
         *("run", "replay", "simulate", "worker", "staffing", "board", "targets"),
-        *("convert", "produce"),
+        *("convert", "produce", "receive"),
     )
     command = " ".join(args[:2]) if args[0] == "targets" else args[0]
     assert lines[0].startswith(f"floorwatch {command}: " if known else "floorwatch: "), lines[0]
