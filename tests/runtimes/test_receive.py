@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from streams.connectors.base import Mapped
 from streams.core.intake import Rejection
 from streams.core.settings import ConfigError, ReceiveSettings
 from streams.runtimes.receive import Unavailable, hooks_from, make_receiver, serve_receiver
+from tests.conftest import require_tool
 
 ZENDESK_SECRET = "dGhpcyBpcyBhIHNpZ25pbmcgc2VjcmV0"
 TWILIO_TOKEN = "12345678901234567890123456789012"
@@ -348,3 +350,36 @@ def test_an_activity_map_outside_the_contract_is_a_configuration_error() -> None
     settings = ReceiveSettings(twilio_auth_token="t", twilio_activities=(("Lunch", "lunch"),))
     with pytest.raises(ConfigError, match=r"receive\.twilio_activities: activity 'Lunch'"):
         hooks_from(settings)
+
+
+def test_https_with_the_configured_certificate(tmp_path: Path) -> None:
+    """A self-signed certificate made by openssl for 127.0.0.1; the client trusts only it."""
+    import ssl
+    import subprocess
+
+    openssl = require_tool("openssl", "openssl")
+    cert, key = tmp_path / "hooks.pem", tmp_path / "hooks.key"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    settings = ReceiveSettings(
+        port=0, zendesk_secret=ZENDESK_SECRET, tls_cert=str(cert), tls_key=str(key)
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario(url: str, sink: Recorder) -> None:
+        assert url.startswith("https://127.0.0.1:")
+        body = zendesk_created(31)
+        async with (
+            ClientSession() as session,
+            session.post(
+                url + "/hooks/zendesk", data=body, headers=zendesk_signed(body), ssl=trust
+            ) as response,
+        ):
+            assert response.status == 200
+        assert len(sink.delivered) == 1
+
+    with_receiver(scenario, settings)
