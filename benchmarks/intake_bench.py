@@ -31,22 +31,15 @@ import orjson
 
 from streams.core import fast_intake, intake
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.support
-from tests.support.daygen import DayPlan, write_day
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import replay_bench
 
 OUT = Path(__file__).resolve().parent / "out"
 WALL = 1.9e9  # a fixed wall clock after every generated event
 
 
 def dataset(contacts: int) -> list[bytes]:
-    path = OUT / f"day-{contacts}.jsonl"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        print(f"generating {path.name} …", file=sys.stderr)
-        tmp = path.with_suffix(".tmp")
-        write_day(DayPlan(seed=42, contacts=contacts, day="2026-11-20"), tmp)
-        tmp.rename(path)
-    with path.open("rb") as handle:
+    with replay_bench.dataset(contacts).open("rb") as handle:
         return [line.rstrip(b"\n") for line in handle]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.kafka_broker import IN_CI, Broker, running_broker
 from tests.support.redis_server import RedisServer, running_redis
+from tests.support.worker_cluster import Cluster
 
 
 def require_tool(name: str, package: str) -> str:
@@ -34,6 +35,18 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     Skipped with the reason when neither works; failed in CI (CI=true)."""
     with running_broker(tmp_path_factory.mktemp("kafka")) as broker:
         yield broker
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[tuple[Broker, Cluster]]:
+    """A native broker of the test's own, which it stops and restarts with its data, and
+    a cluster on it (fails in CI when no native broker can start, like every other)."""
+    with running_broker(tmp_path / "kafka", native=True) as broker:
+        made = Cluster(broker.bootstrap, tmp_path)
+        try:
+            yield broker, made
+        finally:
+            made.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,7 +15,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from tests.support.helpers import Metrics
 from tests.support.kafka_broker import (
     Broker,
     restart_native_broker,
-    running_broker,
     stop_native_broker,
 )
 from tests.support.live import wait_for
@@ -125,17 +123,6 @@ def start_listening(
             return process, url.rstrip(","), seen
     process.kill()
     raise AssertionError(f"{command[0]} did not start: {''.join(seen)}{process.stderr.read()}")
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[tuple[Broker, Cluster]]:
-    """A native broker this test stops and restarts with its data, and a cluster on it."""
-    with running_broker(tmp_path / "kafka", native=True) as broker:
-        made = Cluster(broker.bootstrap, tmp_path)
-        try:
-            yield broker, made
-        finally:
-            made.stop()
 
 
 @pytest.mark.kafka

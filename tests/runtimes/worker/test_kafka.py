@@ -25,7 +25,6 @@ import pytest
 from tests.support.kafka_broker import (
     Broker,
     restart_native_broker,
-    running_broker,
     stop_native_broker,
 )
 from tests.support.live import wait_for
@@ -218,18 +217,6 @@ def test_dead_letters_keep_key_bytes_reason_and_source(cluster: Cluster) -> None
     assert metrics["contactcenter_dead_letters_total"] == len(BAD_MESSAGES)
     for reason in BAD_REASONS:
         assert metrics[f'contactcenter_events_rejected_total{{reason="{reason}"}}'] == 1
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A native broker of the test's own, which it stops and restarts with its data, and
-    a cluster on it (fails in CI when no native broker can start, like every other)."""
-    with running_broker(tmp_path / "kafka", native=True) as broker:
-        made = Cluster(broker.bootstrap, tmp_path)
-        try:
-            yield broker, made
-        finally:
-            made.stop()
 
 
 def logged_or_held_back(log: Path, template: str) -> int:
