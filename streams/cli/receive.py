@@ -88,14 +88,21 @@ def receive_settings(args: argparse.Namespace, settings: Settings) -> ReceiveSet
         tls_cert=cert,
         tls_key=key,
     )
+    return checked_tls(chosen)
+
+
+def checked_tls(settings: ReceiveSettings) -> ReceiveSettings:
+    """`settings`, once its certificate and key load (else one line, exit 2)."""
     try:
-        tls_context(chosen)  # a certificate or key that cannot be used: said now
+        tls_context(settings)
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
         raise CliError(
-            f"--tls-cert {cert} / --tls-key {key}: cannot be used: {reason}", EXIT_USAGE
+            f"TLS certificate {settings.tls_cert} / key {settings.tls_key}: cannot be used: "
+            f"{reason}",
+            EXIT_USAGE,
         ) from None
-    return chosen
+    return settings
 
 
 def _receive(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 from streams.cli.formats import format_options, make_mapper
-from streams.cli.receive import NO_HOOKS
+from streams.cli.receive import NO_HOOKS, checked_tls
 from streams.cli.support import (
     EXIT_INPUT,
     EXIT_OK,
@@ -262,7 +262,7 @@ def hook_settings(url: str, base: ReceiveSettings) -> ReceiveSettings:
         raise CliError(f"--source {url}: https needs [receive] tls_cert and tls_key", EXIT_USAGE)
     if parts.scheme == "http" and base.tls_cert is not None:
         raise CliError(f"--source {url}: [receive] has a certificate; give https://", EXIT_USAGE)
-    return dataclasses.replace(base, host=parts.hostname, port=port)
+    return checked_tls(dataclasses.replace(base, host=parts.hostname, port=port))
 
 
 def _print_urls(base: str) -> None:
