@@ -260,3 +260,44 @@ def test_a_url_is_read_as_it_streams_and_a_missing_one_is_one_line(
     assert missing.stderr == (
         f"floorwatch produce: cannot read {base}/nothing.jsonl: HTTP 404 File not found\n"
     )
+
+
+def test_the_freeswitch_event_socket_is_produced_until_stopped(cluster: Cluster) -> None:
+    """`produce freeswitch://` against the event socket's stand-in (FreeSWITCH cannot run
+    here; tests/support/esl_stand_in.py): across the stand-in's drop and reconnection, the
+    topic gets exactly the events the connector makes of the frames played, keyed as the
+    contract says; SIGTERM ends it with its summary."""
+    import signal
+
+    from streams.connectors import AsteriskOptions, FreeSwitchConnector
+    from tests.support.esl_stand_in import StandIn, calls
+
+    frames = calls(time.time())
+    mapper = FreeSwitchConnector(AsteriskOptions())
+    expected = [e for frame in frames for e in mapper.feed(frame) if isinstance(e, dict)]
+    expected += [e for e in mapper.flush() if isinstance(e, dict)]
+    assert len(expected) >= 6  # alice available; two calls queued, one answered and ended...
+    server = StandIn("s3cret", [frames[:4], frames[4:]])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streams", "produce", f"freeswitch://127.0.0.1:{server.port}",
+         "--format", "freeswitch"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **cluster.env, "FLOORWATCH_FREESWITCH__PASSWORD": "s3cret"},
+    )  # fmt: skip
+    try:
+        records = read_topic(cluster, cluster.kafka.topic, len(expected))
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        server.close()
+        if process.poll() is None:
+            process.kill()
+    sent = {orjson.loads(r.value)["event_id"]: r.key for r in records}
+    wanted = {
+        e["event_id"]: (e.get("agent_id") if e["type"] == "agent.state" else e["contact_id"])
+        for e in expected
+    }
+    assert {k: v.decode() for k, v in sent.items()} == wanted
+    assert "connected, subscribed" in stderr
+    assert stderr.strip().endswith(f"to {cluster.kafka.topic}")
