@@ -107,6 +107,7 @@ class QueueChannel(SlaCounts):
         "version",
         "wait_hist",
         "waiting",
+        "windows_cache",
     )
 
     def __init__(
@@ -136,6 +137,8 @@ class QueueChannel(SlaCounts):
         # Merged summaries of whole past blocks of BLOCK_BUCKETS buckets (block index ->
         # summary): a trailing window merges its blocks, and single buckets only at its ends.
         self.blocks: dict[int, Summary] = {}
+        # The merged windows at (bucket, version, past_version): read, never changed.
+        self.windows_cache: tuple[tuple[int, int, int], dict[str, Summary]] | None = None
         self.version = 0  # changes with every fact attributed to a window
         self.tile_cache: Any = None  # kept by the board, opaque to the core
         self.offered_total = 0
@@ -721,11 +724,18 @@ class QueueBoard(FactSink):
         return out
 
     def windows(self, qc: QueueChannel) -> dict[str, Summary]:
-        """Window name -> merged summary, in the configured order."""
+        """Window name -> merged summary, in the configured order: the same dict (to read,
+        never to change) until a new bucket begins or a fact reaches the queue x channel."""
+        key = (int(self.now // self.bucket_seconds), qc.version, qc.past_version)
+        cached = qc.windows_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
         merged = {name: self._trailing(qc, seconds) for name, seconds in self.trailing.items()}
         if self.has_today:
             merged["today"] = qc.today
-        return {name: merged[name] for name in self.settings.windows}
+        result = {name: merged[name] for name in self.settings.windows}
+        qc.windows_cache = (key, result)
+        return result
 
     def trailing_summary(self, qc: QueueChannel, seconds: int) -> tuple[Summary, float]:
         """The merged summary of a trailing window and the seconds it actually covers.

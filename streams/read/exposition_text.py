@@ -195,7 +195,18 @@ def _histogram_lines(name: str, before: str, after: str, hist: Histogram) -> lis
 class _Pair:
     """One queue x channel's label strings and the text of each of its series groups."""
 
-    __slots__ = ("c", "cq", "keys", "q", "qc", "sla", "text", "window_text", "windows")
+    __slots__ = (
+        "c",
+        "cq",
+        "keys",
+        "q",
+        "qc",
+        "seen",
+        "sla",
+        "text",
+        "window_text",
+        "windows",
+    )
 
     def __init__(self, qc: QueueChannel) -> None:
         self.qc = qc
@@ -213,6 +224,7 @@ class _Pair:
         self.window_text: dict[str, tuple[tuple[Any, ...], list[str]]] = {}
         self.keys: list[Any] = [None] * _GROUPS
         self.text: list[str] = [""] * _SLOTS
+        self.seen: tuple[Any, str] | None = None  # the windows dict and formula rendered
 
     def window(self, name: str) -> tuple[str, tuple[str, ...]]:
         """Labels of a window's series, and of its quantile samples."""
@@ -394,10 +406,15 @@ class TextExposition:
 
     def _update_windows(self, pair: _Pair, formula: str) -> None:
         """Each window's lines are kept apart: a window re-renders when its values change."""
+        windows = self.view.queues.windows(pair.qc)
+        seen = pair.seen
+        if seen is not None and seen[0] is windows and seen[1] == formula:
+            return  # the engine's very windows of the last scrape: nothing changed
+        pair.seen = (windows, formula)
         changed = False
         kept = pair.window_text
         order = []
-        for window, summary in self.view.queues.windows(pair.qc).items():
+        for window, summary in windows.items():
             order.append(window)
             row = (
                 formula,
