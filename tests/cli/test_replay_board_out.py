@@ -4,13 +4,11 @@ API serves it, from a small hand-built file."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.helpers import T0, iso
+from tests.support.helpers import T0, floorwatch, iso
 
 pytestmark = pytest.mark.slow
 
@@ -38,14 +36,7 @@ def test_the_board_document_lists_every_flagged_contact_and_the_agents(tmp_path:
     ]
     (tmp_path / "day.jsonl").write_text("\n".join(lines) + "\n")
     command = ("replay", "day.jsonl", "--metrics-out", "m.txt", "--board-out", "floor.json")
-    done = subprocess.run(
-        [sys.executable, "-m", "streams", *command],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    done = floorwatch(*command, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     document = json.loads((tmp_path / "floor.json").read_text())
     assert sorted(document) == ["agents", "board", "contacts", "moves"]

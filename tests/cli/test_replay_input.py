@@ -6,32 +6,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.helpers import T0, iso
+from tests.support.helpers import T0, floorwatch, iso
 
 pytestmark = pytest.mark.slow
 
 BOM = b"\xef\xbb\xbf"
 FUTURE = 4102444800.0  # 2100-01-01: ahead of any test machine's clock
-
-
-def floorwatch(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "streams", *args],
-        input=stdin,
-        capture_output=True,
-        check=False,
-        timeout=60,
-        cwd=cwd,
-    )
-    return subprocess.CompletedProcess(
-        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
-    )
 
 
 def event(event_id: str, type_: str, at: float, contact_id: str, **fields: object) -> bytes:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import orjson
@@ -102,3 +105,28 @@ def queue_lines(engine: Engine) -> list[str]:
         for line in text.splitlines()
         if not line.startswith("#") and not line.startswith(PIPELINE_PREFIXES)
     ]
+
+
+def floorwatch(
+    *args: str,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes = b"",
+    timeout: float = 90,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m streams ARGS` in a subprocess: its exit code, stdout and stderr as text.
+    `env` is added to this process's environment, which loses FLOORWATCH_CONFIG (a test
+    names its configuration itself)."""
+    base = {k: v for k, v in os.environ.items() if k != "FLOORWATCH_CONFIG"}
+    done = subprocess.run(
+        [sys.executable, "-m", "streams", *args],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=timeout,
+        cwd=cwd,
+        env={**base, **(env or {})},
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )
