@@ -197,6 +197,9 @@ def _run(args: argparse.Namespace) -> int:
         try:
             run_until_signalled(runner, listening)
         except OSError as exc:
+            if runner.state.started and runner.hooks and not runner.hook_urls:  # the webhooks'
+                hooks = runner.receive
+                raise listen_error(hooks.host, hooks.port, exc, "--source") from None
             raise listen_error(host, port, exc) from None
     return EXIT_OK
 

@@ -156,8 +156,9 @@ def host_error(host: str, reason: str) -> CliError:
     )
 
 
-def listen_error(host: str, port: int, exc: OSError) -> CliError:
-    """What to change, --host or --port, for an address that cannot be listened on."""
+def listen_error(host: str, port: int, exc: OSError, where: str = "--port") -> CliError:
+    """What to change, --host or the port (`where` it is given), for an address that
+    cannot be listened on."""
     if exc.errno is None or exc.errno < 0:  # getaddrinfo's errors are negative
         return host_error(host, exc.strerror or str(exc))
     reason = os.strerror(exc.errno)  # asyncio wraps it in a sentence of its own
@@ -166,7 +167,7 @@ def listen_error(host: str, port: int, exc: OSError) -> CliError:
     if exc.errno == errno.EACCES:
         reason += " (ports below 1024 need privileges)"
     return CliError(
-        f"cannot listen on {host}:{port}: {reason}; choose another --port (0 = any free)",
+        f"cannot listen on {host}:{port}: {reason}; choose another port in {where} (0 = any free)",
         EXIT_INPUT,
     )
 

@@ -3,33 +3,16 @@ the documented exit code, and never a traceback."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.helpers import floorwatch
+
 pytestmark = pytest.mark.slow
 
 EXIT_INPUT, EXIT_USAGE = 1, 2
-
-
-def floorwatch(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: bytes = b""
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k != "FLOORWATCH_CONFIG"}
-    return subprocess.run(
-        [sys.executable, "-m", "streams", *args],
-        input=stdin.decode(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        cwd=cwd,
-        env={**base, **(env or {})},
-    )
 
 
 def files(root: Path) -> None:
@@ -245,7 +228,19 @@ def test_a_port_in_use_says_to_choose_another_port(tmp_path: Path) -> None:
     assert done.returncode == EXIT_INPUT
     assert done.stderr == (
         f"floorwatch run: cannot listen on 127.0.0.1:{port}: Address already in use; "
-        "choose another --port (0 = any free)\n"
+        "choose another port in --port (0 = any free)\n"
+    )
+    env = {"FLOORWATCH_RECEIVE__ZENDESK_SECRET": "x"}
+    with socket.socket() as taken:  # the webhooks' address of run --source http://
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        source = f"http://127.0.0.1:{port}"
+        done = floorwatch("run", "--port", "0", "--source", source, cwd=tmp_path, env=env)
+    assert done.returncode == EXIT_INPUT
+    assert done.stderr == (
+        f"floorwatch run: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "choose another port in --source (0 = any free)\n"
     )
 
 
