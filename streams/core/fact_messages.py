@@ -60,11 +60,15 @@ class FactRecorder(FactSink):
     """The contact stage's `FactSink` in distributed mode: facts stamped (offset, seq) and
     grouped by the facts partition of their queue, taken after each batch."""
 
+    # Each method builds its fact's list in one go (no argument tuple to copy), and the
+    # facts partition of each queue name is computed once: both run for every fact.
+
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions
         self.out: dict[int, list[list[Any]]] = {}
         self.offset = -1
         self.seq = 0
+        self._partition_of: dict[str, int] = {}
 
     def start_event(self, offset: int) -> None:
         self.offset = offset
@@ -74,10 +78,20 @@ class FactRecorder(FactSink):
         out, self.out = self.out, {}
         return out
 
-    def _add(self, name: str, queue: str, *args: Any) -> None:
-        fact = [self.offset, self.seq, name, queue, *args]
-        self.seq += 1
-        self.out.setdefault(queue_partition(queue, self.partitions), []).append(fact)
+    def _next_seq(self) -> int:
+        seq = self.seq
+        self.seq = seq + 1
+        return seq
+
+    def _put(self, queue: str, fact: list[Any]) -> None:
+        partition = self._partition_of.get(queue)
+        if partition is None:
+            partition = self._partition_of[queue] = queue_partition(queue, self.partitions)
+        facts = self.out.get(partition)
+        if facts is None:
+            self.out[partition] = [fact]
+        else:
+            facts.append(fact)
 
     def entered(
         self,
@@ -91,21 +105,26 @@ class FactRecorder(FactSink):
         met_mask: int,
         breached_mask: int,
     ) -> None:
-        self._add(
-            "entered",
+        self._put(
             queue,
-            channel,
-            contact_id,
-            ts,
-            first_entry,
-            priority,
-            team,
-            met_mask,
-            breached_mask,
+            [
+                self.offset,
+                self._next_seq(),
+                "entered",
+                queue,
+                channel,
+                contact_id,
+                ts,
+                first_entry,
+                priority,
+                team,
+                met_mask,
+                breached_mask,
+            ],
         )
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
-        self._add("left", queue, channel, contact_id, ts)
+        self._put(queue, [self.offset, self._next_seq(), "left", queue, channel, contact_id, ts])
 
     def answered(
         self,
@@ -117,20 +136,59 @@ class FactRecorder(FactSink):
         wait: float,
         first_response: float | None,
     ) -> None:
-        self._add("answered", queue, channel, contact_id, ts, priority, wait, first_response)
+        self._put(
+            queue,
+            [
+                self.offset,
+                self._next_seq(),
+                "answered",
+                queue,
+                channel,
+                contact_id,
+                ts,
+                priority,
+                wait,
+                first_response,
+            ],
+        )
 
     def abandoned(
         self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
     ) -> None:
-        self._add("abandoned", queue, channel, contact_id, ts, priority, wait)
+        self._put(
+            queue,
+            [
+                self.offset,
+                self._next_seq(),
+                "abandoned",
+                queue,
+                channel,
+                contact_id,
+                ts,
+                priority,
+                wait,
+            ],
+        )
 
     def responded(
         self, queue: str, channel: str, contact_id: str, ts: float, first_response: float | None
     ) -> None:
-        self._add("responded", queue, channel, contact_id, ts, first_response)
+        self._put(
+            queue,
+            [
+                self.offset,
+                self._next_seq(),
+                "responded",
+                queue,
+                channel,
+                contact_id,
+                ts,
+                first_response,
+            ],
+        )
 
     def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
-        self._add("closed", queue, channel, contact_id, ts)
+        self._put(queue, [self.offset, self._next_seq(), "closed", queue, channel, contact_id, ts])
 
     def handled(
         self,
@@ -141,7 +199,20 @@ class FactRecorder(FactSink):
         hold: float | None,
         after_contact_work: float | None,
     ) -> None:
-        self._add("handled", queue, channel, ts, handle, hold, after_contact_work)
+        self._put(
+            queue,
+            [
+                self.offset,
+                self._next_seq(),
+                "handled",
+                queue,
+                channel,
+                ts,
+                handle,
+                hold,
+                after_contact_work,
+            ],
+        )
 
     def resolved(
         self,
@@ -152,7 +223,20 @@ class FactRecorder(FactSink):
         resolution: float,
         first_contact: bool,
     ) -> None:
-        self._add("resolved", queue, channel, contact_id, ts, resolution, first_contact)
+        self._put(
+            queue,
+            [
+                self.offset,
+                self._next_seq(),
+                "resolved",
+                queue,
+                channel,
+                contact_id,
+                ts,
+                resolution,
+                first_contact,
+            ],
+        )
 
     def reopened(
         self,
@@ -163,7 +247,20 @@ class FactRecorder(FactSink):
         first_entry: float,
         priority: str,
     ) -> None:
-        self._add("reopened", queue, channel, contact_id, ts, first_entry, priority)
+        self._put(
+            queue,
+            [
+                self.offset,
+                self._next_seq(),
+                "reopened",
+                queue,
+                channel,
+                contact_id,
+                ts,
+                first_entry,
+                priority,
+            ],
+        )
 
     def surveyed(
         self,
@@ -174,36 +271,47 @@ class FactRecorder(FactSink):
         ces: int | None,
         nps: int | None,
     ) -> None:
-        self._add("surveyed", queue, channel, ts, csat, ces, nps)
+        self._put(
+            queue,
+            [self.offset, self._next_seq(), "surveyed", queue, channel, ts, csat, ces, nps],
+        )
 
     def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
-        self._add("agent_state", queue, agent_id, state, ts)
+        self._put(queue, [self.offset, self._next_seq(), "agent_state", queue, agent_id, state, ts])
 
     def missed(self, queue: str, channel: str, ts: float) -> None:
-        self._add("missed", queue, channel, ts)
-
-
-FACT_NAMES = frozenset(
-    (
-        "entered",
-        "left",
-        "answered",
-        "abandoned",
-        "responded",
-        "closed",
-        "handled",
-        "resolved",
-        "reopened",
-        "surveyed",
-        "agent_state",
-        "missed",
-    )
-)
+        self._put(queue, [self.offset, self._next_seq(), "missed", queue, channel, ts])
 
 
 def apply_fact(board: QueueBoard, fact: list[Any]) -> None:
-    """Call the board method a recorded fact stands for (after the offset and seq)."""
+    """Call the board method a recorded fact stands for (after the offset and seq).
+    Spelled out per name, most frequent first: a direct call per fact, no look-up."""
     name = fact[2]
-    if name not in FACT_NAMES:
+    if name == "entered":
+        board.entered(
+            fact[3], fact[4], fact[5], fact[6], fact[7], fact[8], fact[9], fact[10], fact[11]
+        )
+    elif name == "answered":
+        board.answered(fact[3], fact[4], fact[5], fact[6], fact[7], fact[8], fact[9])
+    elif name == "closed":
+        board.closed(fact[3], fact[4], fact[5], fact[6])
+    elif name == "handled":
+        board.handled(fact[3], fact[4], fact[5], fact[6], fact[7], fact[8])
+    elif name == "responded":
+        board.responded(fact[3], fact[4], fact[5], fact[6], fact[7])
+    elif name == "agent_state":
+        board.agent_state(fact[3], fact[4], fact[5], fact[6])
+    elif name == "left":
+        board.left(fact[3], fact[4], fact[5], fact[6])
+    elif name == "abandoned":
+        board.abandoned(fact[3], fact[4], fact[5], fact[6], fact[7], fact[8])
+    elif name == "resolved":
+        board.resolved(fact[3], fact[4], fact[5], fact[6], fact[7], fact[8])
+    elif name == "surveyed":
+        board.surveyed(fact[3], fact[4], fact[5], fact[6], fact[7], fact[8])
+    elif name == "missed":
+        board.missed(fact[3], fact[4], fact[5])
+    elif name == "reopened":
+        board.reopened(fact[3], fact[4], fact[5], fact[6], fact[7], fact[8])
+    else:
         raise ValueError(f"unknown fact {name!r}")
-    getattr(board, name)(*fact[3:])

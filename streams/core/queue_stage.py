@@ -92,16 +92,20 @@ class QueueStage:
         board = self.board
         board.advance_reading(wall)
         source = message.source
+        applied, dirty = self.applied, self.dirty
         for fact in message.facts:
             queue = fact_queue(fact)
             position = fact_position(fact)
-            seen = self.applied.setdefault(queue, {})
-            if position <= seen.get(source, (-1, -1)):
+            seen = applied.get(queue)
+            if seen is None:
+                seen = applied[queue] = {}
+            last = seen.get(source)
+            if last is not None and position <= last:
                 self.skipped += 1
                 continue
             apply_fact(board, fact)
             seen[source] = position
-            self.dirty.add(queue)
+            dirty.add(queue)
         progress = self.progress.setdefault(partition, {})
         mark = message.mark
         if mark is not None and mark > progress.get(source, -math.inf):

@@ -209,7 +209,7 @@ class WorkerSettings:
 
     store: str = "rocksdb"  # "memory" keeps Tables in RAM (tests); changelogs stay in Kafka
     store_path: str = "floorwatch-data"
-    batch_size: int = 2000  # records per fetch (max.poll.records), applied as one batch
+    batch_size: int = 5000  # records per fetch (max.poll.records), applied as one batch
     checkpoint_seconds: float = 1.0  # queue stage writes changed queues at most this often
     tick_seconds: float = 0.5  # partition clocks advance at least this often
     session_timeout_seconds: float = 10.0  # a silent worker's partitions move after this

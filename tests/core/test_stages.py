@@ -58,13 +58,35 @@ def kafka_partition(key: str) -> int:
 
 def day_by_partition(seed: int) -> tuple[list[dict], dict[int, list[tuple[int, bytes, bytes]]]]:
     events, _ = generate_day(DayPlan(seed=seed, contacts=600, day="2026-11-20"))
-    ordered = list(events)
+    ordered = with_missed_offers(list(events))
     parts: dict[int, list[tuple[int, bytes, bytes]]] = {p: [] for p in range(PARTITIONS)}
     for event in ordered:
         key = event.get("contact_id") or event["agent_id"]
         part = parts[kafka_partition(key)]
         part.append((len(part), key.encode(), orjson.dumps(event)))
     return ordered, parts
+
+
+def with_missed_offers(events: list[dict]) -> list[dict]:
+    """The generated day, with an offer that rang out just before every fifth answer
+    (the generator makes none): the `missed` fact travels too."""
+    out: list[dict] = []
+    answers = 0
+    for event in events:
+        if event["type"] == "contact.answered":
+            answers += 1
+            if answers % 5 == 0:
+                missed = {
+                    "event_id": f"missed-{answers}",
+                    "type": "contact.missed",
+                    "occurred_at": event["occurred_at"],
+                    "contact_id": event["contact_id"],
+                    "agent_id": "agent-who-missed",
+                    "ring_seconds": 12,
+                }
+                out.append(missed)
+        out.append(event)
+    return out
 
 
 class Cluster:
@@ -191,6 +213,7 @@ def test_two_stages_equal_one_engine() -> None:
     end = max(cluster.contact_stages[p].now for p in range(PARTITIONS)) + 1
     expected = reference(events, end)
     assert any(s.startswith("contactcenter_sla_breaches_total") for s in expected)
+    assert any(s.startswith("contactcenter_contacts_missed_total") for s in expected)
     assert any(s.startswith("contactcenter_agents{") for s in expected)
     assert_same(cluster.finish(end), expected)
 
