@@ -17,7 +17,11 @@ then measures on this machine, in one run:
   f. the least a worker does, in one process: the raw consumer of (a), each event
      decoded and applied to one engine as `floorwatch replay` does (no Faust, Tables,
      facts topic or second stage); and the same with decoding only (an engine that cost
-     nothing).
+     nothing);
+  g. the worker's own stages in one process, no Kafka: the events split by key as the
+     topic is, a contact stage per partition fed `batch_size` messages at a time, its
+     facts encoded and decoded into the queue stage, and every checkpoint's Table values
+     encoded, as the worker does them: what the worker's design costs before any I/O.
 Prints a table and writes benchmarks/out/worker_bench.json.
 """
 
@@ -50,9 +54,15 @@ from replay_bench import OUT, WALL, dataset, engine_only
 
 from streams import kafka_client
 from streams.core.clock import EventTimeClock
+from streams.core.contact_stage import ContactStage
 from streams.core.engine import Engine
+from streams.core.fact_messages import FactsMessage
 from streams.core.intake import Rejection, decode
+from streams.core.pipeline import PipelineStats
+from streams.core.queue_stage import QueueStage
 from streams.core.settings import KafkaSettings, Settings
+from streams.kafka_client import key_partition
+from streams.runtimes.process import tune_gc
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER_SH = ROOT / "devtools" / "kafka" / "broker.sh"
@@ -168,6 +178,47 @@ def engine_feed() -> Callable[[list[Any]], None]:
             engine.ingest(record.value, WALL)
 
     return apply
+
+
+def stages_only(messages: list[tuple[bytes | None, bytes]], checkpoint_every: int) -> float:
+    """Seconds for the worker's two stages to take `messages` in one process (g): each
+    partition's messages a fetch at a time, facts through their encoding, and the Table
+    values of every `checkpoint_every` messages encoded (not written)."""
+    settings = Settings()
+    batch = settings.worker.batch_size
+    parts: dict[int, list[tuple[int, bytes | None, bytes]]] = {p: [] for p in range(PARTITIONS)}
+    for key, value in messages:
+        part = parts[key_partition(key.decode(), PARTITIONS) if key else 0]
+        part.append((len(part), key, value))
+    pipeline = PipelineStats()
+    stages = {p: ContactStage(p, settings, pipeline, PARTITIONS) for p in range(PARTITIONS)}
+    queues = QueueStage(settings, PARTITIONS, PARTITIONS)
+    for p in range(PARTITIONS):
+        queues.load(p, [], WALL)
+    started = time.perf_counter()
+    since_checkpoint = 0
+    for start in range(0, max(len(part) for part in parts.values()), batch):
+        for p, part in parts.items():
+            stage = stages[p]
+            for offset, key, value in part[start : start + batch]:
+                stage.apply(offset, key, value, WALL)
+                since_checkpoint += 1
+            sent = [
+                (dest, FactsMessage(p, stage.now, facts).encode())
+                for dest, facts in stage.recorder.take().items()
+            ]
+            stage.published()
+            stage.take_rejects()
+            for dest, raw in sent:
+                queues.apply_message(dest, FactsMessage.decode(raw), WALL)
+            if since_checkpoint >= checkpoint_every:
+                since_checkpoint = 0
+                for each in stages.values():
+                    for _, stored in each.changed():
+                        orjson.dumps(stored)
+                for _, _, value in queues.checkpoint():
+                    orjson.dumps(value)
+    return time.perf_counter() - started
 
 
 class WorkerProcess:
@@ -391,6 +442,7 @@ def main() -> int:
     parser.add_argument("--freshness-seconds", type=float, default=60)
     parser.add_argument("--open-contacts", type=int, default=100_000)
     args = parser.parse_args()
+    tune_gc()  # the in-process measures run as a floorwatch process does
     path = dataset(args.contacts)
     messages = keyed_lines(path)
     with tempfile.TemporaryDirectory(prefix="worker-bench-") as tmp:
@@ -410,6 +462,9 @@ def main() -> int:
             floor_s = asyncio.run(consume(kafka, len(messages), engine_feed()))
             print("engine alone …", file=sys.stderr)
             engine_events, engine_s = engine_only(path, Settings())  # as engine_feed
+            print("the worker's stages alone …", file=sys.stderr)
+            # A checkpoint a second at the worker's pace: about 60,000 events here.
+            stages_s = stages_only(messages, checkpoint_every=60_000)
             print("worker throughput …", file=sys.stderr)
             worker = throughput(bootstrap, "bench-events", work)
             print("freshness …", file=sys.stderr)
@@ -451,6 +506,13 @@ def main() -> int:
     result["engine_only_events_per_s"] = engine_events / engine_s
     result["engine_only_to_raw_ratio"] = (
         result["engine_only_events_per_s"] / result["raw_consumer_events_per_s"]
+    )
+    result["stages_only_events_per_s"] = n / stages_s
+    result["worker_to_read_decode_engine_ratio"] = (
+        result["worker_events_per_s_from_first_event"] / result["read_decode_engine_events_per_s"]
+    )
+    result["worker_to_stages_only_ratio"] = (
+        result["worker_events_per_s_from_first_event"] / result["stages_only_events_per_s"]
     )
     OUT.mkdir(exist_ok=True)
     (OUT / "worker_bench.json").write_text(json.dumps(result, indent=2))
