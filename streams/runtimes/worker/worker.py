@@ -7,7 +7,7 @@ import functools
 import logging
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from faust.types import TP
@@ -181,9 +181,7 @@ class Worker:
 
         @app.timer(interval=self.settings.worker.tick_seconds)
         async def progress_tick() -> None:
-            async with self.lock:
-                await self.tick()
-                await self.checkpointer.maybe_checkpoint(time.time())  # traffic may stop
+            await whole(self._tick_and_checkpoint())
 
         @app.task
         async def committer() -> None:
@@ -209,8 +207,17 @@ class Worker:
         async def on_assigned(sender: Any, *args: Any, **_: Any) -> None:
             self.joined = True
 
+    async def _tick_and_checkpoint(self) -> None:
+        async with self.lock:
+            await self.tick()
+            await self.checkpointer.maybe_checkpoint(time.time())  # traffic may stop
+
     async def on_fetch(self, records: Mapping[TP, list[Any]], generation: int) -> None:
-        """One fetch of the input topics (aiokafka records per partition)."""
+        """One fetch of the input topics (aiokafka records per partition), applied whole
+        even if Faust cancels the call (see `whole`)."""
+        await whole(self._apply_fetch(records, generation))
+
+    async def _apply_fetch(self, records: Mapping[TP, list[Any]], generation: int) -> None:
         async with self.lock:
             consumer = self.app.consumer
             if not consumer.flow_active or self.app.consumer_generation_id != generation:
@@ -285,3 +292,25 @@ class Worker:
             self.follower.seen = first.seen
         finally:
             await plane.close()
+
+
+async def whole(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to its end even if the caller is cancelled; the caller still sees the
+    cancellation at once. Faust cancels the task of its fetcher whenever it stops it (on
+    a rebalance, and at a stop): cancelled halfway, a fetch would leave facts unsent
+    after their events were applied, or a checkpoint half written while its dirty
+    marks were cleared, and the worker would go on with that state lost."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_report_failure)
+        raise
+
+
+def _report_failure(task: asyncio.Future[None]) -> None:
+    """A whole piece of work whose caller was cancelled: say if it failed (at a stop the
+    producer may be gone before it ends; nothing is committed past it, so a restart
+    applies it again)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("work finished after Faust cancelled it failed: %r", task.exception())
