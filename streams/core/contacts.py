@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable
+from sys import intern
 from typing import Any
 
 from streams.core.agent_activity import AgentActivity
@@ -86,10 +87,12 @@ class Contact:
 
 
 def _queue_and_channel(event: Event) -> tuple[str, str]:
-    """Queue and channel of a contact.queued (intake guarantees both)."""
+    """Queue and channel of a contact.queued (intake guarantees both). The queue name is
+    interned: hundreds of thousands of open contacts then share a few hundred strings
+    instead of each keeping its own copy from the decoder (about 55 bytes each)."""
     if event.queue is None or event.channel is None:
         raise ValueError(f"{event.type} {event.event_id}: queue and channel are required")
-    return event.queue, event.channel
+    return intern(event.queue), event.channel
 
 
 class ContactTracker:
@@ -198,7 +201,14 @@ class ContactTracker:
             interactions,
             closed_at,
         ) = value[:15]
-        contact = Contact(contact_id, queue, channel, priority, team, first_entry)
+        contact = Contact(
+            contact_id,
+            intern(queue),
+            channel,
+            priority,
+            None if team is None else intern(team),
+            first_entry,
+        )
         contact.agent_id = value[15] if len(value) > 15 else None  # stored before it was kept
         contact.entry = entry
         contact.last_ts = last_ts
@@ -390,8 +400,9 @@ class ContactTracker:
 
     def _new_contact(self, event: Event) -> None:
         queue, channel = _queue_and_channel(event)
+        team = None if event.team is None else intern(event.team)
         contact = Contact(
-            event.contact_id, queue, channel, event.priority or "normal", event.team, event.ts
+            event.contact_id, queue, channel, event.priority or "normal", team, event.ts
         )
         contact.offset = self.offset
         self.contacts[contact.contact_id] = contact
@@ -453,7 +464,7 @@ class ContactTracker:
         if event.priority is not None:
             contact.priority = event.priority
         if event.team is not None:
-            contact.team = event.team
+            contact.team = intern(event.team)
         contact.entry = event.ts
         contact.flags = flags & (FIRST_RESPONDED | ANSWERED_EVER | REOPENED)
         contact.answered_at = contact.ended_at = contact.hold = None

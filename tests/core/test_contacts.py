@@ -642,3 +642,35 @@ def test_missed_offers_count_and_the_contact_keeps_waiting() -> None:
     m = feed.metrics()
     assert window(m, "contactcenter_wait_seconds_average", "q", "voice") == 40
     assert counter(m, "contactcenter_contacts_answered_total", "q", "voice") == 1
+
+
+def test_contacts_of_one_queue_share_its_name_and_their_teams() -> None:
+    """Each message decodes to new strings; a contact keeps the interned queue and team,
+    so 300,000 open contacts do not hold 300,000 copies of a few hundred names."""
+    feed = Feed()
+    for n in range(3):
+        feed.send(
+            {
+                "event_id": f"q{n}",
+                "type": "contact.queued",
+                "occurred_at": iso(T0 + n),
+                "contact_id": f"c{n}",
+                "queue": "billing" if n < 2 else "sales",
+                "channel": "email",
+                "team": "north",
+            }
+        )
+    feed.send(
+        {
+            "event_id": "t2",
+            "type": "contact.queued",  # c2 moves to billing
+            "occurred_at": iso(T0 + 5),
+            "contact_id": "c2",
+            "queue": "billing",
+            "channel": "email",
+        }
+    )
+    contacts = feed.engine.contacts.contacts
+    assert {c.queue for c in contacts.values()} == {"billing"}
+    assert len({id(c.queue) for c in contacts.values()}) == 1
+    assert len({id(c.team) for c in contacts.values()}) == 1
