@@ -60,15 +60,12 @@ class FactRecorder(FactSink):
     """The contact stage's `FactSink` in distributed mode: facts stamped (offset, seq) and
     grouped by the facts partition of their queue, taken after each batch."""
 
-    # Each method builds its fact's list in one go (no argument tuple to copy), and the
-    # facts partition of each queue name is computed once: both run for every fact.
-
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions
         self.out: dict[int, list[list[Any]]] = {}
         self.offset = -1
         self.seq = 0
-        self._partition_of: dict[str, int] = {}
+        self._partition_of: dict[str, int] = {}  # queue -> facts partition, computed once
 
     def start_event(self, offset: int) -> None:
         self.offset = offset
@@ -78,12 +75,9 @@ class FactRecorder(FactSink):
         out, self.out = self.out, {}
         return out
 
-    def _next_seq(self) -> int:
-        seq = self.seq
-        self.seq = seq + 1
-        return seq
-
-    def _put(self, queue: str, fact: list[Any]) -> None:
+    def _add(self, name: str, queue: str, *args: Any) -> None:
+        fact = [self.offset, self.seq, name, queue, *args]
+        self.seq += 1
         partition = self._partition_of.get(queue)
         if partition is None:
             partition = self._partition_of[queue] = queue_partition(queue, self.partitions)
@@ -105,26 +99,21 @@ class FactRecorder(FactSink):
         met_mask: int,
         breached_mask: int,
     ) -> None:
-        self._put(
+        self._add(
+            "entered",
             queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "entered",
-                queue,
-                channel,
-                contact_id,
-                ts,
-                first_entry,
-                priority,
-                team,
-                met_mask,
-                breached_mask,
-            ],
+            channel,
+            contact_id,
+            ts,
+            first_entry,
+            priority,
+            team,
+            met_mask,
+            breached_mask,
         )
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
-        self._put(queue, [self.offset, self._next_seq(), "left", queue, channel, contact_id, ts])
+        self._add("left", queue, channel, contact_id, ts)
 
     def answered(
         self,
@@ -136,59 +125,20 @@ class FactRecorder(FactSink):
         wait: float,
         first_response: float | None,
     ) -> None:
-        self._put(
-            queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "answered",
-                queue,
-                channel,
-                contact_id,
-                ts,
-                priority,
-                wait,
-                first_response,
-            ],
-        )
+        self._add("answered", queue, channel, contact_id, ts, priority, wait, first_response)
 
     def abandoned(
         self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
     ) -> None:
-        self._put(
-            queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "abandoned",
-                queue,
-                channel,
-                contact_id,
-                ts,
-                priority,
-                wait,
-            ],
-        )
+        self._add("abandoned", queue, channel, contact_id, ts, priority, wait)
 
     def responded(
         self, queue: str, channel: str, contact_id: str, ts: float, first_response: float | None
     ) -> None:
-        self._put(
-            queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "responded",
-                queue,
-                channel,
-                contact_id,
-                ts,
-                first_response,
-            ],
-        )
+        self._add("responded", queue, channel, contact_id, ts, first_response)
 
     def closed(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
-        self._put(queue, [self.offset, self._next_seq(), "closed", queue, channel, contact_id, ts])
+        self._add("closed", queue, channel, contact_id, ts)
 
     def handled(
         self,
@@ -199,20 +149,7 @@ class FactRecorder(FactSink):
         hold: float | None,
         after_contact_work: float | None,
     ) -> None:
-        self._put(
-            queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "handled",
-                queue,
-                channel,
-                ts,
-                handle,
-                hold,
-                after_contact_work,
-            ],
-        )
+        self._add("handled", queue, channel, ts, handle, hold, after_contact_work)
 
     def resolved(
         self,
@@ -223,20 +160,7 @@ class FactRecorder(FactSink):
         resolution: float,
         first_contact: bool,
     ) -> None:
-        self._put(
-            queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "resolved",
-                queue,
-                channel,
-                contact_id,
-                ts,
-                resolution,
-                first_contact,
-            ],
-        )
+        self._add("resolved", queue, channel, contact_id, ts, resolution, first_contact)
 
     def reopened(
         self,
@@ -247,20 +171,7 @@ class FactRecorder(FactSink):
         first_entry: float,
         priority: str,
     ) -> None:
-        self._put(
-            queue,
-            [
-                self.offset,
-                self._next_seq(),
-                "reopened",
-                queue,
-                channel,
-                contact_id,
-                ts,
-                first_entry,
-                priority,
-            ],
-        )
+        self._add("reopened", queue, channel, contact_id, ts, first_entry, priority)
 
     def surveyed(
         self,
@@ -271,16 +182,13 @@ class FactRecorder(FactSink):
         ces: int | None,
         nps: int | None,
     ) -> None:
-        self._put(
-            queue,
-            [self.offset, self._next_seq(), "surveyed", queue, channel, ts, csat, ces, nps],
-        )
+        self._add("surveyed", queue, channel, ts, csat, ces, nps)
 
     def agent_state(self, queue: str, agent_id: str, state: str | None, ts: float) -> None:
-        self._put(queue, [self.offset, self._next_seq(), "agent_state", queue, agent_id, state, ts])
+        self._add("agent_state", queue, agent_id, state, ts)
 
     def missed(self, queue: str, channel: str, ts: float) -> None:
-        self._put(queue, [self.offset, self._next_seq(), "missed", queue, channel, ts])
+        self._add("missed", queue, channel, ts)
 
 
 def apply_fact(board: QueueBoard, fact: list[Any]) -> None:
