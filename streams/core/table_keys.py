@@ -2,7 +2,9 @@
 `c:<contact id>` a contact (or its parked events); `a:<agent id>` an agent;
 `i:<partition>:<seq>` a chunk of remembered event ids; `p:<partition>:<agent id>` an
 agent's activity from that partition's contact events. The queues Table holds
-`o:<facts partition>` and each queue by its name."""
+`o:<facts partition>` and `q:<queue name>` for each queue; Tables written before the
+`q:` prefix hold each queue by its bare name, which a queue named `o:<n>` shared with an
+offset key (`queues_table_entry` reads both layouts)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ CONTACT = "c:"
 AGENT = "a:"
 EVENT_IDS = "i:"
 ACTIVITY = "p:"
+QUEUE = "q:"
 
 
 def offset_key(partition: int) -> str:
@@ -31,6 +34,22 @@ def event_ids_key(partition: int, seq: int) -> str:
 
 def activity_key(partition: int, agent_id: str) -> str:
     return f"{ACTIVITY}{partition}:{agent_id}"
+
+
+def queue_key(queue: str) -> str:
+    return QUEUE + queue
+
+
+def queues_table_entry(key: str, value: bytes) -> tuple[str, str, bool]:
+    """What a key of the queues Table holds: (OFFSET, the key, False) for a facts
+    partition's applied offset, else (QUEUE, the queue's name, whether the key is the
+    bare name of the old layout). An old-layout queue named `o:<n>` is told from an
+    offset by its value (a JSON object, never digits)."""
+    if key.startswith(QUEUE):
+        return QUEUE, key[len(QUEUE) :], False
+    if key.startswith(OFFSET) and key[len(OFFSET) :].isdigit() and value.isdigit():
+        return OFFSET, key, False
+    return QUEUE, key, True
 
 
 def kind_of(key: str) -> str:

@@ -41,26 +41,38 @@ class QueuePartitions:
         self.seek = seek
         self.assigned = assigned  # the facts partitions assigned to this worker now
         self.applied: dict[int, int] = {}  # facts partition -> last offset applied
+        # Queues loaded from a key of the old layout (their bare name): the next write of
+        # the queue deletes that key, so it cannot outlive its `q:` key.
+        self.bare_keys: set[str] = set()
 
     def load(self, wall: float, also: Collection[int] = ()) -> None:
         """Every assigned partition (and `also`) not loaded yet, in one pass over the Table."""
         loading = (set(self.assigned()) | set(also)) - self.stage.owned
         if not loading:
             return
-        stored: dict[int, list[tuple[str, Any]]] = {p: [] for p in loading}
+        stored: dict[int, dict[str, bytes]] = {p: {} for p in loading}
+        bare: set[str] = set()
         for raw_key, value in self.table.items():
-            key = raw_key.decode()
-            if key.startswith(table_keys.OFFSET):
-                partition = table_keys.offset_partition(key)
+            kind, name, is_bare = table_keys.queues_table_entry(raw_key.decode(), value)
+            if kind == table_keys.OFFSET:
+                partition = table_keys.offset_partition(name)
                 if partition in loading:
                     self.applied[partition] = int(value)
                     self.gate.resume_at(TP(self.topic, partition), int(value) + 1)
+                continue
+            queues = stored.get(self.stage.partition_of(name))
+            if queues is None:
+                continue
+            if is_bare:
+                bare.add(name)
+                queues.setdefault(name, value)  # a `q:` key of the same queue is newer
             else:
-                queues = stored.get(self.stage.partition_of(key))
-                if queues is not None:
-                    queues.append((key, orjson.loads(value)))
+                queues[name] = value
+        self.bare_keys |= bare
         for partition, queues in sorted(stored.items()):
-            self.stage.load(partition, queues, wall)
+            self.stage.load(
+                partition, [(name, orjson.loads(v)) for name, v in queues.items()], wall
+            )
             log.info("queue stage partition %d loaded: %d queues", partition, len(queues))
 
     async def apply(self, tp: TP, records: list[Any], wall: float, now: float) -> bool:
@@ -88,7 +100,11 @@ class QueuePartitions:
         checkpoint takes the stage's changes, whether or not facts were applied."""
         by_partition: dict[int, list[Pair]] = {}
         for partition, queue, stored in self.stage.checkpoint():
-            by_partition.setdefault(partition, []).append((queue.encode(), orjson.dumps(stored)))
+            values = by_partition.setdefault(partition, [])
+            values.append((table_keys.queue_key(queue).encode(), orjson.dumps(stored)))
+            if queue in self.bare_keys:  # after the new value: a torn write keeps one of them
+                self.bare_keys.discard(queue)
+                values.append((queue.encode(), None))
         out = []
         for partition in partitions:
             applied = self.applied[partition]
@@ -102,3 +118,4 @@ class QueuePartitions:
         self.gate.forget(TP(self.topic, partition))
         self.stage.drop(partition)
         self.applied.pop(partition, None)
+        self.bare_keys = {q for q in self.bare_keys if self.stage.partition_of(q) != partition}
