@@ -26,6 +26,7 @@ TOPIC = "facts"
 CLASHING = "o:2"  # a queue named like partition 2's offset key, and in partition 2
 assert queue_partition(CLASHING, PARTITIONS) == 2
 assert queue_partition("sales", PARTITIONS) == 0
+BILLING = queue_partition("billing", PARTITIONS)
 
 
 class Table:
@@ -91,18 +92,22 @@ def test_a_queue_named_like_an_offset_key_keeps_its_contacts_and_the_offset() ->
     assert again.applied == {2: 1, sales: 0}
 
 
-def test_a_table_of_the_old_layout_loads_and_loses_its_bare_keys_when_written() -> None:
+def billing_with_one_contact() -> tuple[Table, QueuePartitions, dict[bytes, bytes]]:
+    """A Table, its queue stage with contact c1 waiting in billing, and billing's store."""
     table = Table()
     side = worker_side(table)
-    billing = queue_partition("billing", PARTITIONS)
-    apply(side, billing, 0, [entered(0, "billing", "c1")])
+    apply(side, BILLING, 0, [entered(0, "billing", "c1")])
     checkpoint(side, table)
-    store = table.stores[billing]
+    return table, side, table.stores[BILLING]
+
+
+def test_a_table_of_the_old_layout_loads_and_loses_its_bare_keys_when_written() -> None:
+    table, _, store = billing_with_one_contact()
     store[b"billing"] = store.pop(b"q:billing")  # as a worker before the prefix wrote it
 
     again = worker_side(table)
     assert waiting(again) == {"billing": 1}
-    apply(again, billing, 1, [entered(1, "billing", "c2")])
+    apply(again, BILLING, 1, [entered(1, "billing", "c2")])
     checkpoint(again, table)
     assert b"billing" not in store
     assert orjson.loads(store[b"q:billing"])["applied"] == [[0, 1, 0]]
@@ -112,14 +117,9 @@ def test_a_table_of_the_old_layout_loads_and_loses_its_bare_keys_when_written() 
 def test_a_queue_under_both_keys_loads_its_prefixed_value() -> None:
     """A checkpoint torn between the new value and the bare key's deletion leaves both: the
     bare one is older."""
-    table = Table()
-    side = worker_side(table)
-    billing = queue_partition("billing", PARTITIONS)
-    apply(side, billing, 0, [entered(0, "billing", "c1")])
-    checkpoint(side, table)
-    store = table.stores[billing]
+    table, side, store = billing_with_one_contact()
     older = store[b"q:billing"]
-    apply(side, billing, 1, [entered(1, "billing", "c2")])
+    apply(side, BILLING, 1, [entered(1, "billing", "c2")])
     checkpoint(side, table)
     store[b"billing"] = older
 
