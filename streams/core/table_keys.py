@@ -2,9 +2,7 @@
 `c:<contact id>` a contact (or its parked events); `a:<agent id>` an agent;
 `i:<partition>:<seq>` a chunk of remembered event ids; `p:<partition>:<agent id>` an
 agent's activity from that partition's contact events. The queues Table holds
-`o:<facts partition>` and `q:<queue name>` for each queue; Tables written before the
-`q:` prefix hold each queue by its bare name, which a queue named `o:<n>` shared with an
-offset key (`queues_table_entry` reads both layouts)."""
+`o:<facts partition>` and `q:<queue name>` (bare names before: see `queues_table_entry`)."""
 
 from __future__ import annotations
 
@@ -43,8 +41,8 @@ def queue_key(queue: str) -> str:
 def queues_table_entry(key: str, value: bytes) -> tuple[str, str, bool]:
     """What a key of the queues Table holds: (OFFSET, the key, False) for a facts
     partition's applied offset, else (QUEUE, the queue's name, whether the key is the
-    bare name of the old layout). An old-layout queue named `o:<n>` is told from an
-    offset by its value (a JSON object, never digits)."""
+    bare name of the old layout, where a queue named `o:<n>` shared its key with an
+    offset). Such a queue is told from an offset by its value (JSON, never digits)."""
     if key.startswith(QUEUE):
         return QUEUE, key[len(QUEUE) :], False
     if key.startswith(OFFSET) and key[len(OFFSET) :].isdigit() and value.isdigit():
