@@ -22,7 +22,7 @@ from streams.core.settings import Settings
 from streams.kafka_client import key_partition
 from streams.runtimes.worker.read_view import WorkerView
 from tests.support.daygen import DayPlan, generate_day
-from tests.support.helpers import T0, WALL, Feed, iso, queue_lines
+from tests.support.helpers import T0, WALL, Feed, assert_same, iso, queue_lines
 
 PARTITIONS = 4
 CHUNK = 37
@@ -43,13 +43,6 @@ def queue_only(lines: list[str]) -> dict[str, float]:
             assert series not in out, f"duplicate series {series}"
             out[series] = float(value)
     return out
-
-
-def assert_same(actual: dict[str, float], expected: dict[str, float]) -> None:
-    """Equal series; values equal up to float summation order (sums over partitions)."""
-    assert sorted(actual) == sorted(expected)
-    for series, value in expected.items():
-        assert actual[series] == pytest.approx(value, rel=1e-12, abs=1e-9), series
 
 
 def kafka_partition(key: str) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.config import settings_from_mapping
@@ -130,3 +131,11 @@ def floorwatch(
     return subprocess.CompletedProcess(
         done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
+
+
+def assert_same(actual: dict[str, float], expected: dict[str, float]) -> None:
+    """Equal series; values equal up to float summation order (sums over partitions, or
+    over window blocks rebuilt after a restart): counts below 10^12 still equal exactly."""
+    assert sorted(actual) == sorted(expected)
+    for series, value in expected.items():
+        assert actual[series] == pytest.approx(value, rel=1e-12, abs=1e-9), series
