@@ -313,4 +313,6 @@ def _report_failure(task: asyncio.Future[None]) -> None:
     producer may be gone before it ends; nothing is committed past it, so a restart
     applies it again)."""
     if not task.cancelled() and task.exception() is not None:
-        log.warning("work finished after Faust cancelled it failed: %r", task.exception())
+        log.warning(
+            "a fetch or tick that Faust cancelled failed while finishing: %r", task.exception()
+        )

@@ -60,7 +60,8 @@ def test_work_failing_after_its_caller_was_cancelled_is_reported_in_one_line(
     with caplog.at_level(logging.WARNING, logger="floorwatch.worker"):
         asyncio.run(run())
     assert [r.getMessage() for r in caplog.records] == [
-        "work finished after Faust cancelled it failed: RuntimeError('producer stopped')"
+        "a fetch or tick that Faust cancelled failed while finishing: "
+        "RuntimeError('producer stopped')"
     ]
 
 
