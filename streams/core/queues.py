@@ -103,6 +103,8 @@ class QueueChannel(SlaCounts):
         "team_ts",
         "tile_cache",
         "today",
+        "trailing_cache",
+        "trailing_key",
         "transferred_total",
         "version",
         "wait_hist",
@@ -137,8 +139,13 @@ class QueueChannel(SlaCounts):
         # Merged summaries of whole past blocks of BLOCK_BUCKETS buckets (block index ->
         # summary): a trailing window merges its blocks, and single buckets only at its ends.
         self.blocks: dict[int, Summary] = {}
-        # The merged windows at (bucket, version, past_version): read, never changed.
-        self.windows_cache: tuple[tuple[int, int, int], dict[str, Summary]] | None = None
+        # Trailing length in buckets -> merged summary (the newest bucket included), valid
+        # at (bucket, version, past_version) and kept while buckets leave empty; then the
+        # windows by name, kept while those and today's summary are the same objects.
+        # All are read, never changed.
+        self.trailing_key = (-1, -1, -1)
+        self.trailing_cache: dict[int, Summary] = {}
+        self.windows_cache: tuple[dict[int, Summary], Summary, dict[str, Summary]] | None = None
         self.version = 0  # changes with every fact attributed to a window
         self.tile_cache: Any = None  # kept by the board, opaque to the core
         self.offered_total = 0
@@ -710,31 +717,61 @@ class QueueBoard(FactSink):
                 out.merge(summary)
         return out
 
-    def _trailing(self, qc: QueueChannel, seconds: int) -> Summary:
-        """Merged summary of a trailing window: its older buckets (cached) and the newest."""
-        length = max(1, seconds // self.bucket_seconds)
-        out = Summary()
-        out.merge(self._past(qc)[length])
-        ring = qc.ring
+    def _trailing(self, qc: QueueChannel) -> dict[int, Summary]:
+        """Length in buckets -> merged summary of that trailing window, newest bucket
+        included. Kept while no fact arrives and the buckets that leave the windows as the
+        clock moves on are empty: the merges are then the same."""
         current = int(self.now // self.bucket_seconds)
+        held = qc.trailing_key
+        if (
+            held[1] == qc.version
+            and held[2] == qc.past_version
+            and (held[0] == current or self._left_empty(qc.ring, held[0], current))
+        ):
+            qc.trailing_key = (current, held[1], held[2])
+            return qc.trailing_cache
+        past = self._past(qc)
+        ring = qc.ring
         slot = current % ring.slots
-        newest = ring.summaries[slot]
-        if newest is not None and ring.indexes[slot] == current:
-            out.merge(newest)
-        return out
+        newest = ring.summaries[slot] if ring.indexes[slot] == current else None
+        merged: dict[int, Summary] = {}
+        for length, summary in past.items():
+            if newest is None:
+                merged[length] = summary  # the past merge is never changed either
+            else:
+                out = Summary()
+                out.merge(summary)
+                out.merge(newest)
+                merged[length] = out
+        qc.trailing_key = (current, qc.version, qc.past_version)
+        qc.trailing_cache = merged
+        return merged
+
+    def _left_empty(self, ring: BucketRing[Summary], before: int, current: int) -> bool:
+        """True if every bucket that left a trailing window between the clock's buckets
+        `before` and `current` was empty (those that entered are: no fact came since)."""
+        for length in self.lengths:
+            # the window of `length` lost the buckets [before - length + 1, current - length]
+            for index in range(before - length + 1, min(before, current - length) + 1):
+                slot = index % ring.slots
+                if ring.indexes[slot] == index and ring.summaries[slot] is not None:
+                    return False
+        return True
 
     def windows(self, qc: QueueChannel) -> dict[str, Summary]:
         """Window name -> merged summary, in the configured order: the same dict (to read,
-        never to change) until a new bucket begins or a fact reaches the queue x channel."""
-        key = (int(self.now // self.bucket_seconds), qc.version, qc.past_version)
+        never to change) while the merges and today's summary are the same."""
+        merged = self._trailing(qc)
+        today = qc.today
         cached = qc.windows_cache
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        merged = {name: self._trailing(qc, seconds) for name, seconds in self.trailing.items()}
-        if self.has_today:
-            merged["today"] = qc.today
-        result = {name: merged[name] for name in self.settings.windows}
-        qc.windows_cache = (key, result)
+        if cached is not None and cached[0] is merged and cached[1] is today:
+            return cached[2]
+        bucket = self.bucket_seconds
+        result: dict[str, Summary] = {}
+        for name in self.settings.windows:
+            seconds = self.trailing.get(name)
+            result[name] = today if seconds is None else merged[max(1, seconds // bucket)]
+        qc.windows_cache = (merged, today, result)
         return result
 
     def trailing_summary(self, qc: QueueChannel, seconds: int) -> tuple[Summary, float]:
@@ -743,7 +780,7 @@ class QueueBoard(FactSink):
         The span runs from the window's first bucket (or the queue's first fact, if later)
         to now: the honest denominator of a rate.
         """
-        merged = self._trailing(qc, seconds)
+        merged = self._trailing(qc)[max(1, seconds // self.bucket_seconds)]
         start = (int(self.now // self.bucket_seconds) - seconds // self.bucket_seconds + 1) * (
             self.bucket_seconds
         )

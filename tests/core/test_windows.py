@@ -334,3 +334,41 @@ def test_windows_count_each_fact_once_with_late_facts_and_cached_blocks() -> Non
                 first = bucket_start - seconds + 10
                 expected = sum(1 for t in sent if first <= t <= now)
                 assert win(m, OFFERED, "q", "voice", window) == expected, (n, window)
+
+
+def test_windows_stay_exact_across_quiet_spells_and_kept_merges() -> None:
+    """Bursts of offers (a fifth late), then quiet spells read at growing times, in whole
+    seconds (events carry milliseconds) from one second to two hours, so that sometimes
+    only the 1h window loses a bucket. With no fact in between, a window's merge is kept
+    only while the buckets leaving it are empty. Each read is checked against the event
+    times alone: windows 5m and 1h, and the staffing arrival window (20m, nothing else)."""
+    import random
+
+    rng = random.Random(5)
+    feed = Feed({"windows": ["5m", "1h", "today"], "staffing": {"arrival_window": "20m"}})
+    sent: list[float] = []
+    now = T0
+    n = 0
+    for _ in range(60):
+        for _ in range(rng.randrange(1, 12)):
+            n += 1
+            now += rng.randrange(21)
+            at = now - rng.randrange(1200) if rng.random() < 0.2 else now
+            feed.advance(now)
+            feed.event("contact.queued", at, contact_id=f"c{n}", queue="q", channel="voice")
+            sent.append(min(at, now))
+        for _ in range(rng.randrange(1, 9)):
+            now += rng.choice((1, 7, 10, rng.randrange(10, 400), rng.randrange(400, 1500), 7200))
+            feed.advance(now)
+            m = feed.metrics()
+            bucket_start = now // 10 * 10
+            for window, seconds in (("5m", 300), ("1h", 3600)):
+                first = bucket_start - seconds + 10
+                expected = sum(1 for t in sent if first <= t <= now)
+                assert win(m, OFFERED, "q", "voice", window) == expected, (n, now, window)
+            first = bucket_start - 1200 + 10
+            span = now - max(first, min(sent))  # from the window's start or the first fact
+            arrivals = sum(1 for t in sent if first <= t <= now) / max(span, 10.0)
+            rate = "contactcenter_staffing_arrival_rate_per_second"
+            got = m.get(rate, queue="q", channel="voice")
+            assert got == pytest.approx(arrivals, rel=1e-12), (n, now)
