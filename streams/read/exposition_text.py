@@ -19,7 +19,7 @@ from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KI
 from streams.core.histogram import Histogram
 from streams.core.queues import QueueChannel
 from streams.core.sla import ANSWER, sla_applies, sla_index
-from streams.read.values import WINDOW_GAUGES, staffing_view, window_values
+from streams.read.values import WINDOW_GAUGES, WINDOW_VALUE_NAMES, staffing_view, window_row
 from streams.read.view import ReadView
 
 P = "contactcenter_"
@@ -127,7 +127,7 @@ STAFFING = (
     "staffing_handle_seconds",
     "staffing_offered_load_erlangs",
 )
-WINDOWED = (*(name for name, _, _ in WINDOW_GAUGES), "service_level_ratio")
+WINDOWED = WINDOW_VALUE_NAMES
 
 # Queue x channel families, in exposition order, with their type; slots index `_Pair.text`.
 _PAIR_FAMILIES: tuple[tuple[str, str], ...] = (
@@ -418,7 +418,7 @@ class TextExposition:
             order.append(window)
             row = (
                 formula,
-                tuple(window_values(summary, formula).values()),
+                window_row(summary, formula),
                 summary.wait_sum,
                 dict(summary.wait_bins),  # copies: today's summary changes in place
                 summary.frt_sum,
@@ -428,7 +428,7 @@ class TextExposition:
             if found is not None and found[0] == row:
                 continue
             changed = True
-            kept[window] = (row, self._window_lines(pair, window, row))
+            kept[window] = (row, self._window_lines(pair, window, row, found))
         if not changed and pair.keys[_G_WINDOWS] == order:
             return
         pair.keys[_G_WINDOWS] = order
@@ -436,19 +436,42 @@ class TextExposition:
         for i in range(len(WINDOWED) + 2):
             text[_WINDOWS_AT + i] = "".join([kept[window][1][i] for window in order])
 
-    def _window_lines(self, pair: _Pair, window: str, row: tuple[Any, ...]) -> list[str]:
-        """The lines of one window: a string per window gauge, then the two summaries'."""
+    def _window_lines(
+        self,
+        pair: _Pair,
+        window: str,
+        row: tuple[Any, ...],
+        before: tuple[tuple[Any, ...], list[str]] | None,
+    ) -> list[str]:
+        """The lines of one window: a string per window gauge, then the two summaries';
+        those whose values equal the window's `before` are taken from it."""
         _, values, wait_sum, wait_bins, frt_sum, frt_bins = row
         labels, quantile_labels = pair.window(window)
         names = self._window_names
+        if before is None:
+            old_values: tuple[Any, ...] = (None,) * len(values)
+            old_row: tuple[Any, ...] = (None,) * 6
+            old_lines = [""] * (len(values) + 2)
+        else:
+            old_row, old_lines = before
+            old_values = old_row[1]
         out = [
-            "" if value is None else f"{names[i]}{{{labels}}} {number(value)}\n"
+            old_lines[i]
+            if value == old_values[i]
+            else ""
+            if value is None
+            else f"{names[i]}{{{labels}}} {number(value)}\n"
             for i, value in enumerate(values)
         ]
-        for name, total, bins in (
-            (self._quantile_names[0], wait_sum, wait_bins),
-            (self._quantile_names[1], frt_sum, frt_bins),
+        for k, (name, total, bins) in enumerate(
+            (
+                (self._quantile_names[0], wait_sum, wait_bins),
+                (self._quantile_names[1], frt_sum, frt_bins),
+            )
         ):
+            if before is not None and old_row[2 + 2 * k] == total and old_row[3 + 2 * k] == bins:
+                out.append(old_lines[len(values) + k])
+                continue
             count = sum(bins.values())
             lines = ""
             if count:

@@ -105,11 +105,18 @@ WINDOW_GAUGES: tuple[tuple[str, str, Callable[[Summary], float | None]], ...] = 
 )
 
 
+WINDOW_VALUE_NAMES = (*(name for name, _, _ in WINDOW_GAUGES), "service_level_ratio")
+_WINDOW_FNS = tuple(fn for _, _, fn in WINDOW_GAUGES)
+
+
+def window_row(summary: Summary, formula: str) -> tuple[float | None, ...]:
+    """The values of `window_values`, in the order of `WINDOW_VALUE_NAMES`."""
+    return (*[fn(summary) for fn in _WINDOW_FNS], service_level(summary, formula))
+
+
 def window_values(summary: Summary, formula: str) -> dict[str, float | None]:
     """Every window gauge (None = empty denominator) plus `service_level_ratio`."""
-    values = {name: fn(summary) for name, _, fn in WINDOW_GAUGES}
-    values["service_level_ratio"] = service_level(summary, formula)
-    return values
+    return dict(zip(WINDOW_VALUE_NAMES, window_row(summary, formula), strict=True))
 
 
 class StaffingView:

@@ -272,3 +272,28 @@ def test_other_days(seed: int) -> None:
     for event in events:
         feed.send(event)
     assert_same(feed)
+
+
+def test_a_window_quantile_block_follows_its_sum_and_its_bins_each_alone() -> None:
+    """Kept quantile lines are re-rendered when either input changes alone: a wait of 0
+    adds a count but not to the sum; a wait of 10 s leaving the 5m window while one of
+    10.004 s (the same sketch bin) enters changes the sum but not the bins."""
+    feed = Feed()
+
+    def call(n: int, queued: float, answered: float) -> None:
+        feed.event("contact.queued", queued, contact_id=f"c{n}", queue="q", channel="voice")
+        feed.event("contact.answered", answered, contact_id=f"c{n}", agent_id="a1")
+
+    call(1, T0, T0 + 10)  # bucket T0/10 + 1
+    feed.advance(T0 + 15)
+    assert_same(feed)
+    call(2, T0 + 20, T0 + 20)  # wait 0: the same sum, one more count
+    feed.advance(T0 + 25)
+    before = feed.engine.queues.windows(feed.engine.queues.stats_for("q", "voice"))["5m"]
+    before_row = (before.wait_sum, dict(before.wait_bins))
+    assert_same(feed)
+    call(3, T0 + 294.996, T0 + 305)  # wait 10.004 s
+    feed.advance(T0 + 310)  # the 5m window now starts at T0 + 20: call 1 has left it
+    after = feed.engine.queues.windows(feed.engine.queues.stats_for("q", "voice"))["5m"]
+    assert dict(after.wait_bins) == before_row[1] and after.wait_sum != before_row[0]
+    assert_same(feed)
