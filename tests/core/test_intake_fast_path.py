@@ -262,9 +262,12 @@ TIMESTAMP_TEXT = st.one_of(
     st.builds(
         lambda prefix, second, tail: prefix + second + tail,
         st.sampled_from(
-            ["2026-11-22T09:00", "1970-01-01T00:00", "9999-12-31T23:59", "2026-02-29T09:00"]
+            [
+                *("2026-11-22T09:00", "2026-11-22T09:01", "1970-01-01T00:00"),
+                *("9999-12-31T23:59", "2026-02-29T09:00"),
+            ]
         ),
-        st.sampled_from([":00", ":59", ":60", ":5", ":0x"]),
+        st.sampled_from([":00", ":59", ":60", ":5", ":0x", "x00", "00:"]),
         st.sampled_from(
             ["Z", ".5Z", ".123456Z", ".1234567Z", "+01:00", "-23:59", "+24:00", "z", ""]
         ),
@@ -279,3 +282,24 @@ def test_the_cached_timestamps_equal_the_parser(texts: list[str]) -> None:
     (or the refusal) of `_fast_timestamp`."""
     for text in texts:
         assert _cached_timestamp(text) == _fast_timestamp(text)
+
+
+def test_the_last_minute_read_is_never_taken_for_another() -> None:
+    """A minute read twice is kept as the last one; its neighbours (one character apart,
+    or an hour) and a broken seconds piece after it still get their own values."""
+    from datetime import datetime
+
+    texts = [
+        *("2026-11-22T09:00:00Z", "2026-11-22T09:00:30.5Z", "2026-11-22T09:01:00Z"),
+        *("2026-11-22T09:00:59+01:00", "2026-11-22T19:00:00Z", "2026-11-22T09:00:00Z"),
+        *("2026-11-22T09:01:07.25Z", "2026-11-22T09:01:07-00:30"),
+    ]
+    for text in texts:
+        assert _cached_timestamp(text) == datetime.fromisoformat(text).timestamp(), text
+    for text in (
+        "2026-11-22T09:01x07Z",
+        "2026-11-22T09:01:6aZ",
+        "2026-11-22T09:01:0:Z",
+        "2026-11-22T09:01:60Z",
+    ):
+        assert _cached_timestamp(text) == -1.0, text
