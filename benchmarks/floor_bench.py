@@ -21,7 +21,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,26 +62,29 @@ def iso(ts: float) -> int:
     return int(ts * 1000)  # epoch milliseconds: valid occurred_at, cheap to encode
 
 
+TEAM_NAMES = [f"team-{t:02d}" for t in range(TEAMS)]
+
+
 def build_floor(
     seed: int = 7, prepare: Callable[[Engine], None] | None = None
 ) -> tuple[Engine, WallClock, list[str]]:
     """The engine at NOW with the whole floor in it; returns it, its clock, the teams.
     `prepare` sees the engine before the first event (e.g. a --state-dir attaching)."""
-    rng = random.Random(seed)
     settings = settings_from_mapping({})
     clock = shifted_clock()
     engine = Engine(settings, clock)
     if prepare is not None:
         prepare(engine)
-    seq = 0
+    for raw in floor_events(seed):
+        engine.ingest(raw, NOW + 1)
+    engine.advance(clock.now())
+    return engine, clock, TEAM_NAMES
 
-    def send(event: dict[str, Any]) -> None:
-        nonlocal seq
-        seq += 1
-        event["event_id"] = f"b{seq}"
-        engine.ingest(orjson.dumps(event), NOW + 1)
 
-    teams = [f"team-{t:02d}" for t in range(TEAMS)]
+def floor_events(seed: int = 7, now: float = NOW) -> Iterator[bytes]:
+    """The floor's events up to `now`, in time order, as JSON lines (without newlines)."""
+    rng = random.Random(seed)
+    teams = TEAM_NAMES
     live = [f"L{q:03d}" for q in range(LIVE_QUEUES)]
     deferred = [f"A{q:03d}" for q in range(ASYNC_QUEUES)]
     team_of = {q: teams[i % TEAMS] for i, q in enumerate(live)}
@@ -99,7 +102,7 @@ def build_floor(
         state = rng.choices(states, weights)[0]
         event = {
             "type": "agent.state",
-            "occurred_at": iso(NOW - rng.uniform(0, 1800)),
+            "occurred_at": iso(now - rng.uniform(0, 1800)),
             "agent_id": f"agent-{a:05d}",
             "state": state,
             "queues": served,
@@ -107,7 +110,7 @@ def build_floor(
         }
         if state == "away":
             event["reason"] = rng.choice(REASONS)
-        events.append((NOW - 3600, event))  # applied first, in any order
+        events.append((now - 3600, event))  # applied first, in any order
     # Live traffic over the last hour: about 60 contacts per queue x channel.
     n = 0
     for q in live:
@@ -116,7 +119,7 @@ def build_floor(
             for _ in range(600 if q < "L005" else 60):
                 n += 1
                 cid = f"l{n}"
-                start = NOW - rng.uniform(0, 3600)
+                start = now - rng.uniform(0, 3600)
                 base = {"contact_id": cid}
                 events.append(
                     (
@@ -131,7 +134,7 @@ def build_floor(
                     )
                 )
                 wait = rng.expovariate(1 / 25)
-                if start + wait > NOW:
+                if start + wait > now:
                     continue  # still waiting
                 if rng.random() < 0.08:
                     events.append((start + wait, {"type": "contact.abandoned", **base}))
@@ -140,9 +143,9 @@ def build_floor(
                 answered = start + wait
                 talk = rng.uniform(120, 480)
                 events.append((answered, {"type": "contact.answered", "agent_id": agent, **base}))
-                if answered + talk < NOW:
+                if answered + talk < now:
                     events.append((answered + talk, {"type": "contact.ended", **base}))
-                    if answered + talk + 30 < NOW:
+                    if answered + talk + 30 < now:
                         events.append((answered + talk + 30, {"type": "contact.wrapped", **base}))
     # Open tickets, ages over the last 30 hours; 30 % had a first reply.
     per_pair = OPEN_TICKETS // (ASYNC_QUEUES * 2)
@@ -151,7 +154,7 @@ def build_floor(
             for _ in range(per_pair):
                 n += 1
                 cid = f"t{n}"
-                start = NOW - rng.uniform(0, 30 * 3600)
+                start = now - rng.uniform(0, 30 * 3600)
                 events.append(
                     (
                         start,
@@ -166,7 +169,7 @@ def build_floor(
                     )
                 )
                 if rng.random() < 0.3:
-                    reply = start + rng.uniform(0, NOW - start)
+                    reply = start + rng.uniform(0, now - start)
                     events.append(
                         (
                             reply,
@@ -178,12 +181,11 @@ def build_floor(
                         )
                     )
     events.sort(key=lambda item: item[0])
-    for at, event in events:
+    for seq, (at, event) in enumerate(events, 1):
+        event["event_id"] = f"b{seq}"
         if "occurred_at" not in event:
-            event["occurred_at"] = iso(min(at, NOW))
-        send(event)
-    engine.advance(clock.now())
-    return engine, clock, teams
+            event["occurred_at"] = iso(min(at, now))
+        yield orjson.dumps(event)
 
 
 def trickle(engine: Engine, clock: WallClock, rate: float, rng: random.Random) -> Any:

@@ -8,8 +8,10 @@ after it; /metrics (the first scrape and again at the same instant; a scrape aft
 clock moved on is metrics_bench.py's measure), the board, the agents and contacts lists
 (limit 100; in process: floor_bench.py measures them over HTTP); memory per open contact
 (replay_bench.py's measure); and a restart with `--state-dir`: saving the engine's state,
-its size, and restoring it into a new engine. The worker's restore from its Tables is
-worker_bench.py's (it needs Kafka). Writes benchmarks/out/scale_bench.json.
+its size, and restoring it into a new engine. Then the product itself: `floorwatch run
+--source FILE` on the same floor (event times moved to now), its RSS once the file is read
+and /metrics over HTTP. The worker's restore from its Tables is worker_bench.py's (it
+needs Kafka). Writes benchmarks/out/scale_bench.json.
 """
 
 from __future__ import annotations
@@ -19,18 +21,22 @@ import gc
 import json
 import os
 import platform
+import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from floor_bench import build_floor  # noqa: E402
+from floor_bench import build_floor, floor_events  # noqa: E402
 from replay_bench import memory_per_open_contact  # noqa: E402
 
 from streams.core.engine import Engine  # noqa: E402
@@ -43,10 +49,10 @@ from streams.runtimes.state_dir import StateDir  # noqa: E402
 OUT = HERE / "out"
 
 
-def rss_mib() -> float:
-    """Resident set size of this process now (Linux /proc)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def rss_mib(pid: str = "self", field: str = "VmRSS") -> float:
+    """Resident set size of a process now, or its peak with `VmHWM` (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -60,6 +66,44 @@ def timed(call: Callable[[], Any], repeat: int) -> tuple[dict[str, float], Any]:
         result = call()
         times.append((time.perf_counter() - started) * 1000)
     return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}, result
+
+
+def run_process(repeat: int) -> dict[str, Any]:
+    """`floorwatch run --source FILE` fed the floor's events, their times moved to now as a
+    live centre's are: its RSS once it has read the file (the issue's measure), its peak,
+    and /metrics and the board over HTTP (a scrape after the first is mostly cached)."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "floor.jsonl"
+        with path.open("wb") as out:
+            for line in floor_events(now=time.time()):
+                out.write(line + b"\n")
+        command = [sys.executable, "-m", "streams", "run", "--source", str(path), "--port", "0"]
+        proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            started = time.perf_counter()
+            base = ""
+            for line in proc.stderr:
+                found = re.search(r"metrics (http://\S+)/metrics", line)
+                base = found.group(1) if found else base
+                if "event source finished" in line:
+                    break
+            read_s = time.perf_counter() - started
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # drain it
+            result: dict[str, Any] = {
+                "read_seconds": round(read_s, 1),
+                "rss_mib_after_reading": round(rss_mib(str(proc.pid)), 1),
+                "peak_rss_mib": round(rss_mib(str(proc.pid), "VmHWM"), 1),
+            }
+            for name, route in (("metrics", "/metrics"), ("board", "/api/v1/board")):
+                result[f"{name}_http"] = timed(
+                    lambda route=route: urllib.request.urlopen(base + route).read(), repeat
+                )[0]
+            result["rss_mib_after_reads"] = round(rss_mib(str(proc.pid)), 1)
+            return result
+        finally:
+            proc.terminate()
+            proc.wait(60)
 
 
 def main() -> int:
@@ -115,6 +159,7 @@ def main() -> int:
     gc.collect()
     result["bytes_per_open_contact"] = round(memory_per_open_contact(100_000))
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["floorwatch_run"] = run_process(args.repeat)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "scale_bench.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
