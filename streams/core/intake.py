@@ -169,14 +169,13 @@ def _fast_micros(value: str) -> int:
     return total
 
 
-# The fast path's timestamp caches, by piece of a timestamp `_fast_micros` accepted:
-# "YYYY-MM-DDTHH:MM" -> microseconds of that minute, and the rest after ":SS" (fraction
-# and offset) -> microseconds to add. Any cached pieces put together with seconds ":00"
-# to ":59" make a timestamp `_fast_micros` accepts (each of its checks concerns one
-# piece, but the range), and its value is their sum. Events arrive in about time order.
+# The fast path's timestamp cache: "YYYY-MM-DDTHH:MM" -> microseconds of that minute, for
+# the minute pieces of timestamps `_fast_micros` accepted. The rest (":SS", a fraction,
+# the offset) is read where it stands, by the same rules; each of `_fast_micros`'s checks
+# concerns one piece, but the range. Events arrive in about time order: minutes repeat.
 _MINUTES: Final[dict[str, int]] = {}
-_TAILS: Final[dict[str, int]] = {}
 _MAX_CACHED: Final = 16_384
+_FRACTION_SCALE: Final = (0, 100_000, 10_000, 1_000, 100, 10, 1)  # by digits, 1 to 6
 
 
 class _LastMinute:
@@ -193,43 +192,68 @@ class _LastMinute:
 _LAST_MINUTE: Final = _LastMinute()
 
 
+def _digit(value: str, i: int) -> int:
+    """The ASCII digit at `i` as a number, or -1 for any other character."""
+    d = ord(value[i]) - 48
+    return d if 0 <= d <= 9 else -1
+
+
 def _cached_timestamp(value: str) -> float:
-    """`_fast_timestamp`, from the caches when its three pieces are there (the seconds,
-    ":00" to ":59", are read where they stand: the piece `_fast_micros` accepts)."""
-    if len(value) >= 20:
-        last = _LAST_MINUTE
-        if value.startswith(last.piece):
-            minute: int | None = last.micros
-        else:
-            minute = _MINUTES.get(value[:16])
-            if minute is not None:
-                last.piece = value[:16]
-                last.micros = minute
-        if minute is not None and value[16] == ":":
-            tens = ord(value[17]) - 48
-            ones = ord(value[18]) - 48
-            if 0 <= tens <= 5 and 0 <= ones <= 9:
-                tail = _TAILS.get(value[19:])
-                if tail is not None:
-                    total = minute + (tens * 10 + ones) * 1_000_000 + tail
-                    return total / 1_000_000 if 0 <= total < _EXACT_MICROS else -1.0
-    return _remember_timestamp(value)
+    """`_fast_timestamp`, with the minute from the cache: seconds, fraction and offset are
+    read where they stand. Anything unusual goes to `_remember_timestamp`, which decides."""
+    n = len(value)
+    if n < 20:
+        return _remember_timestamp(value)
+    last = _LAST_MINUTE
+    if value.startswith(last.piece):
+        minute = last.micros
+    else:
+        found = _MINUTES.get(value[:16])
+        if found is None:
+            return _remember_timestamp(value)
+        minute = last.micros = found
+        last.piece = value[:16]
+    tens = _digit(value, 17)
+    ones = _digit(value, 18)
+    if value[16] != ":" or not 0 <= tens <= 5 or ones < 0:
+        return _remember_timestamp(value)
+    i = 19
+    fraction = 0
+    if value[19] == ".":
+        i = 20
+        while i < n and i < 27 and _digit(value, i) >= 0:
+            fraction = fraction * 10 + _digit(value, i)
+            i += 1
+        if i == 20 or i == 27:  # no digit, or a seventh
+            return _remember_timestamp(value)
+        fraction *= _FRACTION_SCALE[i - 20]
+    if n - i == 1 and value[i] == "Z":
+        offset = 0
+    elif n - i == 6 and (value[i] == "+" or value[i] == "-") and value[i + 3] == ":":
+        hours = _digit(value, i + 1) * 10 + _digit(value, i + 2)
+        minutes = _digit(value, i + 4) * 10 + _digit(value, i + 5)
+        low = min(_digit(value, i + 1), _digit(value, i + 2), _digit(value, i + 4))
+        if low < 0 or _digit(value, i + 5) < 0 or hours > 23 or minutes > 59:
+            return _remember_timestamp(value)
+        offset = hours * 3600 + minutes * 60
+        if value[i] == "-":
+            offset = -offset
+    else:
+        return _remember_timestamp(value)
+    total = minute + (tens * 10 + ones - offset) * 1_000_000 + fraction
+    return total / 1_000_000 if 0 <= total < _EXACT_MICROS else -1.0
 
 
 def _remember_timestamp(value: str) -> float:
-    """`_fast_timestamp`, its pieces cached when it is accepted."""
+    """`_fast_timestamp`, its minute cached when it is accepted."""
     total = _fast_micros(value)
     if total < 0:
         return -1.0
-    minute = _minute_micros(
+    if len(_MINUTES) >= _MAX_CACHED:
+        _MINUTES.clear()
+    _MINUTES[value[:16]] = _minute_micros(
         int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16])
     )
-    second = int(value[17:19]) * 1_000_000
-    for cache in (_MINUTES, _TAILS):
-        if len(cache) >= _MAX_CACHED:
-            cache.clear()
-    _MINUTES[value[:16]] = minute
-    _TAILS[value[19:]] = total - minute - second
     return total / 1_000_000
 
 

@@ -303,3 +303,29 @@ def test_the_last_minute_read_is_never_taken_for_another() -> None:
         "2026-11-22T09:01:60Z",
     ):
         assert _cached_timestamp(text) == -1.0, text
+
+
+def test_every_tail_after_a_cached_minute_is_read_by_the_parsers_rules() -> None:
+    """With the minute cached, the seconds, fraction and offset are read where they
+    stand: each tail gets the value `_fast_timestamp` gives (checked against
+    `datetime.fromisoformat` where valid) or its refusal."""
+    from datetime import datetime
+
+    tails = [
+        *("Z", ".5Z", ".12Z", ".123Z", ".1234Z", ".12345Z", ".123456Z", ".1234567Z", ".Z"),
+        *("+01:00", "-04:00", "+23:59", "-00:30", ".12+05:30", ".123456-23:59"),
+        *("+24:00", "+01:60", "+0100", "+01-00", "+01:0a", "+0a:00", "+a1:00", "-01:00 "),
+        *("Z ", "z", "+01:00Z", ".1a3Z", "x", "Zx"),
+    ]
+    minute = "2026-11-22T09:00"
+    assert _cached_timestamp(minute + ":00Z") == datetime.fromisoformat(minute + ":00Z").timestamp()
+    valid = 0
+    for second in (":00", ":07", ":59", ":60"):
+        for tail in tails:
+            text = minute + second + tail
+            expected = _fast_timestamp(text)
+            assert _cached_timestamp(text) == expected, text
+            if expected >= 0:
+                valid += 1
+                assert expected == datetime.fromisoformat(text).timestamp(), text
+    assert valid == 3 * 13  # the 13 valid tails, seconds 00, 07 and 59
