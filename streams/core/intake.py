@@ -169,91 +169,45 @@ def _fast_micros(value: str) -> int:
     return total
 
 
-# The fast path's timestamp cache: "YYYY-MM-DDTHH:MM" -> microseconds of that minute, for
-# the minute pieces of timestamps `_fast_micros` accepted. The rest (":SS", a fraction,
-# the offset) is read where it stands, by the same rules; each of `_fast_micros`'s checks
-# concerns one piece, but the range. Events arrive in about time order: minutes repeat.
+# The fast path's timestamp caches, by piece of a timestamp `_fast_micros` accepted:
+# "YYYY-MM-DDTHH:MM" -> microseconds of that minute, ":SS" -> of the second, and the rest
+# (fraction and offset) -> microseconds to add. Any three cached pieces put together make
+# a timestamp `_fast_micros` accepts (each of its checks concerns one piece, but the
+# range), and its value is their sum. Events arrive in about time order: they hit.
 _MINUTES: Final[dict[str, int]] = {}
+_SECONDS: Final[dict[str, int]] = {}
+_TAILS: Final[dict[str, int]] = {}
 _MAX_CACHED: Final = 16_384
-_FRACTION_SCALE: Final = (0, 100_000, 10_000, 1_000, 100, 10, 1)  # by digits, 1 to 6
-
-
-class _LastMinute:
-    """The minute piece most recently found in `_MINUTES`, and its microseconds: the
-    next timestamp is most often of the same minute, found without a slice or a lookup."""
-
-    __slots__ = ("micros", "piece")
-
-    def __init__(self) -> None:
-        self.piece = "not a minute"
-        self.micros = 0
-
-
-_LAST_MINUTE: Final = _LastMinute()
-
-
-def _digit(value: str, i: int) -> int:
-    """The ASCII digit at `i` as a number, or -1 for any other character."""
-    d = ord(value[i]) - 48
-    return d if 0 <= d <= 9 else -1
 
 
 def _cached_timestamp(value: str) -> float:
-    """`_fast_timestamp`, with the minute from the cache: seconds, fraction and offset are
-    read where they stand. Anything unusual goes to `_remember_timestamp`, which decides."""
-    n = len(value)
-    if n < 20:
-        return _remember_timestamp(value)
-    last = _LAST_MINUTE
-    if value.startswith(last.piece):
-        minute = last.micros
-    else:
-        found = _MINUTES.get(value[:16])
-        if found is None:
-            return _remember_timestamp(value)
-        minute = last.micros = found
-        last.piece = value[:16]
-    tens = _digit(value, 17)
-    ones = _digit(value, 18)
-    if value[16] != ":" or not 0 <= tens <= 5 or ones < 0:
-        return _remember_timestamp(value)
-    i = 19
-    fraction = 0
-    if value[19] == ".":
-        i = 20
-        while i < n and i < 27 and _digit(value, i) >= 0:
-            fraction = fraction * 10 + _digit(value, i)
-            i += 1
-        if i == 20 or i == 27:  # no digit, or a seventh
-            return _remember_timestamp(value)
-        fraction *= _FRACTION_SCALE[i - 20]
-    if n - i == 1 and value[i] == "Z":
-        offset = 0
-    elif n - i == 6 and (value[i] == "+" or value[i] == "-") and value[i + 3] == ":":
-        hours = _digit(value, i + 1) * 10 + _digit(value, i + 2)
-        minutes = _digit(value, i + 4) * 10 + _digit(value, i + 5)
-        low = min(_digit(value, i + 1), _digit(value, i + 2), _digit(value, i + 4))
-        if low < 0 or _digit(value, i + 5) < 0 or hours > 23 or minutes > 59:
-            return _remember_timestamp(value)
-        offset = hours * 3600 + minutes * 60
-        if value[i] == "-":
-            offset = -offset
-    else:
-        return _remember_timestamp(value)
-    total = minute + (tens * 10 + ones - offset) * 1_000_000 + fraction
-    return total / 1_000_000 if 0 <= total < _EXACT_MICROS else -1.0
+    """`_fast_timestamp`, from the caches when its three pieces are there."""
+    minute = _MINUTES.get(value[:16])
+    if minute is not None:
+        second = _SECONDS.get(value[16:19])
+        if second is not None:
+            tail = _TAILS.get(value[19:])
+            if tail is not None:
+                total = minute + second + tail
+                return total / 1_000_000 if 0 <= total < _EXACT_MICROS else -1.0
+    return _remember_timestamp(value)
 
 
 def _remember_timestamp(value: str) -> float:
-    """`_fast_timestamp`, its minute cached when it is accepted."""
+    """`_fast_timestamp`, its pieces cached when it is accepted."""
     total = _fast_micros(value)
     if total < 0:
         return -1.0
-    if len(_MINUTES) >= _MAX_CACHED:
-        _MINUTES.clear()
-    _MINUTES[value[:16]] = _minute_micros(
+    minute = _minute_micros(
         int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16])
     )
+    second = int(value[17:19]) * 1_000_000
+    for cache in (_MINUTES, _SECONDS, _TAILS):
+        if len(cache) >= _MAX_CACHED:
+            cache.clear()
+    _MINUTES[value[:16]] = minute
+    _SECONDS[value[16:19]] = second
+    _TAILS[value[19:]] = total - minute - second
     return total / 1_000_000
 
 

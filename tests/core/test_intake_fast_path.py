@@ -284,9 +284,9 @@ def test_the_cached_timestamps_equal_the_parser(texts: list[str]) -> None:
         assert _cached_timestamp(text) == _fast_timestamp(text)
 
 
-def test_the_last_minute_read_is_never_taken_for_another() -> None:
-    """A minute read twice is kept as the last one; its neighbours (one character apart,
-    or an hour) and a broken seconds piece after it still get their own values."""
+def test_a_cached_piece_is_never_taken_for_another() -> None:
+    """Cached pieces are never taken for another's: a minute's neighbours (one character
+    apart, or an hour) and broken seconds after a cached minute get their own values."""
     from datetime import datetime
 
     texts = [
@@ -305,10 +305,10 @@ def test_the_last_minute_read_is_never_taken_for_another() -> None:
         assert _cached_timestamp(text) == -1.0, text
 
 
-def test_every_tail_after_a_cached_minute_is_read_by_the_parsers_rules() -> None:
-    """With the minute cached, the seconds, fraction and offset are read where they
-    stand: each tail gets the value `_fast_timestamp` gives (checked against
-    `datetime.fromisoformat` where valid) or its refusal."""
+def test_every_tail_after_a_cached_minute_follows_the_parsers_rules() -> None:
+    """With the minute cached, each tail (seconds, fraction, offset) gets the value
+    `_fast_timestamp` gives (checked against `datetime.fromisoformat` where valid) or its
+    refusal, whichever pieces earlier tails left in the caches."""
     from datetime import datetime
 
     tails = [
