@@ -194,20 +194,24 @@ class SlaClock:
 
     def __init__(self) -> None:
         self.now = -_INF
-        self._heap: list[tuple[float, int, OpenContact, SlaCounts]] = []
-        self._seq = itertools.count()
+        # A heap of the distinct wake times (plain floats compare fastest), and what wakes
+        # at each, in the order it was scheduled. A contact rescheduled or closed is left
+        # where it was and skipped when its old time comes (its `wake` differs).
+        self._times: list[float] = []
+        self._waking: dict[float, list[tuple[OpenContact, SlaCounts]]] = {}
 
     def advance(self, now: float) -> None:
         """Every at-risk and breach time up to `now` takes effect."""
         if now <= self.now:
             return
         self.now = now
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            wake, _, rec, counts = heapq.heappop(heap)
-            if rec.wake == wake:
-                rec.wake = _INF
-                self.evaluate(rec, counts, now)
+        times = self._times
+        while times and times[0] <= now:
+            wake = heapq.heappop(times)
+            for rec, counts in self._waking.pop(wake):
+                if rec.wake == wake:
+                    rec.wake = _INF
+                    self.evaluate(rec, counts, now)
 
     def start(self, rec: OpenContact, counts: SlaCounts) -> None:
         """Schedule a contact that entered (or was restored): states at the clock's now."""
@@ -270,7 +274,12 @@ class SlaClock:
         if wake != rec.wake:
             rec.wake = wake
             if wake != _INF:
-                heapq.heappush(self._heap, (wake, next(self._seq), rec, counts))
+                waking = self._waking.get(wake)
+                if waking is None:
+                    self._waking[wake] = [(rec, counts)]
+                    heapq.heappush(self._times, wake)
+                else:
+                    waking.append((rec, counts))
 
     @staticmethod
     def met(rec: OpenContact, counts: SlaCounts, kind: int) -> None:
