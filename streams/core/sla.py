@@ -187,6 +187,9 @@ class OpenContact:
         return None
 
 
+Waking = tuple[OpenContact, SlaCounts]
+
+
 class SlaClock:
     """The due-time clock: moves open contacts' SLAs to at risk and breached as `now`
     passes their times, keeping `SlaCounts` in step. A fact that meets or ends an SLA
@@ -195,10 +198,11 @@ class SlaClock:
     def __init__(self) -> None:
         self.now = -_INF
         # A heap of the distinct wake times (plain floats compare fastest), and what wakes
-        # at each, in the order it was scheduled. A contact rescheduled or closed is left
-        # where it was and skipped when its old time comes (its `wake` differs).
+        # at each: one (contact, counts), or a list of them in the order they were
+        # scheduled. A contact rescheduled or closed is left where it was and skipped when
+        # its old time comes (its `wake` differs).
         self._times: list[float] = []
-        self._waking: dict[float, list[tuple[OpenContact, SlaCounts]]] = {}
+        self._waking: dict[float, Waking | list[Waking]] = {}
 
     def advance(self, now: float) -> None:
         """Every at-risk and breach time up to `now` takes effect."""
@@ -208,7 +212,8 @@ class SlaClock:
         times = self._times
         while times and times[0] <= now:
             wake = heapq.heappop(times)
-            for rec, counts in self._waking.pop(wake):
+            waking = self._waking.pop(wake)
+            for rec, counts in waking if isinstance(waking, list) else (waking,):
                 if rec.wake == wake:
                     rec.wake = _INF
                     self.evaluate(rec, counts, now)
@@ -276,10 +281,12 @@ class SlaClock:
             if wake != _INF:
                 waking = self._waking.get(wake)
                 if waking is None:
-                    self._waking[wake] = [(rec, counts)]
+                    self._waking[wake] = (rec, counts)
                     heapq.heappush(self._times, wake)
-                else:
+                elif isinstance(waking, list):
                     waking.append((rec, counts))
+                else:
+                    self._waking[wake] = [waking, (rec, counts)]
 
     @staticmethod
     def met(rec: OpenContact, counts: SlaCounts, kind: int) -> None:

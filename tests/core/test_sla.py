@@ -51,6 +51,24 @@ def test_breach_exactly_at_the_due_second_and_just_after() -> None:
     assert sla(m, BREACHES, "q", "voice", "answer") == 2
 
 
+def test_many_contacts_due_at_the_same_instant_all_go_at_risk_and_breach() -> None:
+    """Seven contacts queued at one instant share their at-risk and due times; one is
+    answered and one abandoned before then: the other five are each counted once."""
+    feed = Feed()  # voice answer target: 20 s, at risk from 15 s
+    for n in range(7):
+        feed.event("contact.queued", T0, contact_id=f"c{n}", queue="q", channel="voice")
+    feed.event("contact.answered", T0 + 10, contact_id="c0", agent_id="a1")
+    feed.event("contact.abandoned", T0 + 12, contact_id="c1")
+    feed.advance(T0 + 15)
+    m = feed.metrics()
+    assert sla(m, AT_RISK, "q", "voice", "answer") == 5
+    feed.advance(T0 + 20.001)
+    m = feed.metrics()
+    assert sla(m, AT_RISK, "q", "voice", "answer") == 0
+    assert sla(m, BREACHED, "q", "voice", "answer") == 5
+    assert sla(m, BREACHES, "q", "voice", "answer") == 5
+
+
 def test_answered_at_the_due_instant_meets_the_sla() -> None:
     feed = Feed()
     feed.event("contact.queued", T0, contact_id="c1", queue="q", channel="voice")
