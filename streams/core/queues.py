@@ -407,9 +407,9 @@ class QueueBoard(FactSink):
         if rec is None:
             return
         qc.open_version += 1
-        self.sla.settle(rec, qc, ts)
+        self.sla.settle(rec, ts)
         for kind in KINDS:
-            self.sla.met(rec, qc, kind)
+            self.sla.met(rec, kind)
         if rec.waiting:
             qc.waiting -= 1
         rec.wake = LEFT
@@ -438,10 +438,10 @@ class QueueBoard(FactSink):
                 stored, same_day, self.now
             ):
                 plan = self._plan(queue, channel, PRIORITIES[priority])
-                rec = OpenContact(contact_id, first_entry, entry, priority, plan, sla, waiting)
+                rec = OpenContact(contact_id, first_entry, entry, priority, plan, sla, waiting, qc)
                 qc.open[contact_id] = rec
                 qc.waiting += waiting
-                self.sla.start(rec, qc)
+                self.sla.start(rec)
         agents = value["agents"]
         if agents is not None:
             found = self.agents.queues.get(queue)
@@ -485,16 +485,15 @@ class QueueBoard(FactSink):
         self._leave(qc, contact_id, ts)
         sla = SlaClock.initial(channel, met_mask, breached_mask)
         prio = PRIORITY_INDEX[priority]
-        rec = OpenContact(
-            contact_id, first_entry, ts, prio, self._plan(queue, channel, priority), sla, True
-        )
+        plan = self._plan(queue, channel, priority)
+        rec = OpenContact(contact_id, first_entry, ts, prio, plan, sla, True, qc)
         for kind in KINDS:
             if rec.state(kind) == BREACHED:
                 qc.breached[sla_index(prio, kind)] += 1
         qc.open[contact_id] = rec
         qc.waiting += 1
         qc.open_version += 1
-        self.sla.start(rec, qc)
+        self.sla.start(rec)
 
     def left(self, queue: str, channel: str, contact_id: str, ts: float) -> None:
         """Transferred out: leaves the queue neither answered nor abandoned."""
@@ -526,12 +525,12 @@ class QueueBoard(FactSink):
             self._first_response(qc, summaries, first_response)
         rec = qc.open.get(contact_id)
         if rec is not None:
-            self.sla.settle(rec, qc, ts)
+            self.sla.settle(rec, ts)
             if rec.waiting:
                 rec.waiting = False
                 qc.waiting -= 1
                 qc.open_version += 1
-            self.sla.met(rec, qc, ANSWER)
+            self.sla.met(rec, ANSWER)
 
     def abandoned(
         self, queue: str, channel: str, contact_id: str, ts: float, priority: str, wait: float
@@ -570,8 +569,8 @@ class QueueBoard(FactSink):
                 if business is not None:
                     for s in summaries:
                         s.business_time(business, None)
-                self.sla.settle(rec, qc, ts)
-                self.sla.met(rec, qc, FIRST_RESPONSE)
+                self.sla.settle(rec, ts)
+                self.sla.met(rec, FIRST_RESPONSE)
             if rec.waiting and channel not in LIVE_CHANNELS:
                 rec.waiting = False
                 qc.waiting -= 1
@@ -619,8 +618,8 @@ class QueueBoard(FactSink):
             if business is not None:
                 for s in summaries:
                     s.business_time(None, business)
-            self.sla.settle(rec, qc, ts)
-            self.sla.met(rec, qc, RESOLUTION)
+            self.sla.settle(rec, ts)
+            self.sla.met(rec, RESOLUTION)
 
     def reopened(
         self,
@@ -646,6 +645,7 @@ class QueueBoard(FactSink):
                 (),
                 ALL_DONE,
                 False,
+                qc,
             )
 
     def surveyed(

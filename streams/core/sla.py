@@ -9,7 +9,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from streams.core.calendar import Calendar
 from streams.core.contract import LIVE_CHANNELS, PRIORITIES, SLA_KINDS
@@ -134,11 +134,13 @@ class OpenContact:
 
     `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
     `wake` is the time of this contact's live clock entry (-1 once it left the queue);
-    `dues` caches business-time due and at-risk instants (calendar plans only).
+    `dues` caches business-time due and at-risk instants (calendar plans only); `counts`
+    are those of its queue x channel, which its SLA states are counted in.
     """
 
     __slots__ = (
         "contact_id",
+        "counts",
         "dues",
         "entry",
         "first_entry",
@@ -158,8 +160,10 @@ class OpenContact:
         plan: SlaPlan,
         sla: int,
         waiting: bool,
+        counts: SlaCounts,
     ) -> None:
         self.contact_id = contact_id
+        self.counts = counts
         self.first_entry = first_entry
         self.entry = entry
         self.priority = priority
@@ -187,9 +191,6 @@ class OpenContact:
         return None
 
 
-Waking = tuple[OpenContact, SlaCounts]
-
-
 class SlaClock:
     """The due-time clock: moves open contacts' SLAs to at risk and breached as `now`
     passes their times, keeping `SlaCounts` in step. A fact that meets or ends an SLA
@@ -197,12 +198,12 @@ class SlaClock:
 
     def __init__(self) -> None:
         self.now = -_INF
-        # A heap of the distinct wake times (plain floats compare fastest), and what wakes
-        # at each: one (contact, counts), or a list of them in the order they were
-        # scheduled. A contact rescheduled or closed is left where it was and skipped when
-        # its old time comes (its `wake` differs).
+        # A heap of the distinct wake times (plain floats compare fastest), and who wakes
+        # at each: one contact, or a list of them in the order they were scheduled. A
+        # contact rescheduled or closed is left where it was and skipped when its old time
+        # comes (its `wake` differs).
         self._times: list[float] = []
-        self._waking: dict[float, Waking | list[Waking]] = {}
+        self._waking: dict[float, OpenContact | list[OpenContact]] = {}
 
     def advance(self, now: float) -> None:
         """Every at-risk and breach time up to `now` takes effect."""
@@ -213,27 +214,28 @@ class SlaClock:
         while times and times[0] <= now:
             wake = heapq.heappop(times)
             waking = self._waking.pop(wake)
-            for rec, counts in waking if isinstance(waking, list) else (waking,):
+            for rec in waking if isinstance(waking, list) else (waking,):
                 if rec.wake == wake:
                     rec.wake = _INF
-                    self.evaluate(rec, counts, now)
+                    self.evaluate(rec, now)
 
-    def start(self, rec: OpenContact, counts: SlaCounts) -> None:
+    def start(self, rec: OpenContact) -> None:
         """Schedule a contact that entered (or was restored): states at the clock's now."""
         rec.wake = _INF
         for kind, target, _, calendar in rec.plan:
             state = rec.state(kind)
             if state in (AT_RISK, BREACHED):
-                counts.flag(rec, kind, state, due_at(rec.first_entry, target, calendar))
-        self.evaluate(rec, counts, self.now)
+                rec.counts.flag(rec, kind, state, due_at(rec.first_entry, target, calendar))
+        self.evaluate(rec, self.now)
 
-    def settle(self, rec: OpenContact, counts: SlaCounts, ts: float) -> None:
+    def settle(self, rec: OpenContact, ts: float) -> None:
         """Before a fact at `ts` meets or ends SLAs: apply what the clock would have by `ts`."""
         if ts > self.now:
-            self.evaluate(rec, counts, ts)
+            self.evaluate(rec, ts)
 
-    def evaluate(self, rec: OpenContact, counts: SlaCounts, now: float) -> None:
+    def evaluate(self, rec: OpenContact, now: float) -> None:
         """Advance each SLA of `rec` to its state at `now`, then schedule the next change."""
+        counts = rec.counts
         wake = _INF
         sla = rec.sla
         base = sla_index(rec.priority, 0)
@@ -281,18 +283,20 @@ class SlaClock:
             if wake != _INF:
                 waking = self._waking.get(wake)
                 if waking is None:
-                    self._waking[wake] = (rec, counts)
-                    heapq.heappush(self._times, wake)
+                    key: Any = wake  # one boxed float for the dict and the heap
+                    self._waking[key] = rec
+                    heapq.heappush(self._times, key)
                 elif isinstance(waking, list):
-                    waking.append((rec, counts))
+                    waking.append(rec)
                 else:
-                    self._waking[wake] = [waking, (rec, counts)]
+                    self._waking[wake] = [waking, rec]
 
     @staticmethod
-    def met(rec: OpenContact, counts: SlaCounts, kind: int) -> None:
+    def met(rec: OpenContact, kind: int) -> None:
         """The SLA of `kind` is met or ended: it leaves the at-risk or breached count."""
         shift = kind << 1
         state = (rec.sla >> shift) & 3
+        counts = rec.counts
         if state == AT_RISK:
             counts.at_risk[sla_index(rec.priority, kind)] -= 1
         elif state == BREACHED:
