@@ -8,6 +8,7 @@ distributed runtime moves the SLA clock only to its sources' watermark.
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from typing import Any
 
@@ -133,7 +134,7 @@ class QueueChannel(SlaCounts):
         # flags), `past_version` with any bucket but the newest; readers cache on them.
         self.open_version = 0
         self.past_version = 0
-        self.live_cache: tuple[int, list[float], float] | None = None
+        self.live_cache: tuple[int, array[float], float] | None = None
         self.past_key = (-1, -1)
         self.past_cache: dict[int, Summary] = {}
         # Merged summaries of whole past blocks of BLOCK_BUCKETS buckets (block index ->
@@ -794,13 +795,14 @@ class QueueBoard(FactSink):
         cached = qc.live_cache
         if cached is None or cached[0] != qc.open_version:
             oldest_wait = _INF
-            entries = []
+            times = []
             for rec in qc.open.values():
                 if rec.waiting and rec.entry < oldest_wait:
                     oldest_wait = rec.entry
-                entries.append(rec.first_entry)
-            entries.sort()
-            cached = qc.live_cache = (qc.open_version, entries, oldest_wait)
+                times.append(rec.first_entry)
+            times.sort()
+            # kept as doubles: a third of the boxed floats' memory for a large backlog
+            cached = qc.live_cache = (qc.open_version, array("d", times), oldest_wait)
         _, entries, oldest_wait = cached
         # backlog by age: first entry after now - limit is younger than the limit
         younger = [len(entries) - bisect_right(entries, now - limit) for limit in _AGE_LIMITS]
