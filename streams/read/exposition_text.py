@@ -414,15 +414,21 @@ class TextExposition:
         changed = False
         kept = pair.window_text
         order = []
+        today = pair.qc.today
         for window, summary in windows.items():
             order.append(window)
+            # Today's summary changes in place: its bins are copied. A trailing window's
+            # merge is never changed: its bins are kept as they are.
+            wait_bins, frt_bins = summary.wait_bins, summary.frt_bins
+            if summary is today:
+                wait_bins, frt_bins = dict(wait_bins), dict(frt_bins)
             row = (
                 formula,
                 window_row(summary, formula),
                 summary.wait_sum,
-                dict(summary.wait_bins),  # copies: today's summary changes in place
+                wait_bins,
                 summary.frt_sum,
-                dict(summary.frt_bins),
+                frt_bins,
             )
             found = kept.get(window)
             if found is not None and found[0] == row:
