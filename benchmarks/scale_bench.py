@@ -88,6 +88,8 @@ def run_process(repeat: int) -> dict[str, Any]:
                 base = found.group(1) if found else base
                 if "event source finished" in line:
                     break
+            else:
+                raise SystemExit(f"floorwatch run ended (exit {proc.wait()}) before its source")
             read_s = time.perf_counter() - started
             threading.Thread(target=proc.stderr.read, daemon=True).start()  # drain it
             result: dict[str, Any] = {
