@@ -130,12 +130,10 @@ class SlaCounts:
 
 
 class OpenContact:
-    """An open contact as the queue stage sees it: entry times, waiting flag, SLA states.
-
-    `sla` packs one 2-bit state (PENDING, AT_RISK, BREACHED, DONE) per SLA kind.
-    `wake` is the time of this contact's live clock entry (-1 once it left the queue);
-    `dues` caches business-time due and at-risk instants (calendar plans only); `counts`
-    are those of its queue x channel, which its SLA states are counted in.
+    """An open contact as the queue stage sees it: entry times, waiting flag, SLA states
+    (`sla`: a 2-bit PENDING, AT_RISK, BREACHED or DONE per kind) counted in `counts`, its
+    queue x channel's. `wake`: its live clock entry's time (-1 once it left the queue);
+    `dues`: business-time due and at-risk instants, computed once (calendar plans only).
     """
 
     __slots__ = (
