@@ -33,7 +33,7 @@ def floorwatch(*args: str, env: dict[str, str] | None = None, out: Path | None =
     started = time.perf_counter()
     with open(out or os.devnull, "wb") as sink:
         subprocess.run(
-            [sys.executable, "-m", "streams", *args],
+            [sys.executable, "-P", "-m", "streams", *args],
             stdout=sink,
             stderr=subprocess.DEVNULL,
             check=True,

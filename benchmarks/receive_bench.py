@@ -154,7 +154,7 @@ def main() -> int:
         "FLOORWATCH_RECEIVE__PORT": "0",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "streams", "receive", "--log-level", "warning"],
+        [sys.executable, "-P", "-m", "streams", "receive", "--log-level", "warning"],
         stderr=subprocess.PIPE,
         text=True,
         env=env,

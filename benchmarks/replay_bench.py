@@ -69,6 +69,7 @@ def whole_process(path: Path, decode_process: str, config: str) -> tuple[float, 
     subprocess.run(
         [
             sys.executable,
+            "-P",  # no script or working directory on sys.path: the same build
             "-m",
             "streams",
             "replay",

@@ -77,7 +77,9 @@ def run_process(repeat: int) -> dict[str, Any]:
         with path.open("wb") as out:
             for line in floor_events(now=time.time()):
                 out.write(line + b"\n")
-        command = [sys.executable, "-m", "streams", "run", "--source", str(path), "--port", "0"]
+        # -P: no working directory on sys.path, so the child imports the same build
+        command = [sys.executable, "-P", "-m", "streams", "run", "--source", str(path)]
+        command += ["--port", "0"]
         proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
         try:
             assert proc.stderr is not None

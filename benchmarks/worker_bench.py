@@ -239,6 +239,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [
                 sys.executable,
+                "-P",  # no script or working directory on sys.path: the same build
                 "-m",
                 "streams",
                 "worker",
