@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from streams.core.calendar import Calendar
 from streams.core.contract import LIVE_CHANNELS, PRIORITIES, SLA_KINDS
+from streams.core.flag_heap import FlagHeap
 from streams.core.settings import TargetSettings
 
 ANSWER, FIRST_RESPONSE, RESOLUTION = 0, 1, 2
@@ -79,7 +80,7 @@ def due_at(first_entry: float, seconds: float, calendar: Calendar | None) -> flo
 
 # A flag: (due, seq, contact, kind), kept in a heap per state (at risk, breached) and
 # queue x channel. Flags are dropped lazily: one whose contact left the queue or whose
-# SLA moved on is skipped when read, and the heap is rebuilt once most flags are stale.
+# SLA moved on is skipped when read, and stale flags are swept once most of them are.
 Flag = tuple[float, int, "OpenContact", int]
 
 
@@ -94,18 +95,16 @@ class SlaCounts:
         self.at_risk = [0] * SLA_COUNT
         self.breached = [0] * SLA_COUNT
         self.breaches_total = [0] * SLA_COUNT
-        self.flags: list[list[Flag]] = [[], []]  # AT_RISK, BREACHED
+        self.flags: list[FlagHeap[OpenContact]] = [FlagHeap(), FlagHeap()]  # AT_RISK, BREACHED
         self.flag_limits = [64, 64]  # heap sizes at which stale flags are swept
 
     def flag(self, rec: OpenContact, kind: int, state: int, due: float) -> None:
         """`rec`'s SLA of `kind` is now AT_RISK or BREACHED (due at `due`)."""
         heap = self.flags[state - 1]
-        heapq.heappush(heap, (due, next(_FLAG_SEQ), rec, kind))
+        heap.push(due, next(_FLAG_SEQ), rec, kind)
         if len(heap) > self.flag_limits[state - 1]:
-            live = [f for f in heap if f[2].wake != LEFT and f[2].state(f[3]) == state]
-            heapq.heapify(live)
-            self.flags[state - 1] = live
-            self.flag_limits[state - 1] = 2 * len(live) + 64
+            heap.keep(lambda contact, flag_kind: _flagged_as(contact, flag_kind, state))
+            self.flag_limits[state - 1] = 2 * len(heap) + 64
 
     def flagged(self, state: int) -> Iterator[Flag]:
         """The contacts whose SLA is in `state` (AT_RISK or BREACHED), by due time: a
@@ -114,19 +113,24 @@ class SlaCounts:
         size = len(heap)
         if not size:
             return
-        frontier: list[tuple[float, int, int]] = [(heap[0][0], heap[0][1], 0)]
+        dues, seqs = heap.dues, heap.seqs
+        frontier: list[tuple[float, int, int]] = [(dues[0], seqs[0], 0)]
         while frontier:
             _, _, i = heapq.heappop(frontier)
-            entry = heap[i]
-            rec = entry[2]
-            if rec.wake != LEFT and rec.state(entry[3]) == state:
+            entry = heap.entry(i)
+            if _flagged_as(entry[2], entry[3], state):
                 yield entry
             child = 2 * i + 1
             if child < size:
-                heapq.heappush(frontier, (heap[child][0], heap[child][1], child))
+                heapq.heappush(frontier, (dues[child], seqs[child], child))
                 child += 1
                 if child < size:
-                    heapq.heappush(frontier, (heap[child][0], heap[child][1], child))
+                    heapq.heappush(frontier, (dues[child], seqs[child], child))
+
+
+def _flagged_as(rec: OpenContact, kind: int, state: int) -> bool:
+    """A flag is current while its contact is in the queue and its SLA in that state."""
+    return rec.wake != LEFT and rec.state(kind) == state
 
 
 class OpenContact:

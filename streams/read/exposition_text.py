@@ -222,8 +222,8 @@ class _Pair:
         self.windows: dict[str, tuple[str, tuple[str, ...]]] = {}
         # window -> (its values, its text per family of the window slots)
         self.window_text: dict[str, tuple[tuple[Any, ...], list[str]]] = {}
-        self.keys: list[Any] = [None] * _GROUPS
-        self.text: list[str] = [""] * _SLOTS
+        self.keys: list[Any] = [None] * _GROUPS  # _G_WINDOWS: the windows in order
+        self.text: list[str] = [""] * _SLOTS  # not the window slots: `window_text` has them
         self.seen: tuple[Any, str] | None = None  # the windows dict and formula rendered
 
     def window(self, name: str) -> tuple[str, tuple[str, ...]]:
@@ -335,6 +335,15 @@ class TextExposition:
             for slot in range(start, stop):
                 parts.append((headers[slot], [pair.text[slot] for pair in chosen]))
 
+        def window_slots() -> None:  # each window's own lines, not joined per pair
+            for i in range(_COUNTERS_AT - _WINDOWS_AT):
+                lines = [
+                    pair.window_text[window][1][i]
+                    for pair in chosen
+                    for window in pair.keys[_G_WINDOWS]
+                ]
+                parts.append((headers[_WINDOWS_AT + i], lines))
+
         def queue_slot(slot: int, name: str, kind: str) -> None:
             parts.append((header(name, kind), [entry.text[slot] for entry in served]))
 
@@ -342,7 +351,7 @@ class TextExposition:
         queue_slot(_Q_COUNTS, "agents", "gauge")
         queue_slot(_Q_REASONS, "agents_by_reason", "gauge")
         queue_slot(_Q_STATE_SECONDS, "agent_state_seconds", "histogram")
-        pair_slots(_WINDOWS_AT, _COUNTERS_AT)
+        window_slots()
         queue_slot(_Q_OCCUPANCY, "occupancy_ratio", "gauge")
         pair_slots(_COUNTERS_AT, _SLOTS)
         if pipeline:
@@ -411,7 +420,6 @@ class TextExposition:
         if seen is not None and seen[0] is windows and seen[1] == formula:
             return  # the engine's very windows of the last scrape: nothing changed
         pair.seen = (windows, formula)
-        changed = False
         kept = pair.window_text
         order = []
         today = pair.qc.today
@@ -433,14 +441,8 @@ class TextExposition:
             found = kept.get(window)
             if found is not None and found[0] == row:
                 continue
-            changed = True
             kept[window] = (row, self._window_lines(pair, window, row, found))
-        if not changed and pair.keys[_G_WINDOWS] == order:
-            return
         pair.keys[_G_WINDOWS] = order
-        text = pair.text
-        for i in range(len(WINDOWED) + 2):
-            text[_WINDOWS_AT + i] = "".join([kept[window][1][i] for window in order])
 
     def _window_lines(
         self,
