@@ -19,6 +19,7 @@ from streams.core.contract import AGENT_STATES, BACKLOG_AGES, PRIORITIES, SLA_KI
 from streams.core.histogram import Histogram
 from streams.core.queues import QueueChannel
 from streams.core.sla import ANSWER, sla_applies, sla_index
+from streams.core.summary import Summary
 from streams.read.values import WINDOW_GAUGES, WINDOW_VALUE_NAMES, staffing_view, window_row
 from streams.read.view import ReadView
 
@@ -150,8 +151,9 @@ _SLOTS = len(_PAIR_FAMILIES)
 _G_WAIT, _G_BACKLOG, _G_SLA, _G_INFO, _G_WINDOWS, _G_COUNTERS, _G_STAFFING = range(7)
 _G_HIST = 7  # .. 7 + len(HISTOGRAMS) - 1
 _GROUPS = _G_HIST + len(HISTOGRAMS)
-# Agent (per queue) families: agents, agents_by_reason, agent_state_seconds, occupancy.
-_Q_COUNTS, _Q_REASONS, _Q_STATE_SECONDS, _Q_OCCUPANCY = range(4)
+# Agent (per queue) families: agents, agents_by_reason, occupancy (agent_state_seconds is
+# each state's text, `_Queue.state_text`).
+_Q_COUNTS, _Q_REASONS, _Q_OCCUPANCY = range(3)
 
 
 def header(name: str, kind: str) -> str:
@@ -247,8 +249,8 @@ class _Queue:
     def __init__(self, name: str) -> None:
         self.name = name
         self.q = f'queue="{escape(name)}"'
-        self.keys: list[Any] = [None] * 4
-        self.text: list[str] = [""] * 4
+        self.keys: list[Any] = [None] * 3
+        self.text: list[str] = [""] * 3
         self.state_keys: list[Any] = [None] * len(AGENT_STATES)
         self.state_text: list[str] = [""] * len(AGENT_STATES)
 
@@ -350,7 +352,8 @@ class TextExposition:
         pair_slots(_LIVE_AT, _WINDOWS_AT)
         queue_slot(_Q_COUNTS, "agents", "gauge")
         queue_slot(_Q_REASONS, "agents_by_reason", "gauge")
-        queue_slot(_Q_STATE_SECONDS, "agent_state_seconds", "histogram")
+        state_text = [text for entry in served for text in entry.state_text]  # not joined
+        parts.append((header("agent_state_seconds", "histogram"), state_text))
         window_slots()
         queue_slot(_Q_OCCUPANCY, "occupancy_ratio", "gauge")
         pair_slots(_COUNTERS_AT, _SLOTS)
@@ -425,11 +428,14 @@ class TextExposition:
         today = pair.qc.today
         for window, summary in windows.items():
             order.append(window)
-            # Today's summary changes in place: its bins are copied. A trailing window's
-            # merge is never changed: its bins are kept as they are.
-            wait_bins, frt_bins = summary.wait_bins, summary.frt_bins
+            # What tells that a window's bins changed. A trailing window's merge never
+            # changes: its bins, kept as they are. Today's summary changes in place, and its
+            # bins only by additions: the summary itself and the bins' total count.
+            wait_bins: Any = summary.wait_bins
+            frt_bins: Any = summary.frt_bins
             if summary is today:
-                wait_bins, frt_bins = dict(wait_bins), dict(frt_bins)
+                wait_bins = (summary, sum(wait_bins.values()))
+                frt_bins = (summary, sum(frt_bins.values()))
             row = (
                 formula,
                 window_row(summary, formula),
@@ -441,19 +447,21 @@ class TextExposition:
             found = kept.get(window)
             if found is not None and found[0] == row:
                 continue
-            kept[window] = (row, self._window_lines(pair, window, row, found))
+            kept[window] = (row, self._window_lines(pair, window, summary, row, found))
         pair.keys[_G_WINDOWS] = order
 
     def _window_lines(
         self,
         pair: _Pair,
         window: str,
+        summary: Summary,
         row: tuple[Any, ...],
         before: tuple[tuple[Any, ...], list[str]] | None,
     ) -> list[str]:
-        """The lines of one window: a string per window gauge, then the two summaries';
-        those whose values equal the window's `before` are taken from it."""
-        _, values, wait_sum, wait_bins, frt_sum, frt_bins = row
+        """The lines of one window (`summary`, read as `row`): a string per window gauge,
+        then the two summaries'; those whose values equal the window's `before` are taken
+        from it."""
+        _, values, wait_sum, _, frt_sum, _ = row
         labels, quantile_labels = pair.window(window)
         names = self._window_names
         if before is None:
@@ -473,11 +481,15 @@ class TextExposition:
         ]
         for k, (name, total, bins) in enumerate(
             (
-                (self._quantile_names[0], wait_sum, wait_bins),
-                (self._quantile_names[1], frt_sum, frt_bins),
+                (self._quantile_names[0], wait_sum, summary.wait_bins),
+                (self._quantile_names[1], frt_sum, summary.frt_bins),
             )
         ):
-            if before is not None and old_row[2 + 2 * k] == total and old_row[3 + 2 * k] == bins:
+            if (
+                before is not None
+                and old_row[2 + 2 * k] == total
+                and old_row[3 + 2 * k] == row[3 + 2 * k]
+            ):
                 out.append(old_lines[len(values) + k])
                 continue
             count = sum(bins.values())
@@ -557,7 +569,6 @@ class TextExposition:
                 f"{number(n)}\n"
                 for (state, reason), n in rows
             )
-        changed = False
         for i, hist in enumerate(agents.state_seconds):
             key = _histogram_key(hist)
             if entry.state_keys[i] != key:
@@ -565,9 +576,6 @@ class TextExposition:
                 name = P + "agent_state_seconds"
                 labels = f'{q},state="{AGENT_STATES[i]}"'
                 entry.state_text[i] = "".join(_histogram_lines(name, "", labels, hist))
-                changed = True
-        if changed:
-            text[_Q_STATE_SECONDS] = "".join(entry.state_text)
         occupancy = tuple(
             (window, times.occupancy())
             for window, times in self.view.agents.occupancy(entry.name).items()
