@@ -6,9 +6,14 @@ quantiles come from `sketch` bins.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from streams.core import sketch
+
+# The bins of a summary that has none yet: one shared dict, never written to (each writer
+# below gives the summary its own dict first). Most buckets of a large centre have no
+# waits or no first responses; each empty dict of its own took 64 bytes.
+NO_BINS: Final[dict[int, int]] = {}
 
 # The counts and sums of a Summary, in the order of its stored value (with the bins after).
 # `merge` adds exactly these fields, written out for speed (mypyc); a test checks that it
@@ -128,8 +133,8 @@ class Summary:
         self.frt_business_sum: float = 0.0
         self.resolution_business_count: int = 0
         self.resolution_business_sum: float = 0.0
-        self.wait_bins: dict[int, int] = {}
-        self.frt_bins: dict[int, int] = {}
+        self.wait_bins: dict[int, int] = NO_BINS
+        self.frt_bins: dict[int, int] = NO_BINS
 
     def snapshot(self) -> list[Any]:
         """A JSON-ready value: [counts in COUNTS order, wait bins, first-response bins]."""
@@ -147,8 +152,10 @@ class Summary:
             counts = [*counts, *[0] * (len(COUNTS) - len(counts))]
         for name, count in zip(COUNTS, counts, strict=True):
             setattr(s, name, count)
-        s.wait_bins = {int(k): c for k, c in wait_bins}
-        s.frt_bins = {int(k): c for k, c in frt_bins}
+        if wait_bins:
+            s.wait_bins = {int(k): c for k, c in wait_bins}
+        if frt_bins:
+            s.frt_bins = {int(k): c for k, c in frt_bins}
         return s
 
     def merge(self, other: Summary) -> None:
@@ -186,8 +193,16 @@ class Summary:
         self.frt_business_sum += other.frt_business_sum
         self.resolution_business_count += other.resolution_business_count
         self.resolution_business_sum += other.resolution_business_sum
-        sketch.merge_into(self.wait_bins, other.wait_bins)
-        sketch.merge_into(self.frt_bins, other.frt_bins)
+        if other.wait_bins:
+            if self.wait_bins is NO_BINS:
+                self.wait_bins = dict(other.wait_bins)
+            else:
+                sketch.merge_into(self.wait_bins, other.wait_bins)
+        if other.frt_bins:
+            if self.frt_bins is NO_BINS:
+                self.frt_bins = dict(other.frt_bins)
+            else:
+                sketch.merge_into(self.frt_bins, other.frt_bins)
 
     def answered_wait(self, wait: float, met: bool) -> None:
         self.answered += 1
@@ -197,6 +212,8 @@ class Summary:
         if wait > self.wait_max:
             self.wait_max = wait
         bins = self.wait_bins
+        if bins is NO_BINS:
+            bins = self.wait_bins = {}
         key = sketch.bin_of(wait)
         bins[key] = bins.get(key, 0) + 1
 
@@ -212,6 +229,8 @@ class Summary:
         self.frt_count += 1
         self.frt_sum += frt
         bins = self.frt_bins
+        if bins is NO_BINS:
+            bins = self.frt_bins = {}
         key = sketch.bin_of(frt)
         bins[key] = bins.get(key, 0) + 1
 

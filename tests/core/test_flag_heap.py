@@ -40,8 +40,12 @@ def test_pushes_and_sweeps_keep_the_heap_order_and_exactly_the_kept_flags(
             model.append((float(value), seq, contact, seq % 3))
         else:
             k = int(value)
-            heap.keep(lambda c, kind, k=k: c % k != 0)
-            model = [flag for flag in model if flag[2] % k != 0]
+
+            def wanted(contact: int, kind: int, k: int = k) -> bool:
+                return contact % k != 0
+
+            heap.keep(wanted)
+            model = [flag for flag in model if wanted(flag[2], flag[3])]
         assert_heap_of(heap, model)
 
 

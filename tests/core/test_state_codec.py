@@ -13,7 +13,7 @@ import pytest
 
 from streams.core.clock import EventTimeClock
 from streams.core.engine import Engine
-from streams.core.summary import COUNTS, Summary
+from streams.core.summary import COUNTS, NO_BINS, Summary
 from streams.read.exporter import exposition
 from tests.support.daygen import DayPlan, generate_day
 from tests.support.helpers import WALL, Feed, queue_lines
@@ -90,3 +90,24 @@ def test_summary_merge_adds_every_stored_count() -> None:
     expected = [2 * (i + 1) if name != "wait_max" else i + 1 for i, name in enumerate(COUNTS)]
     assert total.snapshot()[0] == expected
     assert Summary.restore(through_json(total.snapshot())).snapshot() == total.snapshot()  # type: ignore[arg-type]
+
+
+def test_summaries_without_bins_share_one_empty_dict_that_nothing_writes_to() -> None:
+    """A summary starts with the shared empty bins; adding or merging gives it its own
+    dict, a copy of what it merges, so neither the shared dict nor the merged summary
+    changes afterwards."""
+    waits = Summary()
+    waits.answered_wait(12.0, True)
+    waits.first_response(300.0)
+    window = Summary()
+    window.merge(Summary())  # nothing to merge: still the shared bins
+    assert window.wait_bins is NO_BINS and window.frt_bins is NO_BINS
+    window.merge(waits)
+    window.answered_wait(12.0, True)
+    window.first_response(300.0)
+    assert sum(window.wait_bins.values()) == 2 and sum(window.frt_bins.values()) == 2
+    assert sum(waits.wait_bins.values()) == 1 and sum(waits.frt_bins.values()) == 1
+    restored = Summary.restore(through_json(Summary().snapshot()))  # type: ignore[arg-type]
+    restored.answered_wait(1.0, True)
+    restored.first_response(1.0)
+    assert NO_BINS == {} and Summary().wait_bins == {} and Summary().frt_bins == {}
