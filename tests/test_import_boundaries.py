@@ -144,6 +144,21 @@ def test_importing_the_core_loads_no_io_library() -> None:
     assert done.stdout.split() == []
 
 
+def test_the_command_line_and_the_embedded_runtime_load_redis_only_when_asked() -> None:
+    """`floorwatch run` without [redis] and `floorwatch --help` never import the Redis
+    client (about 5 MiB of a process, and a tenth of a second to start); `targets` and an
+    embedded run with Redis configured import it when they reach it."""
+    code = (
+        "import sys\n"
+        "import streams.cli.main, streams.runtimes.embedded\n"
+        "print('redis' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False"]
+
+
 def test_no_test_module_imports_another() -> None:
     """Shared test code lives in tests/support; test modules import none of each other."""
     found = [

@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from streams.cli.support import (
     EXIT_OK,
@@ -18,15 +18,11 @@ from streams.cli.support import (
 )
 from streams.config import load_settings, redacted_url
 from streams.control.overrides import Selector, check_key, explain, ordered, parse_assignment
-from streams.control.store import (
-    UNREACHABLE,
-    Change,
-    RedisNotConfigured,
-    RedisPlane,
-    current_user,
-)
 from streams.core.contract import CHANNELS, PRIORITIES
 from streams.core.settings import TARGET_KEYS, ConfigError, RedisSettings
+
+if TYPE_CHECKING:  # the Redis client is imported by this command only when it runs
+    from streams.control.store import Change, RedisPlane
 
 T = TypeVar("T")
 
@@ -135,6 +131,7 @@ def _selector(args: argparse.Namespace) -> Selector:
 
 def _with_plane(redis: RedisSettings, work: Callable[[RedisPlane], Awaitable[T]]) -> T:
     """Run `work` against Redis; a Redis that does not answer is a clear error."""
+    from streams.control.store import UNREACHABLE, RedisNotConfigured, RedisPlane
 
     async def run() -> T:
         plane = RedisPlane(redis)
@@ -179,7 +176,7 @@ def _set(args: argparse.Namespace) -> int:
             f"(calendars: {have})",
             EXIT_USAGE,
         )
-    who = args.by or current_user()
+    who = args.by or _current_user()
     changes = _with_plane(settings.redis, lambda p: p.change(selector, values, (), who))
     _report(selector, changes, settings.redis.poll_seconds)
     return EXIT_OK
@@ -194,10 +191,16 @@ def _unset(args: argparse.Namespace) -> int:
         keys = TARGET_KEYS if args.all else tuple(check_key(k) for k in args.keys)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    who = args.by or current_user()
+    who = args.by or _current_user()
     changes = _with_plane(settings.redis, lambda p: p.change(selector, {}, keys, who))
     _report(selector, changes, settings.redis.poll_seconds)
     return EXIT_OK
+
+
+def _current_user() -> str:
+    from streams.control.store import current_user
+
+    return current_user()
 
 
 def _report(selector: Selector, changes: list[Change], poll_seconds: float) -> None:

@@ -20,9 +20,7 @@ from typing import BinaryIO
 
 from aiohttp import web
 
-from streams.control.follower import TargetFollower
 from streams.control.status import RedisStatus
-from streams.control.store import RedisPlane
 from streams.core.clock import Clock
 from streams.core.engine import Engine
 from streams.core.intake import Rejection
@@ -347,7 +345,11 @@ class EmbeddedRunner:
 
     async def serve(self, stop: asyncio.Event, on_listening: Callable[[str], None]) -> None:
         settings = self.engine.settings
-        plane = RedisPlane(settings.redis) if settings.redis.url else None
+        plane = None
+        if settings.redis.url:  # the Redis client is imported only when configured
+            from streams.control.store import RedisPlane
+
+            plane = RedisPlane(settings.redis)
         status = RedisStatus()
         app = make_app(
             self.engine,
@@ -372,6 +374,8 @@ class EmbeddedRunner:
         on_listening(f"http://{host}:{port}/")
         tasks = []
         if plane is not None:  # live targets (before the first event); the board is ours
+            from streams.control.follower import TargetFollower
+
             follower = TargetFollower(plane, self.engine.targets, settings, status)
             await follower.check()
             tasks.append(asyncio.create_task(follower.run()))
