@@ -621,13 +621,24 @@ class TextExposition:
         return out
 
 
+# Pieces of a family joined and encoded at a time: a large family (the window gauges of a
+# thousand queue x channels are megabytes) never exists whole as text or bytes, so
+# answering leaves no multi-megabyte holes in the heap.
+_PIECE_LINES = 256
+
+
 def _encode(parts: list[Part]) -> Iterator[bytes]:
     for part in parts:
         if isinstance(part, bytes):
             yield part
         else:
             head, lines = part
-            yield (head + "".join(lines)).encode()
+            if head:
+                yield head.encode()
+            for start in range(0, len(lines), _PIECE_LINES):
+                piece = "".join(lines[start : start + _PIECE_LINES])
+                if piece:
+                    yield piece.encode()
 
 
 _RENDERERS: dict[int, TextExposition] = {}  # id(view) -> its renderer (which holds the view)

@@ -20,7 +20,7 @@ from streams.read.exporter import (
     metrics_selection,
     reference_exposition,
 )
-from streams.read.exposition_text import TextExposition, number
+from streams.read.exposition_text import TextExposition, _encode, number
 from tests.support.daygen import DayPlan, generate_day
 from tests.support.helpers import T0, Feed
 
@@ -250,8 +250,19 @@ def test_chunks_hold_the_state_of_when_they_were_asked_for() -> None:
         feed.send(event)
     streamed = list(chunks)
     assert b"".join(streamed) == before
-    assert len(streamed) > 50  # a family (or the pipeline block) per chunk
+    assert len(streamed) > 50  # a family's header, then its lines a few hundred at a time
     assert all(chunk for chunk in streamed)
+
+
+def test_a_large_family_is_answered_in_pieces_of_at_most_256_lines() -> None:
+    """A thousand queue x channels make families of megabytes: each is encoded a few
+    hundred lines at a time, never whole (no multi-megabyte string or bytes per scrape)."""
+    lines = [f'm{{queue="q{i}"}} {i}.0\n' for i in range(600)]
+    streamed = list(_encode([("# HELP m\n", lines), ("", ["", ""]), b"raw\n"]))
+    assert streamed[0] == b"# HELP m\n"
+    assert [piece.count(b"\n") for piece in streamed[1:4]] == [256, 256, 88]
+    assert b"".join(streamed) == ("# HELP m\n" + "".join(lines) + "raw\n").encode()
+    assert len(streamed) == 5  # no empty piece for the empty part
 
 
 # ---------------------------------------------------------------------- promtool
