@@ -14,16 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
+from results import OUT, machine, save
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.support
 
-OUT = Path(__file__).resolve().parent / "out"
 START = "2026-10-01T00:00:00Z"  # a month that lies in the past whenever this runs
 WRAPUP = "40"  # the scenario's mean after-contact work on voice
 
@@ -131,8 +131,7 @@ def main() -> int:
     args = parser.parse_args()
     queue_log, contract, events = month(args.days)
     result: dict[str, object] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "compiled": any((Path(__file__).parent.parent / "streams" / "core").glob("*.so")),
         "events": events,
         "queue_log_lines": sum(1 for _ in queue_log.open("rb")),
@@ -141,7 +140,7 @@ def main() -> int:
     if not args.no_kafka:
         result["produce"] = produces(queue_log, contract, events, args.runs)
     print(json.dumps(result, indent=2))
-    (OUT / "connectors_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    save("connectors_bench.json", result)
     return 0
 
 

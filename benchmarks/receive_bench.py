@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -31,9 +30,9 @@ from pathlib import Path
 
 import orjson
 from aiohttp import ClientSession, TCPConnector
+from results import OUT, machine, save
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.support
-OUT = Path(__file__).resolve().parent / "out"
 SECRET = "benchmark-signing-secret"
 
 
@@ -183,13 +182,11 @@ def main() -> int:
         if broker is not None:
             broker.stop()
     result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "open_loop": steady,
         "closed_loop": most,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "receive_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    save("receive_bench.json", result)
     print(json.dumps(result, indent=2))
     return 0
 

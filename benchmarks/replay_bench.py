@@ -18,7 +18,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import tracemalloc
 from pathlib import Path
 
 import orjson
+from results import OUT, machine, save
 
 from streams.config import load_settings
 from streams.core.clock import EventTimeClock
@@ -38,7 +38,6 @@ from streams.runtimes.process import tune_gc
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.support
 from tests.support.daygen import DayPlan, write_day
 
-OUT = Path(__file__).resolve().parent / "out"
 WALL = 1.9e9  # a fixed wall clock after every generated event
 
 
@@ -162,8 +161,7 @@ def main() -> int:
     per_contact = memory_per_open_contact(args.open_contacts)
     result = {
         "config": args.config,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "events": lines,
         "file_mib": round(path.stat().st_size / 2**20, 1),
         "json_loads_events_per_s": round(lines / json_s),
@@ -175,8 +173,7 @@ def main() -> int:
         "ratio_whole_process_to_json_loads": round(json_s / whole_s, 3),
         "bytes_per_open_contact": round(per_contact),
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "replay_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    save("replay_bench.json", result)
     width = max(map(len, result))
     for key, value in result.items():
         print(

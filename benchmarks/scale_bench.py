@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import re
 import resource
 import statistics
@@ -38,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from floor_bench import build_floor, floor_events  # noqa: E402
 from replay_bench import memory_per_open_contact  # noqa: E402
+from results import machine, save  # noqa: E402
 
 from streams.core.engine import Engine  # noqa: E402
 from streams.read.agents import agents_snapshot  # noqa: E402
@@ -45,8 +44,6 @@ from streams.read.board import board_snapshot  # noqa: E402
 from streams.read.contacts import ContactFilter, contact_rows  # noqa: E402
 from streams.read.exporter import exposition  # noqa: E402
 from streams.runtimes.state_dir import StateDir  # noqa: E402
-
-OUT = HERE / "out"
 
 
 def rss_mib(pid: str = "self", field: str = "VmRSS") -> float:
@@ -124,8 +121,7 @@ def main() -> int:
     built_s = time.perf_counter() - started
     gc.collect()
     result: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "queue_channels": len(engine.queues.tracked),
         "agents": len(engine.agent_tracker.agents),
         "open_contacts": len(engine.contacts.contacts),
@@ -147,7 +143,7 @@ def main() -> int:
         lambda: contact_rows(engine, ContactFilter(), 100), args.repeat
     )[0]
     result["rss_mib_after_reads"] = round(rss_mib(), 1)
-    save = timed(lambda: state.save(engine, None, None), 1)[0]
+    saving = timed(lambda: state.save(engine, None, None), 1)[0]
     size = sum(p.stat().st_size for p in Path(work.name, "state").rglob("*") if p.is_file())
     restored = Engine(engine.settings, clock)
     again = StateDir(str(Path(work.name) / "state"), source, "json")
@@ -156,7 +152,7 @@ def main() -> int:
     assert len(restored.contacts.contacts) == len(engine.contacts.contacts)
     work.cleanup()
     result["state_dir"] = {
-        "save_ms": save["median_ms"],
+        "save_ms": saving["median_ms"],
         "bytes": size,
         "restore_ms": load["median_ms"],
     }
@@ -164,8 +160,7 @@ def main() -> int:
     result["bytes_per_open_contact"] = round(memory_per_open_contact(100_000))
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["floorwatch_run"] = run_process(args.repeat)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "scale_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    save("scale_bench.json", result)
     print(json.dumps(result, indent=2))
     return 0
 

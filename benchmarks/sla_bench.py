@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import random
 import sys
 import time
-from pathlib import Path
 
 import orjson
+from results import machine, save
 
 from streams.config import settings_from_mapping
 from streams.core.clock import EventTimeClock
 from streams.core.engine import Engine
 from streams.runtimes.process import tune_gc
 
-OUT = Path(__file__).resolve().parent / "out"
 T0 = 1_795_000_000.0
 STEP_SECONDS = 20
 STEPS = 6_000
@@ -70,16 +67,14 @@ def main() -> int:
         breached = sum(sum(qc.breached) for qc in engine.queues.tracked)
         del engine
     result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "open_contacts": args.contacts,
         "clock_moves": STEPS,
         "breached_at_the_end": breached,
         "cpu_seconds_best": round(min(times), 3),
         "cpu_seconds_all": [round(t, 3) for t in times],
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "sla_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    save("sla_bench.json", result)
     print(json.dumps(result, indent=2))
     return 0
 
