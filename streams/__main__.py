@@ -1,5 +1,3 @@
-import sys
+from streams.cli.main import entry
 
-from streams.cli.main import main
-
-sys.exit(main())
+entry()

@@ -4,8 +4,12 @@ mapping of errors to exit codes."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from streams import __version__
 from streams.cli.board import add_board
@@ -63,10 +67,35 @@ def _command_parser(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code."""
+    return _execute(_parse(argv))
+
+
+def entry() -> NoReturn:
+    """The `floorwatch` executable: one command, then exit with its code. A command that
+    leaves a large heap behind (`replay`: about a second per million events to free its
+    objects one by one at interpreter exit) exits at once when its output is flushed."""
+    args = _parse(None)
+    code = _execute(args)
+    if args.leave_heap:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe, or stream
+                stream.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _parser()
+    parser.set_defaults(leave_heap=False)
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # reported by the command's parser: its name and its --help
         _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def _execute(args: argparse.Namespace) -> int:
     tune_gc()
     try:
         return args.handler(args)

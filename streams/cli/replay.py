@@ -82,7 +82,7 @@ def add_replay(commands: argparse._SubParsersAction) -> None:
         "events (default auto: on when the machine has two or more cores; standard input is "
         "always read in one process)",
     )
-    rp.set_defaults(handler=_replay)
+    rp.set_defaults(handler=_replay, leave_heap=True)
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -156,6 +156,45 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert b"invalid choice" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "teardown"),
+    [
+        (["replay", "-"], 0, False),  # the engine's heap is left to the operating system
+        (["replay", "-", "--decode-process", "off"], 1, False),  # nothing accepted: exit 1
+        (["convert", "-"], 0, True),  # other commands end as any Python program does
+    ],
+)
+def test_replay_exits_without_freeing_its_heap_once_its_output_is_written(
+    args: list[str], code: int, teardown: bool
+) -> None:
+    """The executable's entry point: after a replay, interpreter teardown (atexit
+    handlers, then every object freed one by one) is skipped; the exposition written to
+    standard output is still complete and the exit code kept."""
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('teardown', file=sys.stderr))\n"
+        "from streams.cli.main import entry\n"
+        f"sys.argv = ['floorwatch', *{args!r}]\n"
+        "entry()\n"
+    )
+    stdin = jsonl(QUEUED, ANSWERED) if code == 0 else b"not json\n"
+    done = subprocess.run(
+        [sys.executable, "-c", program], input=stdin, capture_output=True, timeout=60
+    )
+    assert done.returncode == code, done.stderr
+    assert (b"teardown" in done.stderr) == teardown
+    if args[0] == "replay" and code == 0:
+        assert done.stdout.endswith(b"\n")
+        assert (
+            Metrics(done.stdout.decode()).get(
+                "contactcenter_contacts_answered_total", queue="billing", channel="voice"
+            )
+            == 1
+        )
+    if code == 1:
+        assert b"no event accepted" in done.stderr
+
+
 def test_decode_process_gives_the_same_result_as_one_process(tmp_path: Path) -> None:
     """The two-process replay applies the same events in the same order: every metric and
     every rejects line agree; only the processing-lag histogram (wall clock) may differ."""

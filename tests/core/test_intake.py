@@ -208,6 +208,20 @@ def test_an_event_stored_before_version_1_1_is_read_back() -> None:
     assert event_to_tuple(event) == (*old, None, None)
 
 
+def test_every_field_survives_the_tuple_between_processes() -> None:
+    """The decoding process sends tuples: each field, set alone and all together, is read
+    back as it was (the others keep their defaults)."""
+    full = ("e-1", "agent.state", 10.5, "c-1", "q", "chat", "high", "t", "a-7", 3.5, False)
+    full += (4, 6, 0, "away", ("q", "r"), "lunch", 12.0)
+    defaults = ("e-1", "agent.state", 10.5, "", None, None, None, None, "")
+    defaults += (None, None, None, None, None, "", None, None, None)
+    for index in range(3, len(full)):
+        one = (*defaults[:index], full[index], *defaults[index + 1 :])
+        assert event_to_tuple(event_from_tuple(one)) == one
+    assert event_to_tuple(event_from_tuple(full)) == full
+    assert event_to_tuple(event_from_tuple(defaults)) == defaults
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
