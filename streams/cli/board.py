@@ -10,9 +10,7 @@ import json
 import math
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -190,6 +188,9 @@ def _check_window(window: str | None, board: dict[str, Any]) -> None:
 
 def fetch(url: str, token: str | None = None) -> dict[str, Any]:
     """GET a JSON document of the API, with the token as a bearer token when given."""
+    import urllib.error  # with the HTTP client: imported by the commands that read the API
+    import urllib.request
+
     request = urllib.request.Request(url)
     if token:
         request.add_header("Authorization", f"Bearer {token}")

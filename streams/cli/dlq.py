@@ -7,9 +7,9 @@ import argparse
 import asyncio
 import logging
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import orjson
-from aiokafka.errors import KafkaError
 
 from streams.cli.support import (
     EXIT_OK,
@@ -21,7 +21,9 @@ from streams.cli.support import (
     positive,
 )
 from streams.config import load_settings
-from streams.runtimes.worker.dead_letters import DeadLetterStats, NoSuchTopic, dead_letter_stats
+
+if TYPE_CHECKING:  # the Kafka client is imported when the command runs
+    from streams.runtimes.worker.dead_letters import DeadLetterStats
 
 
 def add_dlq(commands: argparse._SubParsersAction) -> None:
@@ -65,6 +67,10 @@ def add_dlq(commands: argparse._SubParsersAction) -> None:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
+    from streams.runtimes.worker.dead_letters import NoSuchTopic, dead_letter_stats
+
     settings = load_settings(args.config)
     kafka = settings.kafka
     topic = args.topic or kafka.dlq_topic

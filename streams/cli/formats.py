@@ -15,9 +15,9 @@ from streams.connectors import (
     Connector,
     FreeSwitchConnector,
     QueueLogConnector,
+    webhook_connector,
 )
 from streams.connectors.asterisk import DEFAULT_EXITS, EXIT_POLICIES
-from streams.runtimes.receive import webhook_connector
 
 
 def _seconds(text: str) -> float:

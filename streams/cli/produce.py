@@ -11,8 +11,7 @@ import signal
 import sys
 import threading
 from contextlib import ExitStack
-
-from aiokafka.errors import KafkaError
+from typing import TYPE_CHECKING
 
 from streams.cli.formats import format_options, make_mapper
 from streams.cli.support import (
@@ -29,10 +28,11 @@ from streams.cli.support import (
 )
 from streams.config import load_settings, redacted_url
 from streams.runtimes.follow import FileFollower
-from streams.runtimes.http_lines import UrlError, http_lines
-from streams.runtimes.produce import ProduceStats, chunks_of, produce, record_chunks
 from streams.runtimes.progress import Progress
 from streams.runtimes.records import ignored_summary
+
+if TYPE_CHECKING:  # the Kafka and HTTP clients are imported when the command runs
+    from streams.runtimes.produce import ProduceStats
 
 log = logging.getLogger("floorwatch.produce")
 
@@ -71,6 +71,11 @@ def add_produce(commands: argparse._SubParsersAction) -> None:
 
 
 def _produce(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
+    from streams.runtimes.http_lines import UrlError, http_lines
+    from streams.runtimes.produce import chunks_of, produce, record_chunks
+
     url = "://" in args.file
     if url and not args.file.startswith(("http://", "https://", "freeswitch://")):
         raise CliError(

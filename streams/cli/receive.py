@@ -12,10 +12,6 @@ import signal
 import ssl
 import sys
 
-import uvloop
-from aiokafka.errors import KafkaError
-
-from streams import kafka_client
 from streams.cli.support import (
     EXIT_OK,
     EXIT_USAGE,
@@ -28,14 +24,6 @@ from streams.cli.support import (
 from streams.config import load_settings
 from streams.core.settings import ReceiveSettings, Settings
 from streams.logs import configure as configure_logs
-from streams.runtimes.produce import producer
-from streams.runtimes.receive import (
-    KafkaSink,
-    hooks_from,
-    make_receiver,
-    serve_receiver,
-    tls_context,
-)
 
 log = logging.getLogger("floorwatch.receive")
 STOP_SECONDS = 10.0  # for the producer to flush at stop (the broker may be down)
@@ -93,6 +81,8 @@ def receive_settings(args: argparse.Namespace, settings: Settings) -> ReceiveSet
 
 def checked_tls(settings: ReceiveSettings) -> ReceiveSettings:
     """`settings`, once its certificate and key load (else one line, exit 2)."""
+    from streams.runtimes.receive import tls_context  # with aiohttp: when a command runs
+
     try:
         tls_context(settings)
     except (OSError, ssl.SSLError) as exc:
@@ -106,6 +96,13 @@ def checked_tls(settings: ReceiveSettings) -> ReceiveSettings:
 
 
 def _receive(args: argparse.Namespace) -> int:
+    import uvloop
+    from aiokafka.errors import KafkaError
+
+    from streams import kafka_client
+    from streams.runtimes.produce import producer
+    from streams.runtimes.receive import KafkaSink, hooks_from, make_receiver, serve_receiver
+
     settings = load_settings(args.config)
     receive = receive_settings(args, settings)
     hooks = hooks_from(receive)

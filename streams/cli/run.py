@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from streams.cli.formats import format_options, make_mapper
@@ -36,19 +37,12 @@ from streams.connectors import Connector
 from streams.core.clock import ScaledClock, WallClock
 from streams.core.settings import ReceiveSettings, Settings
 from streams.logs import configure as configure_logs
-from streams.runtimes.embedded import (
-    EmbeddedRunner,
-    FollowedSource,
-    StateKeeper,
-    lines_of,
-    no_lines,
-    run_until_signalled,
-    simulated_lines,
-)
 from streams.runtimes.follow import FileFollower
-from streams.runtimes.receive import hooks_from
 from streams.runtimes.state_dir import SAVE_SECONDS, StateDir, StateDirError
 from streams.simulator import Pacer, Simulation
+
+if TYPE_CHECKING:  # the server (aiohttp) is imported when the command runs
+    from streams.runtimes.embedded import EmbeddedRunner
 
 log = logging.getLogger("floorwatch.run")
 IDLE_SECONDS = 0.5  # a piped source silent this long has caught up (connector timers)
@@ -109,6 +103,15 @@ def add_run(commands: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from streams.runtimes.embedded import (
+        EmbeddedRunner,
+        lines_of,
+        no_lines,
+        run_until_signalled,
+        simulated_lines,
+    )
+    from streams.runtimes.receive import hooks_from
+
     mapper = make_mapper(args)
     if mapper is not None and args.source is None:
         raise CliError(
@@ -214,6 +217,8 @@ def _followed_runner(
 ) -> EmbeddedRunner:
     """--follow and/or --state-dir: the file read through a follower that knows its
     position; with --state-dir the saved state restored first and saved as it goes."""
+    from streams.runtimes.embedded import EmbeddedRunner, FollowedSource, StateKeeper
+
     path = args.source
     if os.path.isdir(path):
         raise CliError(f"input file {path}: is a directory; give a file", EXIT_INPUT)

@@ -10,9 +10,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 
-from aiokafka.errors import KafkaError
-
-from streams import kafka_client
 from streams.cli.support import (
     EXIT_OK,
     EXIT_USAGE,
@@ -100,6 +97,10 @@ async def _simulate_to_kafka(
     start: float,
     progress: Progress | None,
 ) -> int:
+    from aiokafka.errors import KafkaError  # the Kafka client: when events go to Kafka
+
+    from streams import kafka_client
+
     pacer = Pacer(speed, origin=start)
 
     async def keyed() -> AsyncIterator[tuple[bytes | None, bytes]]:

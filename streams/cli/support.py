@@ -15,12 +15,13 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from streams.core.settings import ConfigError, Settings, parse_duration
-from streams.runtimes.esl import EslSource, parse_address
 from streams.simulator import Scenario, ScenarioError, list_scenarios, load_scenario
 from streams.web.access import InsecureAddress, check_exposure
 
 if TYPE_CHECKING:
     from aiokafka.errors import KafkaError
+
+    from streams.runtimes.esl import EslSource
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # unusable input: missing or unreadable file
@@ -174,6 +175,8 @@ def listen_error(host: str, port: int, exc: OSError, where: str = "--port") -> C
 
 def esl_source(url: str, note: Callable[[str], None]) -> EslSource:
     """FreeSWITCH's event socket at freeswitch://HOST:PORT (a bad address: exit 2)."""
+    from streams.runtimes.esl import EslSource, parse_address
+
     try:
         host, port = parse_address(url)
     except ValueError as exc:

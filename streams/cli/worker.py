@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from aiokafka.errors import KafkaError
-
 from streams.cli.support import config_option, kafka_error, listen_address, listen_options
 from streams.config import load_settings
 from streams.logs import configure as configure_logs
@@ -31,6 +29,8 @@ def add_worker(commands: argparse._SubParsersAction) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
     from streams.runtimes.worker.runner import run_worker  # Faust is imported only by this command
 
     settings = load_settings(args.config)

@@ -11,6 +11,7 @@ from streams.connectors.base import Connector, Mapped, queue_label, vendor_queue
 from streams.connectors.freeswitch import FreeSwitchConnector
 from streams.connectors.twilio import TwilioConnector
 from streams.connectors.zendesk import ZendeskConnector
+from streams.core.settings import ConfigError, ReceiveSettings
 
 # --format NAME -> what it reads. `json` is the contract itself (no connector).
 FORMATS = {
@@ -28,6 +29,20 @@ FORMATS = {
 # The formats that also arrive as webhooks (floorwatch receive, run --source http://).
 WEBHOOK_FORMATS = ("twilio", "zendesk", "connect")
 
+
+def webhook_connector(name: str, settings: ReceiveSettings) -> Connector:
+    """A webhook vendor's connector with its name maps of [receive] (twilio_activities,
+    zendesk_groups, connect_queues); files of its records (--format NAME) use them too."""
+    if name == "twilio":
+        try:
+            return TwilioConnector(dict(settings.twilio_activities) or None)
+        except ValueError as exc:  # a state the contract does not know
+            raise ConfigError(f"receive.twilio_activities: {exc}") from None
+    if name == "zendesk":
+        return ZendeskConnector(dict(settings.zendesk_groups) or None)
+    return AmazonConnectConnector(dict(settings.connect_queues) or None)
+
+
 __all__ = [
     "FORMATS",
     "WEBHOOK_FORMATS",
@@ -41,4 +56,5 @@ __all__ = [
     "ZendeskConnector",
     "queue_label",
     "vendor_queue",
+    "webhook_connector",
 ]

@@ -20,12 +20,12 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
-from streams.connectors import amazon_connect, twilio, zendesk
-from streams.connectors.base import Connector, Mapped
+from streams.connectors import amazon_connect, twilio, webhook_connector, zendesk
+from streams.connectors.base import Mapped
 from streams.core.contract import AGENT_TYPE
 from streams.core.engine import Engine
 from streams.core.intake import Rejection
-from streams.core.settings import ConfigError, KafkaSettings, ReceiveSettings
+from streams.core.settings import KafkaSettings, ReceiveSettings
 from streams.runtimes.records import RecordMapper, apply_mapped
 
 log = logging.getLogger("floorwatch.receive")
@@ -63,19 +63,6 @@ class Hook:
     @property
     def path(self) -> str:
         return f"/hooks/{self.name}"
-
-
-def webhook_connector(name: str, settings: ReceiveSettings) -> Connector:
-    """A webhook vendor's connector with its name maps of [receive] (twilio_activities,
-    zendesk_groups, connect_queues); files of its records (--format NAME) use them too."""
-    if name == "twilio":
-        try:
-            return twilio.TwilioConnector(dict(settings.twilio_activities) or None)
-        except ValueError as exc:  # a state the contract does not know
-            raise ConfigError(f"receive.twilio_activities: {exc}") from None
-    if name == "zendesk":
-        return zendesk.ZendeskConnector(dict(settings.zendesk_groups) or None)
-    return amazon_connect.AmazonConnectConnector(dict(settings.connect_queues) or None)
 
 
 def hooks_from(settings: ReceiveSettings) -> list[Hook]:

@@ -11,16 +11,17 @@ import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:  # aiohttp is imported when a server builds the middleware, not by the CLI
+    from aiohttp import web
 
 COOKIE = "floorwatch_session"
 PROBES = frozenset(("/metrics", "/healthz", "/readyz"))
 _BEARER = "Bearer "
 _TOKEN_IN_TEXT = re.compile(r"((?:^|[?&\s])token=)[^&\s\"']*")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 
 
 class InsecureAddress(ValueError):
@@ -93,6 +94,8 @@ def access_middleware(
     session cookie) except /metrics, /healthz and /readyz when `open_probes`. A GET of
     the wallboard with `?token=` sets the cookie and redirects to the same page without
     it, so the token leaves the address bar and the history."""
+    from aiohttp import web
+
     session = session_value(token)
     expected = token.encode()
 
@@ -131,6 +134,8 @@ def access_middleware(
 
 
 def _refused(request: web.Request) -> web.Response:
+    from aiohttp import web
+
     headers = {"WWW-Authenticate": 'Bearer realm="floorwatch"'}
     if request.path.startswith("/api/"):
         return web.json_response(
