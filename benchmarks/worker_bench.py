@@ -102,8 +102,35 @@ def start_broker(work: Path) -> str:
     return re.search(r"bootstrap=(\S+)", done.stdout).group(1)  # type: ignore[union-attr]
 
 
+def broker_pid(work: Path) -> int:
+    return int((work / "kafka" / "broker.pid").read_text())
+
+
 def stop_broker(work: Path) -> None:
     subprocess.run(["bash", str(BROKER_SH), "stop", "--dir", str(work / "kafka")], check=False)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds that processes use between `start` and `stop`: this one, and others by
+    pid (the broker, a worker). On two cores the worker and the broker share the machine:
+    their CPU per event says what rate the machine allows at all."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids = {"self": os.getpid(), **pids}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.used = {name: -cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def stop(self) -> None:
+        for name, pid in self.pids.items():
+            self.used[name] += cpu_seconds(pid)
 
 
 def settings(bootstrap: str, topic: str) -> KafkaSettings:
@@ -129,10 +156,14 @@ async def produce(kafka: KafkaSettings, messages: list[tuple[bytes | None, bytes
 
 
 async def consume(
-    kafka: KafkaSettings, count: int, each_batch: Callable[[list[Any]], None] | None = None
+    kafka: KafkaSettings,
+    count: int,
+    each_batch: Callable[[list[Any]], None] | None = None,
+    meter: CpuMeter | None = None,
 ) -> float:
     """Seconds to read `count` messages from the start of the topic with a plain aiokafka
-    consumer, handing each fetched batch to `each_batch` (if any)."""
+    consumer, handing each fetched batch to `each_batch` (if any); `meter` measures the
+    CPU used meanwhile."""
     consumer = AIOKafkaConsumer(
         kafka.topic,
         group_id=None,
@@ -143,6 +174,8 @@ async def consume(
     )
     await consumer.start()
     seen = 0
+    if meter is not None:
+        meter.start()
     started = time.perf_counter()
     try:
         while seen < count:
@@ -151,8 +184,11 @@ async def consume(
                 if each_batch is not None:
                     each_batch(records)
     finally:
+        elapsed = time.perf_counter() - started
+        if meter is not None:
+            meter.stop()
         await consumer.stop()
-    return time.perf_counter() - started
+    return elapsed
 
 
 def decode_feed() -> Callable[[list[Any]], None]:
@@ -303,14 +339,20 @@ def caught_up(metrics: dict[str, float], topic: str) -> bool:
 
 def throughput(bootstrap: str, topic: str, work: Path) -> dict[str, float]:
     worker = WorkerProcess(bootstrap, topic, "bench-throughput", work / "state-throughput")
+    meter = CpuMeter(worker=worker.process.pid, broker=broker_pid(work))
     first = worker.wait(lambda m: total(m, "contactcenter_events_processed_total") > 0, "start")
+    meter.start()
     done = worker.wait(lambda m: caught_up(m, topic), "lag 0", poll=THROUGHPUT_POLL_SECONDS)
+    meter.stop()
     processed = total(worker.metrics(), "contactcenter_events_processed_total")
     worker.stop()
     return {
         "seconds_from_start": done,
         "seconds_from_first_event": done - first,
         "processed": processed,
+        "worker_cpu_s": meter.used["worker"],
+        "broker_cpu_s": meter.used["broker"],
+        "bench_cpu_s": meter.used["self"],  # its scrapes of /metrics
     }
 
 
@@ -460,7 +502,8 @@ def main() -> int:
             print("read + decode …", file=sys.stderr)
             decode_s = asyncio.run(consume(kafka, len(messages), decode_feed()))
             print("read + decode + engine …", file=sys.stderr)
-            floor_s = asyncio.run(consume(kafka, len(messages), engine_feed()))
+            ceiling = CpuMeter(broker=broker_pid(work))
+            floor_s = asyncio.run(consume(kafka, len(messages), engine_feed(), ceiling))
             print("engine alone …", file=sys.stderr)
             engine_events, engine_s = engine_only(path, Settings())  # as engine_feed
             print("the worker's stages alone …", file=sys.stderr)
@@ -509,6 +552,19 @@ def main() -> int:
         result["engine_only_events_per_s"] / result["raw_consumer_events_per_s"]
     )
     result["stages_only_events_per_s"] = n / stages_s
+    # CPU per event (µs, every thread) and cores kept busy: the ceiling's consumer and
+    # engine, the worker, and the broker serving each; a worker whose events take
+    # `worker + broker` µs of CPU cannot pass 2 cores / that on this machine.
+    per_event = 1e6 / n
+    result["ceiling_cpu_us_per_event"] = ceiling.used["self"] * per_event
+    result["ceiling_broker_cpu_us_per_event"] = ceiling.used["broker"] * per_event
+    result["ceiling_cores_busy"] = (ceiling.used["self"] + ceiling.used["broker"]) / floor_s
+    worker_s = worker["seconds_from_first_event"]
+    result["worker_cpu_us_per_event"] = worker["worker_cpu_s"] * per_event
+    result["worker_broker_cpu_us_per_event"] = worker["broker_cpu_s"] * per_event
+    result["worker_cores_busy"] = (
+        worker["worker_cpu_s"] + worker["broker_cpu_s"] + worker["bench_cpu_s"]
+    ) / worker_s
     result["worker_to_read_decode_engine_ratio"] = (
         result["worker_events_per_s_from_first_event"] / result["read_decode_engine_events_per_s"]
     )
