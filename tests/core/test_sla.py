@@ -53,9 +53,10 @@ def test_breach_exactly_at_the_due_second_and_just_after() -> None:
 
 def test_many_contacts_due_at_the_same_instant_all_go_at_risk_and_breach() -> None:
     """Seven contacts queued at one instant share their at-risk and due times; one is
-    answered and one abandoned before then: the other five are each counted once."""
+    answered and one abandoned before then: the other five are each counted once, and
+    listed in the order they queued (the clock wakes equal times in scheduling order)."""
     feed = Feed()  # voice answer target: 20 s, at risk from 15 s
-    for n in range(7):
+    for n in (0, 1, 4, 2, 6, 3, 5):
         feed.event("contact.queued", T0, contact_id=f"c{n}", queue="q", channel="voice")
     feed.event("contact.answered", T0 + 10, contact_id="c0", agent_id="a1")
     feed.event("contact.abandoned", T0 + 12, contact_id="c1")
@@ -67,6 +68,8 @@ def test_many_contacts_due_at_the_same_instant_all_go_at_risk_and_breach() -> No
     assert sla(m, AT_RISK, "q", "voice", "answer") == 0
     assert sla(m, BREACHED, "q", "voice", "answer") == 5
     assert sla(m, BREACHES, "q", "voice", "answer") == 5
+    listed = feed.engine.queues.stats[("q", "voice")].flagged(2)  # 2: breached
+    assert [flag[2].contact_id for flag in listed] == ["c4", "c2", "c6", "c3", "c5"]
 
 
 def test_answered_at_the_due_instant_meets_the_sla() -> None:
