@@ -1,7 +1,6 @@
 """A min-heap of flags (due, seq, contact, kind) kept in parallel arrays: about 25 bytes a
 flag, where a tuple per flag with its boxed due and seq took about 130. A large centre
-holds hundreds of thousands of contacts at risk or breached, each with a flag, and as
-many wake times on its SLA clock (kept in one of these too).
+holds hundreds of thousands of contacts at risk or breached, each with a flag.
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ C = TypeVar("C")
 class FlagHeap(Generic[C]):
     """Flags ordered by (due, seq): `dues[0]` is the earliest, and the children of entry
     i are entries 2i+1 and 2i+2, as in `heapq`. `seq` must be unique, so that no two
-    flags tie and contacts are never compared. `entry(i)` reads one flag back, `pop`
-    takes the earliest off."""
+    flags tie and contacts are never compared. `entry(i)` reads one flag back."""
 
     __slots__ = ("contacts", "dues", "kinds", "seqs")
 
@@ -48,18 +46,6 @@ class FlagHeap(Generic[C]):
             self._put(i, parent)
             i = parent
         dues[i], seqs[i], kinds[i], contacts[i] = due, seq, kind, contact
-
-    def pop(self) -> C:
-        """Remove the earliest flag (the heap must not be empty); its contact."""
-        contacts = self.contacts
-        top = contacts[0]
-        last = len(contacts) - 1
-        if last:
-            self._put(0, last)
-        del self.dues[last], self.seqs[last], self.kinds[last], contacts[last]
-        if last > 1:
-            self._sift_down(0)
-        return top
 
     def keep(self, wanted: Callable[[C, int], bool]) -> None:
         """Drop the flags whose (contact, kind) is not `wanted`, in place."""

@@ -9,7 +9,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from streams.core.calendar import Calendar
 from streams.core.contract import LIVE_CHANNELS, PRIORITIES, SLA_KINDS
@@ -200,25 +200,26 @@ class SlaClock:
 
     def __init__(self) -> None:
         self.now = -_INF
-        # Every contact's next wake time, with the scheduling order breaking ties, in
-        # parallel arrays (about 25 bytes a contact). A contact rescheduled or closed is
-        # left where it was and skipped when its old time comes (its `wake` differs).
-        self._wakes: FlagHeap[OpenContact] = FlagHeap()
-        self._scheduled = 0
+        # A heap of the distinct wake times (plain floats compare fastest), and who wakes
+        # at each: one contact, or a list of them in the order they were scheduled. A
+        # contact rescheduled or closed is left where it was and skipped when its old time
+        # comes (its `wake` differs).
+        self._times: list[float] = []
+        self._waking: dict[float, OpenContact | list[OpenContact]] = {}
 
     def advance(self, now: float) -> None:
         """Every at-risk and breach time up to `now` takes effect."""
         if now <= self.now:
             return
         self.now = now
-        wakes = self._wakes
-        dues = wakes.dues
-        while len(dues) and dues[0] <= now:
-            wake = dues[0]
-            rec = wakes.pop()
-            if rec.wake == wake:
-                rec.wake = _INF
-                self.evaluate(rec, now)
+        times = self._times
+        while times and times[0] <= now:
+            wake = heapq.heappop(times)
+            waking = self._waking.pop(wake)
+            for rec in waking if isinstance(waking, list) else (waking,):
+                if rec.wake == wake:
+                    rec.wake = _INF
+                    self.evaluate(rec, now)
 
     def start(self, rec: OpenContact) -> None:
         """Schedule a contact that entered (or was restored): states at the clock's now."""
@@ -282,8 +283,15 @@ class SlaClock:
         if wake != rec.wake:
             rec.wake = wake
             if wake != _INF:
-                self._scheduled += 1
-                self._wakes.push(wake, self._scheduled, rec, 0)
+                waking = self._waking.get(wake)
+                if waking is None:
+                    key: Any = wake  # one boxed float for the dict and the heap
+                    self._waking[key] = rec
+                    heapq.heappush(self._times, key)
+                elif isinstance(waking, list):
+                    waking.append(rec)
+                else:
+                    self._waking[wake] = [waking, rec]
 
     @staticmethod
     def met(rec: OpenContact, kind: int) -> None:

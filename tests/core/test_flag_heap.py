@@ -7,13 +7,12 @@ from hypothesis import strategies as st
 
 from streams.core.flag_heap import FlagHeap
 
-# A push (due from a few values, so that many tie and `seq` decides), a sweep that keeps
-# the flags whose contact is not divisible by `k`, or a pop of the earliest.
+# A push (due from a few values, so that many tie and `seq` decides) or a sweep that keeps
+# the flags whose contact is not divisible by `k`.
 OPS = st.lists(
     st.one_of(
         st.tuples(st.just("push"), st.sampled_from([0.0, 1.5, 2.0, 7.25, 1e9]), st.integers(0, 9)),
         st.tuples(st.just("keep"), st.integers(2, 4), st.just(0)),
-        st.tuples(st.just("pop"), st.just(0), st.just(0)),
     ),
     max_size=120,
 )
@@ -28,7 +27,7 @@ def assert_heap_of(heap: FlagHeap[int], expected: list[tuple[float, int, int, in
 
 @settings(max_examples=300, deadline=None)
 @given(OPS)
-def test_pushes_sweeps_and_pops_keep_the_heap_order_and_exactly_the_kept_flags(
+def test_pushes_and_sweeps_keep_the_heap_order_and_exactly_the_kept_flags(
     ops: list[tuple[str, float | int, int]],
 ) -> None:
     heap: FlagHeap[int] = FlagHeap()
@@ -39,12 +38,6 @@ def test_pushes_sweeps_and_pops_keep_the_heap_order_and_exactly_the_kept_flags(
             seq += 1
             heap.push(float(value), seq, contact, seq % 3)
             model.append((float(value), seq, contact, seq % 3))
-        elif op == "pop":
-            if not model:
-                continue
-            earliest = min(model)
-            model.remove(earliest)
-            assert heap.pop() == earliest[2]
         else:
             k = int(value)
 
