@@ -1,14 +1,16 @@
 """Build hook: compile `streams/core` with mypyc (about twice as fast, same source).
 
 The core is plain, fully type-annotated Python; mypyc turns every module of the folder
-into a C extension at install time. Set FLOORWATCH_PURE_PYTHON=1 to install without
-compiling (no C compiler needed); the behaviour is identical, only slower.
+into a C extension at install time, and `core/_timestamp.c` (the intake's timestamp
+parser, whose Python twin stays the reference) is built beside them. Set
+FLOORWATCH_PURE_PYTHON=1 to install without compiling (no C compiler needed); the
+behaviour is identical, only slower.
 """
 
 import os
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 # fast_intake.py stays Python: it defines msgspec Structs, whose metaclass mypyc cannot
 # compile (the Structs themselves run in msgspec's C code either way).
@@ -21,6 +23,9 @@ ext_modules = []
 if os.environ.get("FLOORWATCH_PURE_PYTHON", "") not in ("1", "true", "yes"):
     from mypyc.build import mypycify
 
-    ext_modules = mypycify(COMPILED, opt_level="3")
+    ext_modules = [
+        *mypycify(COMPILED, opt_level="3"),
+        Extension("streams.core._timestamp", ["streams/core/_timestamp.c"]),
+    ]
 
 setup(ext_modules=ext_modules)

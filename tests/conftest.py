@@ -55,7 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
     stale = [
         str(source.relative_to(root.parent))
         for built in root.rglob("*.so")
-        if (source := built.parent / (built.name.split(".")[0] + ".py")).exists()
+        for suffix in (".py", ".c")  # mypyc's modules, and core/_timestamp.c
+        if (source := built.parent / (built.name.split(".")[0] + suffix)).exists()
         and source.stat().st_mtime > built.stat().st_mtime
     ]
     if stale:
