@@ -532,37 +532,25 @@ def event_to_tuple(event: Event) -> EventTuple:
 
 def event_from_tuple(fields: tuple[Any, ...]) -> Event:
     """The inverse of `event_to_tuple` (a tuple stored before version 1.1 lacks the last
-    two fields). Only the fields an event has are stored: the others keep their defaults."""
+    two fields)."""
+    if len(fields) < 18:
+        fields = (*fields, None, None)
     event = Event(fields[0], fields[1], fields[2])
-    if fields[3]:
-        event.contact_id = fields[3]
-    if fields[4] is not None:
-        event.queue = fields[4]
-    if fields[5] is not None:
-        event.channel = fields[5]
-    if fields[6] is not None:
-        event.priority = fields[6]
-    if fields[7] is not None:
-        event.team = fields[7]
-    if fields[8]:
-        event.agent_id = fields[8]
-    if fields[9] is not None:
-        event.hold_seconds = fields[9]
-    if fields[10] is not None:
-        event.first_contact = fields[10]
-    if fields[11] is not None:
-        event.csat = fields[11]
-    if fields[12] is not None:
-        event.ces = fields[12]
-    if fields[13] is not None:
-        event.nps = fields[13]
-    if fields[14]:
-        event.state = fields[14]
-    if fields[15] is not None:
-        event.agent_queues = fields[15]
-    if len(fields) > 16:
-        if fields[16] is not None:
-            event.reason = fields[16]
-        if fields[17] is not None:
-            event.ring_seconds = fields[17]
+    (
+        event.contact_id,
+        event.queue,
+        event.channel,
+        event.priority,
+        event.team,
+        event.agent_id,
+        event.hold_seconds,
+        event.first_contact,
+        event.csat,
+        event.ces,
+        event.nps,
+        event.state,
+        event.agent_queues,
+        event.reason,
+        event.ring_seconds,
+    ) = fields[3:]
     return event
