@@ -413,6 +413,7 @@ class QueueBoard(FactSink):
             self.sla.met(rec, kind)
         if rec.waiting:
             qc.waiting -= 1
+        self.sla.remove(rec)
         rec.wake = LEFT
 
     # ------------------------------------------------------------------ stored state
@@ -454,7 +455,8 @@ class QueueBoard(FactSink):
         """Forget one queue (its partition moved to another worker): its series go at once."""
         for qc in [qc for qc in self.tracked if qc.queue == queue]:
             for rec in qc.open.values():
-                rec.wake = LEFT  # its clock entries become stale
+                self.sla.remove(rec)
+                rec.wake = LEFT
             self.tracked.remove(qc)
             del self.stats[(queue, qc.channel)]
             if queue != OVERFLOW_QUEUE:

@@ -9,7 +9,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Final
 
 from streams.core.calendar import Calendar
 from streams.core.contract import LIVE_CHANNELS, PRIORITIES, SLA_KINDS
@@ -128,6 +128,11 @@ class SlaCounts:
                     heapq.heappush(frontier, (dues[child], seqs[child], child))
 
 
+def _wakes_before(a: OpenContact, b: OpenContact) -> bool:
+    """The clock's order: wake time, then the order they were scheduled in."""
+    return a.wake < b.wake or (a.wake == b.wake and a.order < b.order)
+
+
 def _flagged_as(rec: OpenContact, kind: int, state: int) -> bool:
     """A flag is current while its contact is in the queue and its SLA in that state."""
     return rec.wake != LEFT and rec.state(kind) == state
@@ -136,7 +141,8 @@ def _flagged_as(rec: OpenContact, kind: int, state: int) -> bool:
 class OpenContact:
     """An open contact as the queue stage sees it: entry times, waiting flag, SLA states
     (`sla`: a 2-bit PENDING, AT_RISK, BREACHED or DONE per kind) counted in `counts`, its
-    queue x channel's. `wake`: its live clock entry's time (-1 once it left the queue);
+    queue x channel's. `wake`: its next clock time (inf: none; -1 once it left the queue),
+    `order` breaking ties, and `slot` its place in the clock's heap (-1: not in it);
     `dues`: business-time due and at-risk instants, computed once (calendar plans only).
     """
 
@@ -146,9 +152,11 @@ class OpenContact:
         "dues",
         "entry",
         "first_entry",
+        "order",
         "plan",
         "priority",
         "sla",
+        "slot",
         "waiting",
         "wake",
     )
@@ -173,6 +181,8 @@ class OpenContact:
         self.sla = sla
         self.waiting = waiting
         self.wake = _INF
+        self.order = 0
+        self.slot = -1
         self.dues: list[float] | None = None  # [due, at risk] per kind, computed once
 
     def state(self, kind: int) -> int:
@@ -200,29 +210,40 @@ class SlaClock:
 
     def __init__(self) -> None:
         self.now = -_INF
-        # A heap of the distinct wake times (plain floats compare fastest), and who wakes
-        # at each: one contact, or a list of them in the order they were scheduled. A
-        # contact rescheduled or closed is left where it was and skipped when its old time
-        # comes (its `wake` differs).
-        self._times: list[float] = []
-        self._waking: dict[float, OpenContact | list[OpenContact]] = {}
+        # The contacts that have a wake time, in a heap by (wake, order): the earliest
+        # first, equal times in the order they were scheduled. Each knows its place
+        # (`slot`): a new time moves it, and a contact that leaves is taken out.
+        self._heap: list[OpenContact] = []
+        self._scheduled = 0
 
     def advance(self, now: float) -> None:
         """Every at-risk and breach time up to `now` takes effect."""
         if now <= self.now:
             return
         self.now = now
-        times = self._times
-        while times and times[0] <= now:
-            wake = heapq.heappop(times)
-            waking = self._waking.pop(wake)
-            for rec in waking if isinstance(waking, list) else (waking,):
-                if rec.wake == wake:
-                    rec.wake = _INF
-                    self.evaluate(rec, now)
+        heap = self._heap
+        while heap and heap[0].wake <= now:
+            rec = self._pop()
+            rec.wake = _INF
+            self.evaluate(rec, now)
+
+    def remove(self, rec: OpenContact) -> None:
+        """`rec` leaves the clock (its queue, or this worker): it wakes no more."""
+        slot = rec.slot
+        if slot < 0:
+            return
+        rec.slot = -1
+        heap = self._heap
+        last = heap.pop()
+        if last is not rec:
+            heap[slot] = last
+            last.slot = slot
+            self._sift_up(slot)
+            self._sift_down(last.slot)
 
     def start(self, rec: OpenContact) -> None:
         """Schedule a contact that entered (or was restored): states at the clock's now."""
+        self.remove(rec)
         rec.wake = _INF
         for kind, target, _, calendar in rec.plan:
             state = rec.state(kind)
@@ -282,16 +303,61 @@ class SlaClock:
         rec.sla = sla
         if wake != rec.wake:
             rec.wake = wake
-            if wake != _INF:
-                waking = self._waking.get(wake)
-                if waking is None:
-                    key: Any = wake  # one boxed float for the dict and the heap
-                    self._waking[key] = rec
-                    heapq.heappush(self._times, key)
-                elif isinstance(waking, list):
-                    waking.append(rec)
-                else:
-                    self._waking[wake] = [waking, rec]
+            if wake == _INF:
+                self.remove(rec)
+            else:
+                self._scheduled += 1
+                rec.order = self._scheduled
+                if rec.slot < 0:
+                    rec.slot = len(self._heap)
+                    self._heap.append(rec)
+                self._sift_up(rec.slot)
+                self._sift_down(rec.slot)
+
+    def _pop(self) -> OpenContact:
+        heap = self._heap
+        top = heap[0]
+        top.slot = -1
+        last = heap.pop()
+        if last is not top:
+            heap[0] = last
+            last.slot = 0
+            self._sift_down(0)
+        return top
+
+    def _sift_up(self, i: int) -> None:
+        heap = self._heap
+        rec = heap[i]
+        while i > 0:
+            parent = (i - 1) >> 1
+            above = heap[parent]
+            if not _wakes_before(rec, above):
+                break
+            heap[i] = above
+            above.slot = i
+            i = parent
+        heap[i] = rec
+        rec.slot = i
+
+    def _sift_down(self, i: int) -> None:
+        heap = self._heap
+        size = len(heap)
+        rec = heap[i]
+        while True:
+            child = 2 * i + 1
+            if child >= size:
+                break
+            right = child + 1
+            if right < size and _wakes_before(heap[right], heap[child]):
+                child = right
+            below = heap[child]
+            if not _wakes_before(below, rec):
+                break
+            heap[i] = below
+            below.slot = i
+            i = child
+        heap[i] = rec
+        rec.slot = i
 
     @staticmethod
     def met(rec: OpenContact, kind: int) -> None:

@@ -6,6 +6,13 @@ due; breached when now > due. Expectations are worked out by hand from the contr
 
 from __future__ import annotations
 
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.core import sla as clocks
+from streams.core.sla import OpenContact, SlaClock, SlaCounts
 from tests.support.helpers import T0, Feed, Metrics
 
 BREACHED = "contactcenter_sla_breached_contacts"
@@ -243,3 +250,66 @@ def test_waiting_and_longest_wait() -> None:
     m = feed.metrics()
     assert m.get("contactcenter_contacts_waiting", **v) == 0
     assert m.get("contactcenter_longest_wait_seconds", **v) == 0
+
+
+# The clock alone, against the states worked out from each contact's times: contacts
+# enter (with targets of a few values, so that wake times tie), leave, and time moves.
+CLOCK_OPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("enter"), st.sampled_from([5.0, 10.0, 20.0]), st.sampled_from([0.0, 2.5])
+        ),
+        st.tuples(st.just("leave"), st.integers(0, 30), st.just(0.0)),
+        st.tuples(st.just("settle"), st.integers(0, 30), st.sampled_from([1.0, 4.0, 30.0])),
+        st.tuples(st.just("advance"), st.sampled_from([0.5, 2.5, 5.0, 7.5]), st.just(0.0)),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(CLOCK_OPS)
+def test_the_clock_moves_each_contact_at_its_own_times(ops: list[tuple[str, float, float]]) -> None:
+    """After every step each open contact's answer SLA is in the state its own due and
+    at-risk times give at the clock's time, or at the later time it was settled at by a
+    fact (pending before `due - lead`, at risk up to `due`, breached after), and the
+    clock holds exactly the open contacts that still have a time to wake at, each where
+    it says it is, in heap order."""
+    clock = SlaClock()
+    clock.advance(T0)
+    counts = SlaCounts()
+    open_: list[OpenContact] = []
+    settled: dict[int, float] = {}  # id(contact) -> the latest time a fact settled it at
+    for op, a, b in ops:
+        if op == "enter":
+            plan = ((clocks.ANSWER, a, b, None),)
+            rec = OpenContact(f"c{len(open_)}", clock.now, clock.now, 2, plan, 0, True, counts)
+            open_.append(rec)
+            clock.start(rec)
+        elif op == "leave" and open_:
+            rec = open_.pop(int(a) % len(open_))
+            clock.remove(rec)
+            rec.wake = clocks.LEFT
+        elif op == "settle" and open_:
+            rec = open_[int(a) % len(open_)]
+            clock.settle(rec, clock.now + b)
+            settled[id(rec)] = max(settled.get(id(rec), 0.0), clock.now + b)
+        elif op == "advance":
+            clock.advance(clock.now + a)
+        for rec in open_:
+            now = max(clock.now, settled.get(id(rec), 0.0))
+            ((_, target, lead, _),) = rec.plan
+            due = rec.first_entry + target
+            if now < due - lead:
+                expected = clocks.PENDING
+            else:
+                expected = clocks.AT_RISK if now <= due else clocks.BREACHED
+            assert rec.state(clocks.ANSWER) == expected, (now, due, lead)
+        heap = clock._heap
+        assert sorted(id(rec) for rec in heap) == sorted(
+            id(rec) for rec in open_ if rec.wake != math.inf
+        )
+        for i, rec in enumerate(heap):
+            assert rec.slot == i
+            parent = heap[(i - 1) // 2]
+            assert i == 0 or (parent.wake, parent.order) < (rec.wake, rec.order)

@@ -68,11 +68,16 @@ def test_drop_queue_removes_its_series_only() -> None:
     board = feed.engine.queues
     queues = sorted({qc.queue for qc in board.tracked})
     gone, kept = queues[0], queues[1:]
+    open_before = [rec for qc in board.tracked if qc.queue != gone for rec in qc.open.values()]
     board.drop_queue(gone)
     text = exposition(feed.engine).decode()
     assert f'queue="{gone}"' not in text
     for queue in kept:
         assert f'queue="{queue}"' in text
+    # The SLA clock wakes the kept queues' contacts only, each where it says it is.
+    waking = board.sla._heap
+    assert {id(rec) for rec in waking} <= {id(rec) for rec in open_before}
+    assert all(rec.slot == i for i, rec in enumerate(waking))
 
 
 def test_summary_merge_adds_every_stored_count() -> None:
