@@ -170,7 +170,7 @@ def _fast_micros(value: str) -> int:
 
 
 # The parser the fast path and `parse_timestamp` use: the same function in C
-# (`core/_timestamp.c`, about 10 times faster) when the package was built with it.
+# (`core/_timestamp.c`, about 40 times faster) when the package was built with it.
 try:
     from streams.core._timestamp import micros as _micros
 except ImportError:  # a pure-Python install (FLOORWATCH_PURE_PYTHON=1)
