@@ -223,7 +223,8 @@ class SlaClock:
         self.now = now
         heap = self._heap
         while heap and heap[0].wake <= now:
-            rec = self._pop()
+            rec = heap[0]
+            self.remove(rec)
             rec.wake = _INF
             self.evaluate(rec, now)
 
@@ -233,11 +234,9 @@ class SlaClock:
         if slot < 0:
             return
         rec.slot = -1
-        heap = self._heap
-        last = heap.pop()
-        if last is not rec:
-            heap[slot] = last
-            last.slot = slot
+        last = self._heap.pop()
+        if last is not rec:  # the last takes its place, and moves to where it belongs
+            self._place(last, slot)
             self._sift_up(slot)
             self._sift_down(last.slot)
 
@@ -309,21 +308,14 @@ class SlaClock:
                 self._scheduled += 1
                 rec.order = self._scheduled
                 if rec.slot < 0:
-                    rec.slot = len(self._heap)
                     self._heap.append(rec)
+                    rec.slot = len(self._heap) - 1
                 self._sift_up(rec.slot)
                 self._sift_down(rec.slot)
 
-    def _pop(self) -> OpenContact:
-        heap = self._heap
-        top = heap[0]
-        top.slot = -1
-        last = heap.pop()
-        if last is not top:
-            heap[0] = last
-            last.slot = 0
-            self._sift_down(0)
-        return top
+    def _place(self, rec: OpenContact, i: int) -> None:
+        self._heap[i] = rec
+        rec.slot = i
 
     def _sift_up(self, i: int) -> None:
         heap = self._heap
@@ -333,11 +325,9 @@ class SlaClock:
             above = heap[parent]
             if not _wakes_before(rec, above):
                 break
-            heap[i] = above
-            above.slot = i
+            self._place(above, i)
             i = parent
-        heap[i] = rec
-        rec.slot = i
+        self._place(rec, i)
 
     def _sift_down(self, i: int) -> None:
         heap = self._heap
@@ -353,11 +343,9 @@ class SlaClock:
             below = heap[child]
             if not _wakes_before(below, rec):
                 break
-            heap[i] = below
-            below.slot = i
+            self._place(below, i)
             i = child
-        heap[i] = rec
-        rec.slot = i
+        self._place(rec, i)
 
     @staticmethod
     def met(rec: OpenContact, kind: int) -> None:
