@@ -22,6 +22,8 @@ then measures on this machine, in one run:
      topic is, a contact stage per partition fed `batch_size` messages at a time, its
      facts encoded and decoded into the queue stage, and every checkpoint's Table values
      encoded, as the worker does them: what the worker's design costs before any I/O.
+  h. CPU per event and cores kept busy during (f) and (b): this process and the broker
+     serving it, then the worker and the broker serving it (/proc/<pid>/stat).
 Prints a table and writes benchmarks/out/worker_bench.json.
 """
 

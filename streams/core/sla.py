@@ -241,8 +241,8 @@ class SlaClock:
             self._sift_down(last.slot)
 
     def start(self, rec: OpenContact) -> None:
-        """Schedule a contact that entered (or was restored): states at the clock's now."""
-        self.remove(rec)
+        """Schedule a contact that entered (or was restored; a new record either way, not
+        in the clock yet): states at the clock's now."""
         rec.wake = _INF
         for kind, target, _, calendar in rec.plan:
             state = rec.state(kind)
