@@ -37,6 +37,7 @@ def checkout(tmp_path: Path) -> Path:
     (tmp_path / "setup.py").write_text("setup()\n")
     (tmp_path / "streams" / "core").mkdir(parents=True)
     (tmp_path / "streams" / "core" / "engine.py").write_text("x = 1\n")
+    (tmp_path / "streams" / "core" / "_timestamp.c").write_text("int x;\n")
     (tmp_path / "pip.log").write_text("")
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
@@ -83,10 +84,13 @@ def test_the_install_runs_again_only_when_its_inputs_change(checkout: Path) -> N
     (checkout / "streams" / "core" / "sla.py").write_text("y = 1\n")
     dev(checkout, "run")
     assert installs(checkout) == 3  # a new compiled module
+    (checkout / "streams" / "core" / "_timestamp.c").write_text("int y;\n")
+    dev(checkout, "run")
+    assert installs(checkout) == 4  # the C module changed
     (checkout / "pyproject.toml").write_text("[project]\nname = 'floorwatch'\nversion = '2'\n")
     dev(checkout, "run")
-    assert installs(checkout) == 4  # the dependencies may have changed
+    assert installs(checkout) == 5  # the dependencies may have changed
     dev(checkout, "run", pure="")
-    assert installs(checkout) == 5  # compiled this time
+    assert installs(checkout) == 6  # compiled this time
     dev(checkout, "run", pure="")
-    assert installs(checkout) == 5
+    assert installs(checkout) == 6
